@@ -1,0 +1,3 @@
+from snnc.cli import main
+
+main()

@@ -1,0 +1,50 @@
+"""The Python face of the CLI: every command is a function that returns objects and prints nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from snnc.compiler.backend.artifact import CompiledProgram, diagnostics_to_dicts, load_program, save_program
+from snnc.compiler.driver import CompileResult, Source, read_source, run_pipeline
+from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.passes.base import Pass
+from snnc.compiler.targets import Target, builtin_targets, load_target
+
+
+def _source(path: str | Path, text: str | None) -> Source:
+    return Source(str(path), text) if text is not None else read_source(path)
+
+
+def check(path: str | Path, *, text: str | None = None, network: str | None = None,
+          target: str | Target | None = None,
+          after_pass: Callable[[Pass, NetworkIR], None] | None = None) -> list[CompileResult]:
+    """Parse and validate a program (and, with `target`, run that target's whole pipeline): the named
+    network, or every network of the file. Returns one result (IR and warnings) per network;
+    raises SnncError listing every error."""
+    return run_pipeline(_source(path, text), target=target, network=network, after_pass=after_pass,
+                        all_networks=True)
+
+
+def compile(path: str | Path, *, target: str | Target = "reference", out: str | Path | None = None,  # noqa: A001
+            network: str | None = None, seed: int = 0, text: str | None = None,
+            after_pass: Callable[[Pass, NetworkIR], None] | None = None) -> CompiledProgram:
+    """Compile a program for a target; with `out`, also write the program directory atomically."""
+    [result] = run_pipeline(_source(path, text), target=target, network=network, seed=seed,
+                            after_pass=after_pass)
+    program = CompiledProgram(ir=result.ir, target=result.target, seed=seed,
+                              source={"path": result.source.path, "sha256": result.source.sha256},
+                              diagnostics=diagnostics_to_dicts(result.diagnostics))
+    if out is not None:
+        save_program(program, out)
+    return program
+
+
+def load(directory: str | Path) -> CompiledProgram:
+    """Load a compiled program directory."""
+    return load_program(directory)
+
+
+def targets() -> list[Target]:
+    """Every shipped target, loaded and validated."""
+    return [load_target(name) for name in builtin_targets()]

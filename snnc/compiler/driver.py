@@ -1,0 +1,115 @@
+"""The compiler driver: source file -> parsed network -> pass pipeline -> CompiledProgram."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from snnc.compiler.frontend import ast
+from snnc.compiler.frontend.lower import lower
+from snnc.compiler.frontend.parser import parse
+from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.passes.base import Pass, PassContext, PassManager
+from snnc.compiler.pipeline import FRONTEND, PIPELINES, all_pass_names
+from snnc.compiler.targets import Target, load_target
+from snnc.diagnostics import Diagnostic, DiagnosticBag, SnncError, Span, did_you_mean, error
+
+
+@dataclass
+class Source:
+    """A program's text and the name diagnostics use for it."""
+
+    path: str
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    @property
+    def base_dir(self) -> Path:
+        return Path(self.path).parent
+
+
+@dataclass
+class CompileResult:
+    """The IR after the pipeline, the warnings on the way, and how long each pass took."""
+
+    ir: NetworkIR
+    target: Target | None
+    source: Source
+    seed: int
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def read_source(path: str | Path) -> Source:
+    """Read a `.snn` file; SnncError if it is missing or not UTF-8 text."""
+    path = Path(path)
+    try:
+        return Source(str(path), path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise SnncError([error("E004", f"file '{path}' does not exist")]) from None
+    except IsADirectoryError:
+        raise SnncError([error("E004", f"'{path}' is a directory, not a .snn file")]) from None
+    except UnicodeDecodeError as exc:
+        raise SnncError([error("E004", f"file '{path}' is not UTF-8 text (byte {exc.start})")]) from None
+    except OSError as exc:
+        raise SnncError([error("E004", f"cannot read '{path}': {exc.strerror}")]) from None
+
+
+def select_network(module: ast.Module, name: str | None) -> ast.Network:
+    names = [n.name for n in module.networks]
+    if name is not None:
+        for network in module.networks:
+            if network.name == name:
+                return network
+        raise SnncError([error("E103", f"no network '{name}' in '{module.path}'{did_you_mean(name, names)}"
+                               f"; it has: {', '.join(names) or 'none'}")])
+    if len(module.networks) == 1:
+        return module.networks[0]
+    if not module.networks:
+        raise SnncError([error("E103", "the file defines no network", Span(module.path, 1, 1))],
+                        {module.path: module.source})
+    raise SnncError([error("E103", f"'{module.path}' defines {len(names)} networks ({', '.join(names)}); "
+                           "choose one with --network NAME")])
+
+
+def check_dump_pass(name: str | None) -> None:
+    """Fail early, as a usage error, on a --dump-ir-after name no pipeline has."""
+    if name is not None and name not in all_pass_names():
+        raise ValueError(f"no pass named '{name}'{did_you_mean(name, all_pass_names())}; "
+                         f"passes: {', '.join(all_pass_names())}")
+
+
+def run_pipeline(source: Source, *, target: str | Target | None, network: str | None = None,
+                 seed: int = 0, after_pass: Callable[[Pass, NetworkIR], None] | None = None,
+                 all_networks: bool = False) -> list[CompileResult]:
+    """Parse, lower and run the frontend (target None) or the target's whole pipeline, for the chosen
+    network (or, with `all_networks` and no name, for each network of the file).
+    Raises SnncError with every diagnostic of every network if any is an error."""
+    sources = {source.path: source.text}
+    try:
+        module = parse(source.text, source.path)
+        if all_networks and network is None and module.networks:
+            chosen = list(module.networks)
+        else:
+            chosen = [select_network(module, network)]
+        loaded = load_target(target) if isinstance(target, str) else target
+    except SnncError as exc:
+        raise SnncError(exc.diagnostics, {**sources, **exc.sources}) from None
+    bag = DiagnosticBag()
+    results = []
+    for one in chosen:
+        network_bag = DiagnosticBag()
+        ir = lower(one, network_bag)
+        passes = FRONTEND if loaded is None else PIPELINES[loaded.pipeline]
+        ctx = PassContext(target=loaded, diagnostics=network_bag, seed=seed, base_dir=source.base_dir)
+        ir = PassManager(passes, after_pass).run(ir, ctx)
+        bag.extend(network_bag.items)
+        results.append(CompileResult(ir=ir, target=loaded, source=source, seed=seed,
+                                     diagnostics=network_bag.sorted(), timings=ctx.timings))
+    bag.raise_if_errors(sources)
+    return results

@@ -1,0 +1,92 @@
+"""Neuron models. Each docstring gives the dynamics; fields are SI (seconds) or dimensionless.
+
+`observables` says what a readout may take from the model: "membrane", "spikes" or "value"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from snnc.compiler.ir.catalogue import register
+from snnc.compiler.ir.fields import param
+from snnc.compiler.ir.units import Dim
+
+
+@register("neuron", "LIF")
+@dataclass(frozen=True, kw_only=True)
+class LIF:
+    """Current-based leaky integrate-and-fire neuron.
+
+    tau_syn dI/dt = -I + sum_j w_j s_j(t)
+    tau_mem dV/dt = -(V - v_leak) + I
+    V >= v_th: emit a spike, V <- v_reset, hold for `refractory`.
+    """
+
+    observables: ClassVar[frozenset] = frozenset({"membrane", "spikes"})
+    tau_mem: float = param(Dim.TIME, positive=True, doc="membrane time constant")  # s
+    tau_syn: float = param(Dim.TIME, positive=True, doc="synaptic time constant")  # s
+    v_th: float = param(default=1.0, doc="threshold")
+    v_reset: float = param(default=0.0, doc="reset potential")
+    v_leak: float = param(default=0.0, doc="resting potential")
+    refractory: float = param(Dim.TIME, 0.0, minimum=0.0, doc="refractory period")  # s
+
+
+@register("neuron", "LI")
+@dataclass(frozen=True, kw_only=True)
+class LI:
+    """Leaky integrator: LIF without threshold; never spikes (a readout).
+
+    tau_syn dI/dt = -I + sum_j w_j s_j(t)
+    tau_mem dV/dt = -(V - v_leak) + I
+    """
+
+    observables: ClassVar[frozenset] = frozenset({"membrane"})
+    tau_mem: float = param(Dim.TIME, positive=True, doc="membrane time constant")  # s
+    tau_syn: float = param(Dim.TIME, positive=True, doc="synaptic time constant")  # s
+    v_leak: float = param(default=0.0, doc="resting potential")
+
+
+@register("neuron", "AdEx")
+@dataclass(frozen=True, kw_only=True)
+class AdEx:
+    """Adaptive exponential integrate-and-fire neuron (Brette & Gerstner 2005), current-based.
+
+    tau_syn dI/dt = -I + sum_j w_j s_j(t)
+    tau_mem dV/dt = -(V - v_leak) + delta_t exp((V - v_exp) / delta_t) - w + I
+    tau_w   dw/dt = a (V - v_leak) - w
+    V >= v_th: emit a spike, V <- v_reset, w <- w + b, hold for `refractory`.
+    """
+
+    observables: ClassVar[frozenset] = frozenset({"membrane", "spikes"})
+    tau_mem: float = param(Dim.TIME, positive=True, doc="membrane time constant")  # s
+    tau_syn: float = param(Dim.TIME, positive=True, doc="synaptic time constant")  # s
+    v_th: float = param(doc="spike detection threshold")
+    v_reset: float = param(doc="reset potential")
+    v_leak: float = param(default=0.0, doc="resting potential")
+    v_exp: float = param(doc="exponential threshold (onset of the spike upswing)")
+    delta_t: float = param(positive=True, doc="slope factor of the exponential term")
+    a: float = param(doc="subthreshold adaptation coupling")
+    b: float = param(doc="spike-triggered adaptation increment")
+    tau_w: float = param(Dim.TIME, positive=True, doc="adaptation time constant")  # s
+    refractory: float = param(Dim.TIME, 0.0, minimum=0.0, doc="refractory period")  # s
+
+
+@register("neuron", "linear")
+@dataclass(frozen=True, kw_only=True)
+class Linear:
+    """Weighted sum without dynamics: y = sum_j w_j x_j (physical layers, readouts)."""
+
+    observables: ClassVar[frozenset] = frozenset({"value"})
+
+
+@register("neuron", "photon_detector")
+@dataclass(frozen=True, kw_only=True)
+class PhotonDetector:
+    """Single-photon detector behind an optical matrix-vector multiply.
+
+    lambda = photons_per_mac * sum_j w_j x_j (expected photons at the detector)
+    the neuron fires (y = 1) with probability 1 - exp(-lambda), else y = 0.
+    """
+
+    observables: ClassVar[frozenset] = frozenset({"spikes", "value"})
+    photons_per_mac: float = param(positive=True, doc="optical energy per multiply-accumulate, in photons")

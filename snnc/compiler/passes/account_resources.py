@@ -1,0 +1,40 @@
+"""Pass: what the network uses, for targets without hard limits (graph attrs `resources`, `partitions`;
+node and edge attr `report`)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.passes.base import Pass, PassContext
+
+
+def synapse_count(attrs: dict) -> int:
+    mask = attrs.get("mask")
+    return int(mask.sum()) if mask is not None else int(np.prod(attrs["weights"].shape))
+
+
+class AccountResources(Pass):
+    """Neurons and synapses used, one partition holding everything, float weights (no quantization)."""
+
+    name: ClassVar[str] = "account_resources"
+
+    def apply(self, ir: NetworkIR, ctx: PassContext) -> NetworkIR:
+        limits = ctx.target.spec.get("resources", {})
+        neurons = sum(p.size for p in ir.populations())
+        synapses = 0
+        for population in ir.populations():
+            ir.node_attrs(population.name)["report"] = {
+                "neurons": population.size, "model": population.model.dsl_name}
+        for _, _, key, attrs in ir.edges():
+            count = synapse_count(attrs)
+            synapses += count
+            attrs["report"] = {"synapses": count, "scale": 1.0, "quant_rmse": 0.0, "quant_max": 0.0}
+        ir.graph.graph["resources"] = {
+            "neurons": {"used": neurons, "available": limits.get("neurons")},
+            "synapses": {"used": synapses, "available": limits.get("synapses")},
+        }
+        ir.graph.graph["partitions"] = [{"index": 0, "populations": [p.name for p in ir.populations()]}]
+        return ir

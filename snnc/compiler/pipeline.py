@@ -1,0 +1,32 @@
+"""The pass pipelines, all in one place. A target's YAML names its pipeline (`pipeline: digital`)."""
+
+from __future__ import annotations
+
+from snnc.compiler.passes.account_resources import AccountResources
+from snnc.compiler.passes.base import Pass
+from snnc.compiler.passes.canonicalize import Canonicalize
+from snnc.compiler.passes.check_target_support import CheckTargetSupport
+from snnc.compiler.passes.infer_shapes import InferShapes
+from snnc.compiler.passes.initialize_weights import InitializeWeights
+from snnc.compiler.passes.resolve_names_and_units import ResolveNamesAndUnits
+from snnc.compiler.passes.validate_models import ValidateModels
+
+# Target-independent: what `snnc check` runs.
+FRONTEND: tuple[Pass, ...] = (
+    ResolveNamesAndUnits(),
+    InferShapes(),
+    ValidateModels(),
+    Canonicalize(),
+)
+
+PIPELINES: dict[str, tuple[Pass, ...]] = {
+    "digital": FRONTEND + (
+        CheckTargetSupport(),
+        InitializeWeights(),
+        AccountResources(),
+    ),
+}
+
+
+def all_pass_names() -> list[str]:
+    return sorted({p.name for passes in PIPELINES.values() for p in passes})
