@@ -43,7 +43,7 @@ def parse(source: str, path: str = "<string>") -> ast.Module:
     try:
         tree = _lark().parse(source)
     except UnexpectedInput as exc:
-        raise SnncError([_syntax_diagnostic(exc, path)], sources) from None
+        raise SnncError([_syntax_diagnostic(exc, path, source)], sources) from None
     try:
         networks, trains = _ToAst(path).transform(tree)
     except VisitError as exc:
@@ -104,11 +104,16 @@ def _expected(names) -> str:
     return "one of " + ", ".join(words)
 
 
-def _syntax_diagnostic(exc: UnexpectedInput, path: str):
+def _end_of(source: str, path: str) -> Span:
+    """Where the last non-blank line of `source` ends: the place to point at for 'unexpected end'."""
+    lines = source.rstrip().splitlines() or [""]
+    return Span(path, len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 2)
+
+
+def _syntax_diagnostic(exc: UnexpectedInput, path: str, source: str):
     if isinstance(exc, UnexpectedEOF):
-        lines = exc.__dict__.get("line") or 1
         return error("E001", f"unexpected end of file; expected {_expected(exc.expected)}",
-                     Span(path, lines, max(exc.column, 1)))
+                     _end_of(source, path))
     if isinstance(exc, UnexpectedToken):
         token = exc.token
         expected = exc.expected
@@ -116,7 +121,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, path: str):
             expected = exc.interactive_parser.accepts() or expected
         if token.type == "$END":
             return error("E001", f"unexpected end of file; expected {_expected(expected)}",
-                         Span(path, max(exc.line, 1), max(exc.column, 1)))
+                         _end_of(source, path))
         span = Span(path, token.line, token.column, token.end_line, token.end_column)
         return error("E001", f"unexpected '{token}'; expected {_expected(expected)}", span)
     if isinstance(exc, UnexpectedCharacters):

@@ -105,7 +105,7 @@ class ValueResolver:
         if expr.op in "+-":
             if left_dim is not right_dim:
                 self._fail("E110", f"cannot {'add' if expr.op == '+' else 'subtract'} "
-                           f"{right_dim.describe()} and {left_dim.describe()}", expr.span)
+                           f"{left_dim.describe()} and {right_dim.describe()}", expr.span)
             value, dim = (left + right if expr.op == "+" else left - right), left_dim
         else:
             sign = 1 if expr.op == "*" else -1
@@ -190,7 +190,8 @@ class ValueResolver:
                 value = self._argument(spec_of(f), given[f.name].value, f"'{f.name}' of {label}")
                 ok = ok and value is not None
                 values[f.name] = value
-            elif base is None and f.default is dataclasses.MISSING:
+            elif base is None and f.default is dataclasses.MISSING and ok:
+                # (after a misspelt or surplus argument, "missing" would only repeat that error)
                 self.bag.add(error("E106", f"'{label}' needs parameter '{f.name}'"
                                    f" ({spec_of(f).dim.describe()}, e.g. {f.name} = {spec_of(f).dim.example()})",
                                    span))

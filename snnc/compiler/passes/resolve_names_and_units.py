@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from snnc.compiler.frontend import ast
-from snnc.compiler.frontend.values import Scope, ValueResolver
+from snnc.compiler.frontend.values import Scope, ValueResolver, format_quantity
 from snnc.compiler.ir.fields import ParamSpec
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.nodes import Input, NetworkHeader, Output, Population, Projection
@@ -80,6 +80,11 @@ class ResolveNamesAndUnits(Pass):
                     scope.params[stmt.name] = result
             elif isinstance(stmt, ast.NeuronDef) and stmt.name not in scope.neurons:
                 scope.neurons[stmt.name] = values.build("neuron", stmt.model)
+        if settings.get("timestep", 0.0) > settings.get("duration", NetworkHeader.duration):
+            values.bag.add(error("E135", f"timestep ({format_quantity(settings['timestep'], Dim.TIME)}) is "
+                                 "longer than the sample's duration "
+                                 f"({format_quantity(settings.get('duration', NetworkHeader.duration), Dim.TIME)})",
+                                 seen["timestep"].span))
         return settings
 
     def _shape(self, stmt, values: ValueResolver) -> tuple[int, ...] | None:
@@ -134,6 +139,9 @@ class ResolveNamesAndUnits(Pass):
 
     def _warn_unused(self, network: ast.Network, scope: Scope, bag) -> None:
         for stmt in network.statements:
-            if isinstance(stmt, (ast.Param, ast.NeuronDef)) and stmt.name not in scope.used:
+            if not isinstance(stmt, (ast.Param, ast.NeuronDef)):
+                continue
+            defined = stmt.name in scope.params or scope.neurons.get(stmt.name) is not None
+            if defined and stmt.name not in scope.used:
                 kind = "param" if isinstance(stmt, ast.Param) else "neuron"
                 bag.add(warning("W201", f"{kind} '{stmt.name}' is never used", stmt.name_span))

@@ -10,7 +10,7 @@ from snnc.compiler.frontend.ast import InputDecl
 from snnc.compiler.ir.connectivity import Uniform
 from snnc.compiler.ir.encoders import Latency
 from snnc.compiler.ir.graph import NetworkIR
-from snnc.compiler.ir.nodes import Input
+from snnc.compiler.ir.nodes import Input, Population
 from snnc.compiler.ir.neurons import LIF
 from snnc.compiler.frontend.values import format_quantity
 from snnc.compiler.ir.units import Dim
@@ -29,9 +29,6 @@ class ValidateModels(Pass):
     def apply(self, ir: NetworkIR, ctx: PassContext) -> NetworkIR:
         bag = ctx.diagnostics
         header = ir.header
-        if header.timestep > header.duration:
-            bag.add(error("E135", f"timestep ({format_quantity(header.timestep, Dim.TIME)}) is longer than "
-                          f"duration ({format_quantity(header.duration, Dim.TIME)})", header.span))
         self._outputs(ir, bag)
         self._graph_structure(ir, bag)
         for node in ir.inputs():
@@ -56,8 +53,8 @@ class ValidateModels(Pass):
     def _outputs(self, ir: NetworkIR, bag) -> None:
         for output in ir.header.outputs:
             population = ir.decl(output.population)
-            if not hasattr(population, "model"):
-                continue
+            if not isinstance(population, Population):
+                continue  # failed to resolve, already reported
             needs = output.readout.needs
             if needs not in population.model.observables:
                 model = type(population.model).dsl_name
