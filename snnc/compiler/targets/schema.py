@@ -50,7 +50,8 @@ def describe(schema: Any) -> str:
     if isinstance(schema, ListOf):
         return f"a list of {describe(schema.item).removeprefix('an ').removeprefix('a ')}s"
     if isinstance(schema, Choice):
-        return "one of " + ", ".join(repr(v) for v in schema.values)
+        values = ", ".join(repr(v) for v in schema.values)
+        return values if len(schema.values) == 1 else f"one of {values}"
     if isinstance(schema, AnyOf):
         return " or ".join(describe(o) for o in schema.options)
     return str(schema)
