@@ -10,6 +10,9 @@ from snnc.compiler.passes.infer_shapes import InferShapes
 from snnc.compiler.passes.initialize_weights import InitializeWeights
 from snnc.compiler.passes.resolve_names_and_units import ResolveNamesAndUnits
 from snnc.compiler.passes.validate_models import ValidateModels
+from snnc.compiler.targets import PIPELINE_CHECKS, PIPELINE_SCHEMAS
+from snnc.compiler.targets.bss2 import BSS2_SCHEMA
+from snnc.compiler.targets.bss2 import value_problems as bss2_value_problems
 
 # Target-independent: what `snnc check` runs.
 FRONTEND: tuple[Pass, ...] = (
@@ -25,7 +28,15 @@ PIPELINES: dict[str, tuple[Pass, ...]] = {
         InitializeWeights(),
         AccountResources(),
     ),
+    "bss2": FRONTEND + (
+        CheckTargetSupport(),
+        InitializeWeights(),
+        AccountResources(),
+    ),
 }
+
+PIPELINE_SCHEMAS["bss2"] = BSS2_SCHEMA
+PIPELINE_CHECKS["bss2"] = bss2_value_problems
 
 
 def all_pass_names() -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -34,6 +34,8 @@ BASE_SCHEMA: dict = {
 
 # Families register the exact schema they need; a family without an entry uses BASE_SCHEMA.
 PIPELINE_SCHEMAS: dict[str, dict] = {}
+# Families may also check values the schema cannot (counts >= 1, ordered ranges): spec -> problems.
+PIPELINE_CHECKS: dict[str, Callable[[dict], list[str]]] = {}
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,8 @@ def load_target(name_or_path: str) -> Target:
         problem = getattr(exc, "problem", None) or str(exc)
         raise SnncError([error("E201", f"target file is not valid YAML: {problem}", span)]) from None
     problems = validate(data, _schema_for(data))
+    if not problems and data["pipeline"] in PIPELINE_CHECKS:
+        problems = PIPELINE_CHECKS[data["pipeline"]](data)
     if problems:
         raise SnncError([error("E202", f"target '{shown}': {p}") for p in problems])
     return Target(name=data["name"], pipeline=data["pipeline"], description=data["description"],
