@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from snnc.compiler.backend.artifact import CompiledProgram, diagnostics_to_dicts, load_program, save_program
 from snnc.compiler.driver import CompileResult, Source, read_source, run_pipeline

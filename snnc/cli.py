@@ -9,8 +9,8 @@ import json
 import os
 import sys
 import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import snnc
 from snnc.diagnostics import SnncError

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import difflib
 import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 
 @dataclass(frozen=True, order=True)
@@ -143,7 +143,7 @@ class SnncError(Exception):
 
     @classmethod
     def single(cls, code: str, message: str, span: Span | None = None,
-               sources: Mapping[str, str] | None = None) -> "SnncError":
+               sources: Mapping[str, str] | None = None) -> SnncError:
         return cls([error(code, message, span)], sources)
 
     def render(self) -> str:

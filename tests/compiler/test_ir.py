@@ -72,7 +72,8 @@ def test_examples_round_trip_through_json_with_weights(path):
 
 
 def test_resolved_ir_is_in_si_units_with_spans():
-    [result] = snnc.check("net.snn", text=network("    timestep 0.5 ms\n" + MINIMAL + "\n    proj y -> y : dense delay 2 ms"))
+    body = "    timestep 0.5 ms\n" + MINIMAL + "\n    proj y -> y : dense delay 2 ms"
+    [result] = snnc.check("net.snn", text=network(body))
     ir = result.ir
     assert ir.header.timestep == pytest.approx(0.5e-3)
     (x,) = ir.inputs()

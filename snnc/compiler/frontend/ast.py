@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 from snnc.diagnostics import Span
 
-
 # --- expressions -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class Arg:
     """`name = value` or a positional `value` inside a call's parentheses."""
 
     name: str | None
-    value: "Expr"
+    value: Expr
     span: Span
 
 
@@ -54,14 +53,14 @@ class Call:
 @dataclass(frozen=True)
 class BinOp:
     op: str  # one of + - * /
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: Span
 
 
 @dataclass(frozen=True)
 class Neg:
-    operand: "Expr"
+    operand: Expr
     span: Span
 
 

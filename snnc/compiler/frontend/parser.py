@@ -7,11 +7,11 @@ import functools
 import math
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from snnc.compiler.frontend import ast
-from snnc.diagnostics import DiagnosticBag, SnncError, Span, error, did_you_mean
+from snnc.diagnostics import DiagnosticBag, SnncError, Span, did_you_mean, error
 
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
 MAX_NESTING = 64

@@ -4,7 +4,8 @@ serialization all read this one table, so a name is never listed twice by hand."
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 KINDS = ("neuron", "encoder", "connectivity", "init", "readout", "optimizer", "regularizer")
 CATALOGUE: dict[str, dict[str, type]] = {kind: {} for kind in KINDS}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from snnc.compiler.ir.catalogue import register
 from snnc.compiler.ir.fields import param
@@ -44,7 +43,7 @@ class Dense:
     """Every source neuron connects to every target neuron.
     Without `init`, weights are drawn from normal(0, 1/sqrt(fan_in))."""
 
-    init: Optional[Init] = param(default=None, kind="init")
+    init: Init | None = param(default=None, kind="init")
 
 
 @register("connectivity", "sparse")
@@ -53,7 +52,7 @@ class Sparse:
     """Each (source, target) pair is connected with probability p, drawn with the compile seed."""
 
     p: float = param(positive=True, maximum=1.0, doc="connection probability")
-    init: Optional[Init] = param(default=None, kind="init")
+    init: Init | None = param(default=None, kind="init")
 
 
 @register("connectivity", "one_to_one")
@@ -61,7 +60,7 @@ class Sparse:
 class OneToOne:
     """Source i connects to target i only; both sides have the same size. Default init constant(1)."""
 
-    init: Optional[Init] = param(default=None, kind="init")
+    init: Init | None = param(default=None, kind="init")
 
 
 @register("connectivity", "from_file")

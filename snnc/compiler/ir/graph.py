@@ -7,7 +7,8 @@ next to "decl"; nothing about the network is kept anywhere else."""
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -76,7 +77,7 @@ class NetworkIR:
     def add_projection(self, source: str, target: str, key: str, decl: Any, **attrs: Any) -> None:
         self.graph.add_edge(source, target, key=key, decl=decl, **attrs)
 
-    def copy(self) -> "NetworkIR":
+    def copy(self) -> NetworkIR:
         """A copy whose attribute dicts may be changed freely (values are shared, never mutated)."""
         return NetworkIR(self.graph.copy())
 
@@ -126,7 +127,7 @@ class NetworkIR:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], arrays: dict[str, np.ndarray] | None = None) -> "NetworkIR":
+    def from_dict(cls, data: dict[str, Any], arrays: dict[str, np.ndarray] | None = None) -> NetworkIR:
         """Inverse of to_dict; raises ValueError on malformed data."""
         if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
             raise ValueError(f"IR schema version {data.get('schema_version') if isinstance(data, dict) else '?'}"

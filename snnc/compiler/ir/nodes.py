@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from snnc.compiler.ir.serialize import serializable
 from snnc.compiler.ir.training import TrainSpec
@@ -22,7 +22,7 @@ class Input:
     name: str
     shape: tuple[int, ...]
     encoder: Any  # an encoder from snnc.compiler.ir.encoders
-    span: Optional[Span] = None
+    span: Span | None = None
 
     @property
     def size(self) -> int:
@@ -37,8 +37,8 @@ class Population:
     name: str
     shape: tuple[int, ...]
     model: Any  # a neuron model from snnc.compiler.ir.neurons
-    model_alias: Optional[str] = None  # the `neuron NAME = ...` it was declared with, if any
-    span: Optional[Span] = None
+    model_alias: str | None = None  # the `neuron NAME = ...` it was declared with, if any
+    span: Span | None = None
 
     @property
     def size(self) -> int:
@@ -56,7 +56,7 @@ class Projection:
     connectivity: Any  # from snnc.compiler.ir.connectivity
     sign: str = "signed"  # one of SIGNS: the allowed sign of every weight
     delay: float = 0.0  # s
-    span: Optional[Span] = None
+    span: Span | None = None
 
 
 @serializable
@@ -66,7 +66,7 @@ class Output:
 
     population: str
     readout: Any  # from snnc.compiler.ir.readouts
-    span: Optional[Span] = None
+    span: Span | None = None
 
 
 @serializable
@@ -78,8 +78,8 @@ class NetworkHeader:
     timestep: float = 1e-3  # s
     duration: float = 50e-3  # s
     outputs: tuple[Output, ...] = ()
-    train: Optional[TrainSpec] = None
-    span: Optional[Span] = None
+    train: TrainSpec | None = None
+    span: Span | None = None
 
     @property
     def steps(self) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from snnc.compiler.ir.catalogue import register
 from snnc.compiler.ir.fields import param
@@ -54,6 +53,6 @@ class TrainSpec:
     optimizer: Adam | SGD = param(default=Adam(), kind="optimizer")
     epochs: int = param(default=10, kind="integer", minimum=1)
     batch: int = param(default=64, kind="integer", minimum=1)
-    regularize: Optional[SpikeBudget] = param(default=None, kind="regularizer")
+    regularize: SpikeBudget | None = param(default=None, kind="regularizer")
     method: str = param(default="surrogate", kind="name", choices=METHODS)
     seed: int = param(default=0, kind="integer", minimum=0)

@@ -13,7 +13,7 @@ class Dim(enum.Enum):
     RATE = -1
 
     @classmethod
-    def from_exponent(cls, exponent: int) -> "Dim | None":
+    def from_exponent(cls, exponent: int) -> Dim | None:
         return {d.value: d for d in cls}.get(exponent)
 
     def describe(self) -> str:

@@ -28,7 +28,7 @@ class AccountResources(Pass):
         for population in ir.populations():
             ir.node_attrs(population.name)["report"] = {
                 "neurons": population.size, "model": population.model.dsl_name}
-        for _, _, key, attrs in ir.edges():
+        for _, _, _, attrs in ir.edges():
             count = synapse_count(attrs)
             synapses += count
             attrs["report"] = {"synapses": count, "scale": 1.0, "quant_rmse": 0.0, "quant_max": 0.0}

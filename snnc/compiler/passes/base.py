@@ -7,9 +7,10 @@ many independent mistakes as it can); the others need an error-free IR and are s
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.diagnostics import DiagnosticBag

@@ -30,7 +30,7 @@ class Canonicalize(Pass):
 
     def apply(self, ir: NetworkIR, ctx: PassContext) -> NetworkIR:
         timestep = ir.header.timestep
-        for _, _, key, attrs in ir.edges():
+        for _, _, _, attrs in ir.edges():
             projection = attrs["decl"]
             conn = projection.connectivity
             if isinstance(conn, Sparse) and conn.p >= 1.0:

@@ -33,7 +33,7 @@ class ResolveNamesAndUnits(Pass):
         scope = Scope()
         values = ValueResolver(scope, bag)
         settings = self._settings_and_definitions(network, values, scope)
-        for name, attrs in ir.graph.nodes(data=True):
+        for _, attrs in ir.graph.nodes(data=True):
             stmt = attrs["decl"]
             decl = self._node(stmt, values, scope)
             if decl is None:

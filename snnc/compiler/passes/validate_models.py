@@ -7,12 +7,12 @@ from typing import ClassVar
 import networkx as nx
 
 from snnc.compiler.frontend.ast import InputDecl
+from snnc.compiler.frontend.values import format_quantity
 from snnc.compiler.ir.connectivity import Uniform
 from snnc.compiler.ir.encoders import Latency
 from snnc.compiler.ir.graph import NetworkIR
-from snnc.compiler.ir.nodes import Input, Population
 from snnc.compiler.ir.neurons import LIF
-from snnc.compiler.frontend.values import format_quantity
+from snnc.compiler.ir.nodes import Input, Population
 from snnc.compiler.ir.units import Dim
 from snnc.compiler.passes.base import Pass, PassContext
 from snnc.diagnostics import error, warning
@@ -65,7 +65,7 @@ class ValidateModels(Pass):
     def _graph_structure(self, ir: NetworkIR, bag) -> None:
         graph = ir.graph
         inputs = [n for n, d in graph.nodes(data="decl") if _is_input(d)]
-        for source, target, key, attrs in ir.edges():
+        for _, target, _, attrs in ir.edges():
             if _is_input(graph.nodes[target]["decl"]):
                 bag.add(error("E132", f"cannot project into input '{target}'", _span_of(attrs["decl"])))
         if not inputs:
