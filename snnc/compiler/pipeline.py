@@ -5,14 +5,19 @@ from __future__ import annotations
 from snnc.compiler.passes.account_resources import AccountResources
 from snnc.compiler.passes.base import Pass
 from snnc.compiler.passes.canonicalize import Canonicalize
+from snnc.compiler.passes.check_photon_budget import CheckPhotonBudget
 from snnc.compiler.passes.check_target_support import CheckTargetSupport
 from snnc.compiler.passes.infer_shapes import InferShapes
 from snnc.compiler.passes.initialize_weights import InitializeWeights
+from snnc.compiler.passes.legalize_transmissions import LegalizeTransmissions
+from snnc.compiler.passes.place_channels import PlaceChannels
 from snnc.compiler.passes.resolve_names_and_units import ResolveNamesAndUnits
 from snnc.compiler.passes.validate_models import ValidateModels
 from snnc.compiler.targets import PIPELINE_CHECKS, PIPELINE_SCHEMAS
 from snnc.compiler.targets.bss2 import BSS2_SCHEMA
 from snnc.compiler.targets.bss2 import value_problems as bss2_value_problems
+from snnc.compiler.targets.onn import ONN_SCHEMA
+from snnc.compiler.targets.onn import value_problems as onn_value_problems
 
 # Target-independent: what `snnc check` runs.
 FRONTEND: tuple[Pass, ...] = (
@@ -37,6 +42,17 @@ PIPELINES: dict[str, tuple[Pass, ...]] = {
 
 PIPELINE_SCHEMAS["bss2"] = BSS2_SCHEMA
 PIPELINE_CHECKS["bss2"] = bss2_value_problems
+
+# The optical family: weights as transmissions, layers on channel blocks (docs/onn.md).
+PIPELINES["onn"] = FRONTEND + (
+    CheckTargetSupport(),
+    InitializeWeights(),
+    LegalizeTransmissions(),
+    CheckPhotonBudget(),
+    PlaceChannels(),
+)
+PIPELINE_SCHEMAS["onn"] = ONN_SCHEMA
+PIPELINE_CHECKS["onn"] = onn_value_problems
 
 
 def all_pass_names() -> list[str]:

@@ -1,0 +1,59 @@
+"""Pass: every optical layer gets the light it needs (edge attr `photons`, `resources.optical_power`).
+
+A layer pre -> post at p photons per MAC needs up to p * pre * post photons per exposure (all
+transmissions and inputs at 1); its actual use is lower and is measured by the emulator. The layer
+fed by an `intensity` input draws on that input's `photons`; all layers together draw on the source's
+`optical_power`. A `linear` layer runs at the target's `linear_photons_per_mac`, per channel."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from snnc.compiler.ir.encoders import Intensity
+from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.ir.neurons import PhotonDetector
+from snnc.compiler.ir.nodes import Input
+from snnc.compiler.passes.base import Pass, PassContext
+from snnc.compiler.passes.legalize_transmissions import channels_per_weight
+from snnc.compiler.targets.onn import Optics
+from snnc.diagnostics import error
+
+
+def photons_per_mac(ir: NetworkIR, population: str, optics: Optics) -> float:
+    """The operating point of a population's detectors: photons per MAC at full transmission."""
+    model = ir.decl(population).model
+    return model.photons_per_mac if isinstance(model, PhotonDetector) else optics.linear_photons_per_mac
+
+
+class CheckPhotonBudget(Pass):
+    """Each input's `intensity(photons)` covers the layers it lights; the whole network fits the
+    source's `optical_power`; records the peak photons per exposure of every projection."""
+
+    name: ClassVar[str] = "check_photon_budget"
+
+    def apply(self, ir: NetworkIR, ctx: PassContext) -> NetworkIR:
+        optics = Optics.from_spec(ctx.target.spec)
+        total = 0.0
+        drawn: dict[str, float] = {}
+        for source, target, _, attrs in ir.edges():
+            pre, post = ir.size(source), ir.size(target)
+            peak = photons_per_mac(ir, target, optics) * pre * post * channels_per_weight(attrs["encoding"])
+            attrs["photons"] = peak
+            attrs["report"]["photons_peak"] = peak
+            total += peak
+            if isinstance(ir.decl(source), Input):
+                drawn[source] = drawn.get(source, 0.0) + peak
+        for name, needed in drawn.items():
+            node = ir.decl(name)
+            if isinstance(node.encoder, Intensity) and needed > node.encoder.photons * (1 + 1e-9):
+                ctx.diagnostics.add(error(
+                    "E602", f"input '{name}' emits {node.encoder.photons:,.6g} photons per sample "
+                    f"(intensity photons), but the layers it lights need up to {needed:,.6g} at their "
+                    "photons per MAC; raise `photons` or lower `photons_per_mac`", node.span))
+        if total > optics.optical_power * (1 + 1e-9):
+            ctx.diagnostics.add(error(
+                "E603", f"the network needs up to {total:,.6g} photons per inference, but the source's "
+                f"optical power (resource 'optical_power') is {optics.optical_power:,.6g}", ir.header.span))
+        ir.graph.graph.setdefault("resources", {})["optical_power"] = {
+            "used": total, "available": optics.optical_power}
+        return ir
