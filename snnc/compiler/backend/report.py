@@ -4,6 +4,7 @@ terminal summary. Passes decide what is in it (`report` attrs on nodes and edges
 
 from __future__ import annotations
 
+import importlib
 import json
 from functools import lru_cache
 from typing import Any
@@ -68,8 +69,9 @@ def render_summary(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-# Targets whose reports carry more (HTML, pictures) register a renderer here by pipeline name.
-EXTRA_RENDERERS: dict[str, Any] = {}
+# Targets whose reports carry more (HTML, pictures) register a renderer here by pipeline name: a
+# callable, or "module:function" imported on first use (keeps matplotlib out of every start-up).
+EXTRA_RENDERERS: dict[str, Any] = {"onn": "snnc.compiler.backend.onn_report:render_onn_report"}
 
 
 def render_report_files(program) -> dict[str, bytes]:
@@ -79,6 +81,9 @@ def render_report_files(program) -> dict[str, bytes]:
         "report.md": render_markdown(report).encode("utf-8"),
     }
     renderer = EXTRA_RENDERERS.get(program.target.pipeline)
+    if isinstance(renderer, str):
+        module, function = renderer.split(":")
+        renderer = getattr(importlib.import_module(module), function)
     if renderer is not None:
         files.update(renderer(program, report))
     return files
