@@ -1,9 +1,11 @@
 """Pass: every optical layer gets the light it needs (edge attr `photons`, `resources.optical_power`).
 
-A layer pre -> post at p photons per MAC needs up to p * pre * post photons per exposure (all
-transmissions and inputs at 1); its actual use is lower and is measured by the emulator. The layer
-fed by an `intensity` input draws on that input's `photons`; all layers together draw on the source's
-`optical_power`. A `linear` layer runs at the target's `linear_photons_per_mac`, per channel."""
+A layer pre -> post at p photons per MAC needs up to p * pre * post * k photons per exposure (k
+channels per weight; all transmissions and inputs at 1); its actual use is lower and is measured by the
+emulator. An `intensity` input pixel emits up to `photons` photons per sample (at value 1) and its
+light fans out over the post * k pixels of each layer it lights, so it needs p * post * k of them; all
+layers together draw on the source's `optical_power`. A `linear` layer runs at the target's
+`linear_photons_per_mac`."""
 
 from __future__ import annotations
 
@@ -34,22 +36,22 @@ class CheckPhotonBudget(Pass):
     def apply(self, ir: NetworkIR, ctx: PassContext) -> NetworkIR:
         optics = Optics.from_spec(ctx.target.spec)
         total = 0.0
-        drawn: dict[str, float] = {}
+        drawn: dict[str, float] = {}  # input -> photons one of its pixels must emit
         for source, target, _, attrs in ir.edges():
             pre, post = ir.size(source), ir.size(target)
-            peak = photons_per_mac(ir, target, optics) * pre * post * channels_per_weight(attrs["encoding"])
-            attrs["photons"] = peak
-            attrs["report"]["photons_peak"] = peak
-            total += peak
+            per_pixel = photons_per_mac(ir, target, optics) * post * channels_per_weight(attrs["encoding"])
+            attrs["photons"] = per_pixel * pre
+            attrs["report"]["photons_peak"] = per_pixel * pre
+            total += per_pixel * pre
             if isinstance(ir.decl(source), Input):
-                drawn[source] = drawn.get(source, 0.0) + peak
+                drawn[source] = drawn.get(source, 0.0) + per_pixel
         for name, needed in drawn.items():
             node = ir.decl(name)
             if isinstance(node.encoder, Intensity) and needed > node.encoder.photons * (1 + 1e-9):
                 ctx.diagnostics.add(error(
-                    "E602", f"input '{name}' emits {node.encoder.photons:,.6g} photons per sample "
-                    f"(intensity photons), but the layers it lights need up to {needed:,.6g} at their "
-                    "photons per MAC; raise `photons` or lower `photons_per_mac`", node.span))
+                    "E602", f"input '{name}' emits up to {node.encoder.photons:,.6g} photons per pixel and "
+                    f"sample (intensity photons), but the layers it lights need {needed:,.6g} per pixel "
+                    "(photons per MAC x fan-out); raise `photons` or lower `photons_per_mac`", node.span))
         if total > optics.optical_power * (1 + 1e-9):
             ctx.diagnostics.add(error(
                 "E603", f"the network needs up to {total:,.6g} photons per inference, but the source's "
