@@ -1,0 +1,176 @@
+"""Data sets for training and running: the embedded digits, a user's .npz, MNIST idx files.
+
+Every set comes back as float32 samples in [0, 1] shaped like the network's input (images resized
+bilinearly to a 2-D input shape, flattened otherwise) with int64 labels, split into train and test."""
+
+from __future__ import annotations
+
+import gzip
+import math
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from snnc.compiler.ir.encoders import Spikes
+from snnc.compiler.ir.nodes import Input
+from snnc.diagnostics import SnncError, error
+
+SPLIT_SEED = 20240  # the digits train/test split is fixed: results are comparable across runs
+TEST_FRACTION = 0.2
+
+
+@dataclass
+class DataSet:
+    """Train and test samples and labels, ready for the network's input."""
+
+    name: str
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    classes: int
+
+    def subset(self, train: int | None = None, test: int | None = None) -> "DataSet":
+        """The first `train` / `test` samples of each split (tests and quick runs)."""
+        return DataSet(self.name, self.x_train[:train], self.y_train[:train], self.x_test[:test],
+                       self.y_test[:test], self.classes)
+
+
+def _fail(message: str) -> SnncError:
+    return SnncError([error("E420", message)])
+
+
+def split(x: np.ndarray, y: np.ndarray, seed: int = SPLIT_SEED) -> tuple[np.ndarray, ...]:
+    """A fixed stratified split: TEST_FRACTION of each class to test, chosen with `seed`."""
+    rng = np.random.default_rng(seed)
+    test = np.zeros(len(y), dtype=bool)
+    for label in np.unique(y):
+        members = np.flatnonzero(y == label)
+        test[rng.choice(members, size=int(round(len(members) * TEST_FRACTION)), replace=False)] = True
+    train_index, test_index = rng.permutation(np.flatnonzero(~test)), rng.permutation(np.flatnonzero(test))
+    return x[train_index], y[train_index], x[test_index], y[test_index]
+
+
+def digits() -> tuple[np.ndarray, ...]:
+    """scikit-learn's 1,797 8x8 handwritten digits (shipped in its wheel), values scaled to [0, 1]."""
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    return split(bunch.images.astype(np.float32) / 16.0, bunch.target.astype(np.int64))
+
+
+def read_npz(path: Path) -> tuple[np.ndarray, ...]:
+    """`x`, `y` (split here), or `x_train`, `y_train`, `x_test`, `y_test`."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise _fail(f"data file '{path}' is not a readable .npz: {exc}") from None
+    if {"x_train", "y_train", "x_test", "y_test"} <= arrays.keys():
+        parts = [arrays[k] for k in ("x_train", "y_train", "x_test", "y_test")]
+    elif {"x", "y"} <= arrays.keys():
+        parts = list(split(arrays["x"], arrays["y"]))
+    else:
+        raise _fail(f"data file '{path}' must hold arrays 'x' and 'y' (or x_train, y_train, x_test, y_test); "
+                    f"it has: {', '.join(sorted(arrays)) or 'none'}")
+    for xs, ys in ((parts[0], parts[1]), (parts[2], parts[3])):
+        if xs.dtype.kind not in "fiub" or ys.dtype.kind not in "iu" or ys.ndim != 1 or len(xs) != len(ys):
+            raise _fail(f"data file '{path}': x must be numeric with one sample per label, y a 1-D integer "
+                        f"array; got x {xs.dtype}{xs.shape}, y {ys.dtype}{ys.shape}")
+    return tuple(parts)
+
+
+IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """An MNIST idx file (optionally gzipped)."""
+    try:
+        raw = path.read_bytes()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+    except FileNotFoundError:
+        raise _fail(f"data file '{path}' does not exist") from None
+    except (OSError, EOFError) as exc:
+        raise _fail(f"cannot read data file '{path}': {exc}") from None
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_TYPES or raw[3] == 0:
+        raise _fail(f"data file '{path}' is not an idx file (bad magic number)")
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    dtype = np.dtype(IDX_TYPES[raw[2]])
+    start = 4 + 4 * ndim
+    if len(raw) != start + math.prod(dims) * dtype.itemsize:
+        raise _fail(f"data file '{path}' is truncated or too long: header says {dims}, "
+                    f"{len(raw) - start} bytes of data follow")
+    return np.frombuffer(raw, dtype=dtype, offset=start).reshape(dims)
+
+
+def _idx_pair(images: Path) -> tuple[np.ndarray, np.ndarray]:
+    labels = images.with_name(images.name.replace("images-idx3", "labels-idx1"))
+    if labels == images or not labels.exists():
+        raise _fail(f"no labels file beside '{images}' (expected '{labels.name}')")
+    x, y = read_idx(images), read_idx(labels)
+    if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
+        raise _fail(f"MNIST files '{images}' and '{labels}' disagree: images {x.shape}, labels {y.shape}")
+    return x, y.astype(np.int64)
+
+
+def read_mnist(path: Path) -> tuple[np.ndarray, ...]:
+    """A directory with train-/t10k- image and label files, or one images file (split here)."""
+    if path.is_dir():
+        found = {kind: sorted(path.glob(f"{kind}-images-idx3-ubyte*")) for kind in ("train", "t10k")}
+        if not found["train"]:
+            raise _fail(f"directory '{path}' holds no MNIST 'train-images-idx3-ubyte' file")
+        x_train, y_train = _idx_pair(found["train"][0])
+        if not found["t10k"]:
+            return split(x_train, y_train)
+        x_test, y_test = _idx_pair(found["t10k"][0])
+        return x_train, y_train, x_test, y_test
+    return split(*_idx_pair(path))
+
+
+def _normalize(x: np.ndarray, peak: float) -> np.ndarray:
+    """Values in [0, 1]: divided by the training set's peak when that exceeds 1 (bytes, counts)."""
+    x = x.astype(np.float32)
+    return x / peak if peak > 1.0 else x
+
+
+def _fit(x: np.ndarray, inp: Input, name: str) -> torch.Tensor:
+    """Samples shaped like the input: a 2-D image resized bilinearly to a 2-D input shape."""
+    t = torch.from_numpy(np.ascontiguousarray(x))
+    if isinstance(inp.encoder, Spikes):
+        return t
+    sample = tuple(t.shape[1:])
+    if sample == tuple(inp.shape) or math.prod(sample) == inp.size and len(inp.shape) == 1:
+        return t.reshape(len(t), *inp.shape)
+    if len(sample) == 2 and len(inp.shape) == 2:
+        resized = torch.nn.functional.interpolate(t.unsqueeze(1), size=tuple(inp.shape), mode="bilinear",
+                                                  align_corners=False)
+        return resized.squeeze(1).clamp_(0.0, 1.0)
+    raise _fail(f"data set '{name}' has samples of shape {list(sample)}; input '{inp.name}' has shape "
+                f"{list(inp.shape)} (2-D images are resized to a 2-D input, other data must match)")
+
+
+def load_data(spec: str, inp: Input, base_dir: Path | None = None) -> DataSet:
+    """`digits`, a .npz file, an MNIST idx file or a directory of them, fitted to input `inp`."""
+    if spec == "digits":
+        parts = digits()
+    else:
+        path = Path(spec)
+        if not path.is_absolute() and base_dir is not None and not path.exists():
+            path = base_dir / path
+        if not path.exists():
+            raise _fail(f"data set '{spec}' is neither 'digits' nor an existing file or directory")
+        parts = read_npz(path) if path.suffix == ".npz" else read_mnist(path)
+    x_train, y_train, x_test, y_test = parts
+    if len(x_train) == 0 or len(x_test) == 0:
+        raise _fail(f"data set '{spec}' has an empty train or test split")
+    classes = int(max(y_train.max(), y_test.max())) + 1
+    if min(y_train.min(), y_test.min()) < 0:
+        raise _fail(f"data set '{spec}' has negative labels")
+    peak = float(x_train.max())
+    return DataSet(spec, _fit(_normalize(x_train, peak), inp, spec), torch.from_numpy(y_train.astype(np.int64)),
+                   _fit(_normalize(x_test, peak), inp, spec), torch.from_numpy(y_test.astype(np.int64)), classes)

@@ -1,0 +1,150 @@
+"""What every emulated substrate offers the runtime: the Emulator and Twin interfaces, the Stimulus and
+Observation they exchange, and the registry that picks an emulator by the target's pipeline family.
+See docs/runtime.md."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from snnc.compiler.backend.artifact import CompiledProgram
+from snnc.compiler.ir.graph import NetworkIR
+from snnc.diagnostics import SnncError, error
+
+Tensor = torch.Tensor
+
+# Pipeline family (a target YAML's `pipeline:`) -> "module:Class" of its emulator, imported on use.
+EMULATORS: dict[str, str] = {
+    "digital": "snnc.runtime.emulators.reference:ReferenceEmulator",
+    "bss2": "snnc.runtime.emulators.bss2:BSS2Emulator",
+    "onn": "snnc.runtime.emulators.onn:OnnEmulator",
+}
+
+
+@dataclass
+class Stimulus:
+    """One encoded batch, shared by the emulator's forward and the twin's backward."""
+
+    batch: int
+    steps: int  # time steps T (1 for networks without dynamics)
+    events: dict[str, Tensor] = field(default_factory=dict)  # input -> (T, B, N) spikes (0/1)
+    values: dict[str, Tensor] = field(default_factory=dict)  # input -> (B, N) analog values
+
+
+@dataclass
+class Observation:
+    """What a substrate reports for one batch; nothing in it requires grad."""
+
+    scores: Tensor  # (B, n_out) the output readout (class scores)
+    activity: Tensor  # (B,) events per sample (spikes, detector clicks), for the spike budget
+    spikes: dict[str, Tensor] = field(default_factory=dict)  # population -> (T, B, N) 0/1
+    membrane: dict[str, Tensor] = field(default_factory=dict)  # population -> (T, B, N) as read out
+    values: dict[str, Tensor] = field(default_factory=dict)  # population -> (B, N), models without dynamics
+
+
+class Twin(ABC):
+    """A differentiable model of a substrate, used only for the backward pass of training in the loop."""
+
+    @abstractmethod
+    def replay(self, stimulus: Stimulus, weights: dict[str, Tensor],
+               observation: Observation) -> tuple[Tensor, Tensor]:
+        """(scores (B, n_out), activity (B,)) as differentiable functions of `weights`."""
+
+
+class Emulator(ABC):
+    """A compiled program on an emulated substrate: forward passes on batches, never differentiated.
+
+    `chip_seed` fixes the fixed-pattern imperfections (one emulated chip keeps its identity across runs),
+    `noise_seed` the temporal noise; `generator` holds the noise state (checkpoints save it)."""
+
+    def __init__(self, program: CompiledProgram, *, chip_seed: int = 0, noise_seed: int = 0,
+                 dtype: torch.dtype = torch.float32):
+        self.program = program
+        self.ir: NetworkIR = program.ir
+        self.chip_seed = chip_seed
+        self.dtype = dtype
+        self.generator = torch.Generator().manual_seed(noise_seed)
+        outputs = self.ir.header.outputs
+        if len(outputs) != 1:
+            raise SnncError([error("E401", f"network '{self.ir.name}' has {len(outputs)} outputs; running and "
+                                   "training need exactly one `output` statement")])
+        self.output = outputs[0]
+        attrs = self.ir.edge_attrs_by_name()
+        self._masks = {name: None if attrs[name].get("mask") is None
+                       else torch.as_tensor(np.asarray(attrs[name]["mask"]), dtype=dtype)
+                       for name in self.weight_names()}
+
+    # --- weights -------------------------------------------------------------------------------
+    def weight_names(self) -> list[str]:
+        """The trainable projections (edge keys), in a fixed order."""
+        return sorted(p.name for p in self.ir.projections())
+
+    def initial_weights(self) -> dict[str, Tensor]:
+        """The program's weights in model units, as fresh tensors."""
+        attrs = self.ir.edge_attrs_by_name()
+        return {name: torch.as_tensor(np.array(attrs[name]["weights"]), dtype=self.dtype)
+                for name in self.weight_names()}
+
+    def masked(self, name: str, w: Tensor) -> Tensor:
+        mask = self._masks[name]
+        return w if mask is None else w * mask
+
+    @torch.no_grad()
+    def legalize_(self, weights: dict[str, Tensor]) -> None:
+        """Project trained weights onto what the substrate can hold, in place (after each optimizer step):
+        absent synapses stay zero, sign-constrained projections keep their sign."""
+        for projection in self.ir.projections():
+            w = weights[projection.name]
+            if projection.sign == "positive":
+                w.clamp_(min=0.0)
+            elif projection.sign == "negative":
+                w.clamp_(max=0.0)
+            if self._masks[projection.name] is not None:
+                w.mul_(self._masks[projection.name])
+            self.clip_(projection.name, w)
+
+    def clip_(self, name: str, w: Tensor) -> None:
+        """Clip one projection's weights to the substrate's range, in place (no limit by default)."""
+
+    def export(self, weights: dict[str, Tensor], training: dict[str, Any] | None = None) -> CompiledProgram:
+        """The program with `weights` deployed (edge attr `weights`, plus what the substrate derives
+        from it), placement untouched; `training` is recorded as the graph attr `training`."""
+        ir = self.ir.copy()
+        ir.graph.graph = dict(ir.graph.graph)
+        for _, _, key, attrs in ir.edges():
+            ir.graph.edges[attrs["decl"].source, attrs["decl"].target, key].update(
+                self.deployed_attrs(key, self.masked(key, weights[key]).detach().cpu().numpy().astype(np.float32)))
+        if training is not None:
+            ir.graph.graph["training"] = training
+        program = copy.copy(self.program)
+        program.ir, program.path = ir, None
+        return program
+
+    def deployed_attrs(self, name: str, w: np.ndarray) -> dict[str, Any]:
+        """Edge attributes that describe deployed weights `w` (model units)."""
+        return {"weights": w}
+
+    # --- running -------------------------------------------------------------------------------
+    @abstractmethod
+    def observe(self, stimulus: Stimulus, weights: dict[str, Tensor]) -> Observation:
+        """The substrate's forward pass on a batch with `weights` deployed."""
+
+    @abstractmethod
+    def make_twin(self) -> Twin:
+        """The digital twin of this substrate."""
+
+
+def emulator_for(program: CompiledProgram, **options: Any) -> Emulator:
+    """The emulator of the program's target family, from EMULATORS."""
+    family = program.target.pipeline
+    if family not in EMULATORS:
+        raise SnncError([error("E402", f"target '{program.target.name}' (pipeline '{family}') has no emulator; "
+                               f"emulated pipelines: {', '.join(sorted(EMULATORS))}")])
+    module, _, cls = EMULATORS[family].partition(":")
+    return getattr(importlib.import_module(module), cls)(program, **options)

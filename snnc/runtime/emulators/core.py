@@ -1,0 +1,285 @@
+"""The one simulation core: time-stepped spiking networks on batches, shared by every emulator and the
+digital twin. Populations are simulated group by group (the strongly connected components of the
+projection graph, in topological order): inputs from earlier groups reach a group through one matmul
+over all time steps at once; only projections inside a group (recurrence) are applied step by step.
+
+Per step t, for every population of a group (exact integration of the current-based LIF over one step
+with the synaptic current decaying exponentially):
+    V_t = v_leak + a_mem (V_{t-1} - v_leak) + k_syn I_{t-1}       (+ the AdEx terms)
+    z_t = spike(V_t - v_th);  V_t <- v_reset where z_t;  refractory neurons hold V_t = v_reset
+    I_t = a_syn I_{t-1} + x_t,   x_t = sum over projections of z^source_{t - delay} @ W
+so a spike emitted at step t moves the target's current at t + delay and its membrane from the next
+step on: even a zero-delay recurrent projection is causal."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import networkx as nx
+import numpy as np
+import torch
+
+from snnc.compiler.ir.encoders import Current, Intensity
+from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.ir.neurons import LI, LIF, AdEx
+from snnc.diagnostics import SnncError, error
+
+Tensor = torch.Tensor
+# Cap of the AdEx exponent: the upswing is cut by the threshold long before; this only avoids inf.
+ADEX_EXP_CAP = 20.0
+MODELS = {LIF: "lif", LI: "li", AdEx: "adex"}
+
+
+@dataclass
+class NeuronParams:
+    """Per-neuron parameters of one population as tensors of shape (N,) (mismatch makes them differ)."""
+
+    kind: str  # "lif", "li" or "adex"
+    tau_mem: Tensor
+    tau_syn: Tensor
+    v_leak: Tensor
+    v_th: Tensor | None = None
+    v_reset: Tensor | None = None
+    refractory_steps: int = 0
+    adex: dict[str, Tensor] = field(default_factory=dict)  # v_exp, delta_t, a, b, tau_w
+
+    @property
+    def spiking(self) -> bool:
+        return self.kind != "li"
+
+    def threshold_unit(self) -> Tensor:
+        """v_th - v_leak: the unit in which mismatch and noise of voltages are given (1 without threshold)."""
+        return (self.v_th - self.v_leak) if self.v_th is not None else torch.ones_like(self.v_leak)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A projection as the core sees it."""
+
+    name: str
+    source: str
+    target: str
+    delay_steps: int
+    analog: bool  # from a current/intensity input: a constant drive, not events
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The static structure of a network: groups of populations in simulation order and their edges."""
+
+    steps: int
+    dt: float
+    inputs: tuple[str, ...]
+    groups: tuple[tuple[str, ...], ...]
+    edges: tuple[Edge, ...]
+    sizes: dict[str, int]
+
+    def incoming(self, population: str) -> list[Edge]:
+        return [e for e in self.edges if e.target == population]
+
+
+def build_plan(ir: NetworkIR) -> Plan:
+    """The simulation order of an IR; SnncError for a model the spiking core does not simulate."""
+    header = ir.header
+    for population in ir.populations():
+        if type(population.model) not in MODELS:
+            raise SnncError([error("E400", f"population '{population.name}': the spiking emulator does not "
+                                   f"simulate '{population.model.dsl_name}' neurons", population.span)])
+    pops = {p.name for p in ir.populations()}
+    subgraph = nx.DiGraph()
+    subgraph.add_nodes_from(pops)
+    subgraph.add_edges_from((e.source, e.target) for e in ir.projections() if e.source in pops)
+    condensed = nx.condensation(subgraph)
+    order = nx.lexicographical_topological_sort(condensed, key=lambda n: min(condensed.nodes[n]["members"]))
+    groups = tuple(tuple(sorted(condensed.nodes[n]["members"])) for n in order)
+    edges = []
+    for projection in ir.projections():
+        source = ir.decl(projection.source)
+        analog = isinstance(getattr(source, "encoder", None), (Current, Intensity))
+        edges.append(Edge(projection.name, projection.source, projection.target,
+                          int(round(projection.delay / header.timestep)), analog))
+    return Plan(steps=header.steps, dt=header.timestep, inputs=tuple(i.name for i in ir.inputs()),
+                groups=groups, edges=tuple(edges),
+                sizes={name: ir.size(name) for name in ir.graph.nodes})
+
+
+def nominal_params(ir: NetworkIR, dtype: torch.dtype = torch.float32) -> dict[str, NeuronParams]:
+    """The parameters of every population as declared (the ideal substrate and the twin)."""
+    dt = ir.header.timestep
+    params = {}
+    for population in ir.populations():
+        model, n = population.model, population.size
+
+        def full(value: float) -> Tensor:
+            return torch.full((n,), float(value), dtype=dtype)
+
+        kind = MODELS[type(model)]
+        p = NeuronParams(kind=kind, tau_mem=full(model.tau_mem), tau_syn=full(model.tau_syn),
+                         v_leak=full(model.v_leak))
+        if kind != "li":
+            p.v_th, p.v_reset = full(model.v_th), full(model.v_reset)
+            p.refractory_steps = int(round(model.refractory / dt))
+        if kind == "adex":
+            p.adex = {k: full(getattr(model, k)) for k in ("v_exp", "delta_t", "a", "b", "tau_w")}
+        params[population.name] = p
+    return params
+
+
+def with_mismatch(p: NeuronParams, tau_mem: Tensor, tau_syn: Tensor, v_th: Tensor, v_leak: Tensor) -> NeuronParams:
+    """A copy of `p` with relative time-constant factors and voltage offsets (in threshold units) applied."""
+    unit = p.threshold_unit()
+    return replace(p, tau_mem=p.tau_mem * tau_mem, tau_syn=p.tau_syn * tau_syn, v_leak=p.v_leak + v_leak * unit,
+                   v_th=None if p.v_th is None else p.v_th + v_th * unit)
+
+
+@dataclass
+class Coefficients:
+    """Per-step propagators of one population, from its parameters and dt (computed in float64)."""
+
+    a_mem: Tensor
+    a_syn: Tensor
+    k_syn: Tensor
+    a_w: Tensor | None = None
+
+    @classmethod
+    def of(cls, p: NeuronParams, dt: float) -> "Coefficients":
+        tm, ts = p.tau_mem.double(), p.tau_syn.double()
+        a_mem, a_syn = torch.exp(-dt / tm), torch.exp(-dt / ts)
+        # tau_mem dV/dt = -(V - v_leak) + I with I = I0 exp(-t / tau_syn): V gains k_syn * I0 over dt.
+        close = torch.isclose(tm, ts, rtol=1e-6, atol=0.0)
+        k_general = ts / torch.where(close, ts + 1.0, ts - tm) * (a_syn - a_mem)
+        k_equal = dt / tm * a_mem
+        k_syn = torch.where(close, k_equal, k_general)
+        a_w = torch.exp(-dt / p.adex["tau_w"].double()) if p.kind == "adex" else None
+        dtype = p.tau_mem.dtype
+        return cls(a_mem.to(dtype), a_syn.to(dtype), k_syn.to(dtype), None if a_w is None else a_w.to(dtype))
+
+
+# spike(population, step, v - v_th) -> z in [0, 1]: the emulators use a step function, the twin a
+# surrogate whose value may be the substrate's observed spike.
+SpikeFn = Callable[[str, int, Tensor], Tensor]
+
+
+@dataclass
+class Trace:
+    """The result of a simulation: per population (T, B, N) spikes and membranes."""
+
+    spikes: dict[str, Tensor]
+    membrane: dict[str, Tensor]
+
+    def activity(self) -> Tensor:
+        """(B,) spikes per sample over all spiking populations."""
+        counts = [z.sum(dim=(0, 2)) for z in self.spikes.values()]
+        return torch.stack(counts).sum(0) if counts else torch.zeros(0)
+
+
+def shifted(z: Tensor, steps: int) -> Tensor:
+    """z delayed by `steps` along time (dim 0), zeros shifted in."""
+    if steps == 0:
+        return z
+    if steps >= z.shape[0]:
+        return torch.zeros_like(z)
+    return torch.cat([z.new_zeros((steps,) + z.shape[1:]), z[:-steps]])
+
+
+def simulate(plan: Plan, params: dict[str, NeuronParams], weights: dict[str, Tensor], events: dict[str, Tensor],
+             values: dict[str, Tensor], spike: SpikeFn, *, noise: dict[str, Tensor] | None = None,
+             detach_reset: bool = False) -> Trace:
+    """Run the network on a batch. `events[input]` (T, B, N), `values[input]` (B, N) for analog inputs;
+    `noise[population]` (T, B, N) is added to the membrane after each step's integration."""
+    T, dt = plan.steps, plan.dt
+    batch = next(iter(events.values() or values.values())).shape[-2]
+    spikes: dict[str, Tensor] = dict(events)
+    membrane: dict[str, Tensor] = {}
+    for group in plan.groups:
+        coeff = {name: Coefficients.of(params[name], dt) for name in group}
+        external, recurrent = {}, {name: [] for name in group}
+        for name in group:
+            drive = None
+            for edge in plan.incoming(name):
+                w = weights[edge.name]
+                if edge.source in group:
+                    recurrent[name].append(edge)
+                    continue
+                if edge.analog:  # constant current x @ W: I settles at it (the increment is (1 - a_syn) of it)
+                    term = (values[edge.source] @ w * (1 - coeff[name].a_syn)).expand(T, batch, -1)
+                else:  # all steps in one matmul
+                    z = shifted(spikes[edge.source], edge.delay_steps)
+                    term = (z.reshape(T * batch, -1) @ w).reshape(T, batch, -1)
+                drive = term if drive is None else drive + term
+            external[name] = drive
+        out_z, out_v = _run_group(group, params, coeff, external, recurrent, weights, spike, noise, batch,
+                                  plan, detach_reset)
+        spikes.update(out_z)
+        membrane.update(out_v)
+    for name in plan.inputs:
+        spikes.pop(name, None)
+    return Trace(spikes={k: v for k, v in spikes.items() if params[k].spiking}, membrane=membrane)
+
+
+def _run_group(group, params, coeff, external, recurrent, weights, spike, noise, batch, plan, detach_reset):
+    T = plan.steps
+    any_param = params[group[0]].tau_mem
+    state = {}
+    for name in group:
+        p, n = params[name], plan.sizes[name]
+        v = p.v_leak.expand(batch, n).clone()
+        i = any_param.new_zeros(batch, n)
+        w_ad = any_param.new_zeros(batch, n) if p.kind == "adex" else None
+        refrac = torch.zeros(batch, n, dtype=torch.int32) if p.refractory_steps > 0 else None
+        state[name] = [v, i, w_ad, refrac]
+    zs = {name: [] for name in group}
+    vs = {name: [] for name in group}
+    for t in range(T):
+        for name in group:  # membranes first: they depend on the previous step only
+            p, c = params[name], coeff[name]
+            v, i, w_ad, refrac = state[name]
+            v_new = p.v_leak + c.a_mem * (v - p.v_leak) + c.k_syn * i
+            if p.kind == "adex":
+                a = p.adex
+                exp_term = a["delta_t"] * torch.exp(torch.clamp((v - a["v_exp"]) / a["delta_t"], max=ADEX_EXP_CAP))
+                v_new = v_new + (1 - c.a_mem) * (exp_term - w_ad)
+                w_ad = c.a_w * w_ad + (1 - c.a_w) * a["a"] * (v - p.v_leak)
+            if noise is not None and name in noise:
+                v_new = v_new + noise[name][t]
+            if refrac is not None:
+                v_new = torch.where(refrac > 0, p.v_reset, v_new)
+            if p.spiking:
+                z = spike(name, t, v_new - p.v_th)
+                zr = z.detach() if detach_reset else z
+                v_new = v_new - zr * (v_new - p.v_reset)
+                if p.kind == "adex":
+                    w_ad = w_ad + zr * p.adex["b"]
+                if refrac is not None:
+                    refrac = torch.where(z.detach() > 0.5, p.refractory_steps, torch.clamp(refrac - 1, min=0))
+                zs[name].append(z)
+            vs[name].append(v_new)
+            state[name] = [v_new, i, w_ad, refrac]
+        for name in group:  # then currents, with this step's spikes of the group (recurrence)
+            p, c = params[name], coeff[name]
+            v, i, w_ad, refrac = state[name]
+            i = c.a_syn * i
+            if external[name] is not None:
+                i = i + external[name][t]
+            for edge in recurrent[name]:
+                if t - edge.delay_steps >= 0:
+                    i = i + zs[edge.source][t - edge.delay_steps] @ weights[edge.name]
+            state[name][1] = i
+    out_z = {name: torch.stack(zs[name]) for name in group if zs[name]}
+    out_v = {name: torch.stack(vs[name]) for name in group}
+    return out_z, out_v
+
+
+def heaviside(_population: str, _step: int, u: Tensor) -> Tensor:
+    """The substrate's spike: a threshold crossing."""
+    return (u >= 0).to(u.dtype)
+
+
+def steps_of(duration: float, dt: float) -> int:
+    return max(int(math.floor(duration / dt + 0.5)), 1)
+
+
+def as_tensor(array: np.ndarray, dtype: torch.dtype) -> Tensor:
+    return torch.as_tensor(np.asarray(array), dtype=dtype)

@@ -1,0 +1,64 @@
+"""The emulator of spiking substrates: the simulation core plus a substrate's hooks (its neuron parameters,
+how weights are deployed, membrane noise, how the membrane is read out). `reference` and `bss2` are
+this class with different hooks."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import torch
+
+from snnc.runtime.emulators import core
+from snnc.runtime.emulators.base import Emulator, Observation, Stimulus, Twin
+from snnc.runtime.readouts import READOUTS
+
+Tensor = torch.Tensor
+
+
+class SpikingEmulator(Emulator):
+    """A spiking network on an emulated substrate; the ideal one unless a subclass adds imperfections."""
+
+    # The substrate's spike: a step function; gradient tests swap in a smooth one for emulator and twin.
+    spike_fn: core.SpikeFn = staticmethod(core.heaviside)
+
+    @cached_property
+    def plan(self) -> core.Plan:
+        return core.build_plan(self.ir)
+
+    @cached_property
+    def nominal(self) -> dict[str, core.NeuronParams]:
+        """The declared neuron parameters (what the twin assumes)."""
+        return core.nominal_params(self.ir, self.dtype)
+
+    def neuron_params(self) -> dict[str, core.NeuronParams]:
+        """The parameters the substrate actually has."""
+        return self.nominal
+
+    def deploy(self, weights: dict[str, Tensor]) -> dict[str, Tensor]:
+        """The weights as the substrate applies them."""
+        return {name: self.masked(name, w) for name, w in weights.items()}
+
+    def twin_weights(self, weights: dict[str, Tensor]) -> dict[str, Tensor]:
+        """The weights as the twin assumes them, differentiable in `weights`."""
+        return {name: self.masked(name, w) for name, w in weights.items()}
+
+    def membrane_noise(self, batch: int) -> dict[str, Tensor] | None:
+        return None
+
+    def read_membrane(self, name: str, v: Tensor) -> Tensor:
+        """The membrane as the substrate's readout reports it."""
+        return v
+
+    @torch.no_grad()
+    def observe(self, stimulus: Stimulus, weights: dict[str, Tensor]) -> Observation:
+        trace = core.simulate(self.plan, self.neuron_params(), self.deploy(weights), stimulus.events,
+                              stimulus.values, self.spike_fn, noise=self.membrane_noise(stimulus.batch))
+        membrane = {name: self.read_membrane(name, v) for name, v in trace.membrane.items()}
+        out = self.output.population
+        scores = READOUTS[type(self.output.readout)](membrane[out], trace.spikes.get(out), self.plan.dt)
+        return Observation(scores=scores, activity=trace.activity(), spikes=trace.spikes, membrane=membrane)
+
+    def make_twin(self) -> Twin:
+        from snnc.runtime.twin import SpikingTwin
+
+        return SpikingTwin(self)

@@ -1,0 +1,76 @@
+"""Encoders: a batch of data samples (values in [0, 1]) becomes the Stimulus of a network's inputs."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+from snnc.compiler.ir.encoders import Current, Intensity, Latency, Rate, Spikes
+from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.ir.nodes import Input
+from snnc.diagnostics import SnncError, error
+from snnc.runtime.emulators.base import Stimulus
+
+Tensor = torch.Tensor
+
+
+def latency(encoder: Latency, x: Tensor, steps: int, dt: float, _generator) -> Tensor:
+    """One spike per input at t_max - (t_max - t_min) x; x = 0 never spikes. (T, B, N)."""
+    batch, n = x.shape
+    times = encoder.t_max - (encoder.t_max - encoder.t_min) * x
+    index = torch.clamp(torch.round(times / dt), 0, steps - 1).long()
+    raster = x.new_zeros(steps, batch, n)
+    raster.scatter_(0, index.unsqueeze(0), (x > 0).to(x.dtype).unsqueeze(0))
+    return raster
+
+
+def rate(encoder: Rate, x: Tensor, steps: int, dt: float, generator: torch.Generator) -> Tensor:
+    """Bernoulli per step with p = max_rate * x * dt (Poisson spikes). (T, B, N)."""
+    p = torch.clamp(encoder.max_rate * dt * x, 0.0, 1.0).expand(steps, *x.shape)
+    return (torch.rand(p.shape, generator=generator, dtype=x.dtype) < p).to(x.dtype)
+
+
+def spikes(_encoder: Spikes, x: Tensor, steps: int, _dt: float, _generator) -> Tensor:
+    """Data that already are events: each sample (T, N), counts clipped to one spike per step."""
+    if x.dim() != 3 or x.shape[1] != steps:
+        raise SnncError([error("E410", f"spike data must have shape (samples, {steps} steps, channels); "
+                               f"got {tuple(x.shape)}")])
+    return torch.clamp(x.transpose(0, 1), 0.0, 1.0).contiguous()
+
+
+def current(encoder: Current, x: Tensor, *_):
+    """The value times `scale`, a constant input current. (B, N)."""
+    return x * encoder.scale
+
+
+def intensity(encoder: Intensity, x: Tensor, *_):
+    """Optical input: expected photons per input channel, x * photons. (B, N)."""
+    return x * encoder.photons
+
+
+EVENT_ENCODERS: dict[type, Callable] = {Latency: latency, Rate: rate, Spikes: spikes}
+VALUE_ENCODERS: dict[type, Callable] = {Current: current, Intensity: intensity}
+
+
+def encode(ir: NetworkIR, x: Tensor, generator: torch.Generator | None = None) -> Stimulus:
+    """Encode a batch for the network's single input: `x` (B, N) with values in [0, 1], or (B, T, N) for
+    the `spikes` encoder. Stochastic encoders draw from `generator`, so a batch is encoded exactly once
+    and the emulator's forward and the twin's backward see the same stimulus."""
+    inputs: list[Input] = ir.inputs()
+    if len(inputs) != 1:
+        raise SnncError([error("E411", f"network '{ir.name}' has {len(inputs)} inputs; training and running "
+                               "on a data set need exactly one")])
+    [inp] = inputs
+    header = ir.header
+    steps = header.steps
+    encoder = inp.encoder
+    if type(encoder) in EVENT_ENCODERS:
+        if not isinstance(encoder, Spikes):
+            x = x.reshape(x.shape[0], -1)
+        raster = EVENT_ENCODERS[type(encoder)](encoder, x, steps, header.timestep, generator)
+        return Stimulus(batch=x.shape[0], steps=steps, events={inp.name: raster}, values={})
+    if type(encoder) in VALUE_ENCODERS:
+        value = VALUE_ENCODERS[type(encoder)](encoder, x.reshape(x.shape[0], -1))
+        return Stimulus(batch=x.shape[0], steps=steps, events={}, values={inp.name: value})
+    raise SnncError([error("E412", f"input '{inp.name}': encoder '{encoder.dsl_name}' has no runtime", inp.span)])
