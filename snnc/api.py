@@ -28,10 +28,14 @@ def check(path: str | Path, *, text: str | None = None, network: str | None = No
 
 def compile(path: str | Path, *, target: str | Target = "reference", out: str | Path | None = None,  # noqa: A001
             network: str | None = None, seed: int = 0, text: str | None = None,
-            after_pass: Callable[[Pass, NetworkIR], None] | None = None) -> CompiledProgram:
-    """Compile a program for a target; with `out`, also write the program directory atomically."""
+            after_pass: Callable[[Pass, NetworkIR], None] | None = None,
+            chips: int | None = None) -> CompiledProgram:
+    """Compile a program for a target; with `out`, also write the program directory atomically.
+    `chips` spreads a multi-chip target (bss2) over that many chips (default: the target's own count)."""
+    if chips is not None and (isinstance(chips, bool) or not isinstance(chips, int) or chips < 1):
+        raise ValueError(f"chips must be an integer >= 1, got {chips!r}")
     [result] = run_pipeline(_source(path, text), target=target, network=network, seed=seed,
-                            after_pass=after_pass)
+                            after_pass=after_pass, options={"chips": chips} if chips is not None else None)
     program = CompiledProgram(ir=result.ir, target=result.target, seed=seed,
                               source={"path": result.source.path, "sha256": result.source.sha256},
                               diagnostics=diagnostics_to_dicts(result.diagnostics))

@@ -65,8 +65,10 @@ def cmd_compile(args) -> int:
     from snnc.compiler.backend.report import build_report, render_summary
 
     target_name = Path(args.target).stem
+    if args.chips is not None and args.chips < 1:
+        raise UsageError(f"--chips must be at least 1, got {args.chips}")
     program = snnc.compile(args.file, target=args.target, network=args.network, seed=args.seed,
-                           after_pass=_dump_callback(args), out=None)
+                           after_pass=_dump_callback(args), out=None, chips=args.chips)
     out = Path(args.output) if args.output else Path("build") / f"{program.name}.{target_name}"
     from snnc.compiler.backend.artifact import save_program
 
@@ -141,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", metavar="DIR", help="output directory (default: build/NETWORK.TARGET)")
     p.add_argument("--network", metavar="NAME", help="which network of the file (default: the only one)")
     p.add_argument("--seed", type=int, default=0, help="seed for weight initialization (default: 0)")
+    p.add_argument("--chips", type=int, metavar="N",
+                   help="spread a multi-chip target (bss2) over N chips (default: the target's own count)")
     p.add_argument("--dump-ir-after", metavar="PASS", help="print the IR as JSON after this pass")
     _add_common(p)
     p.set_defaults(handler=cmd_compile)

@@ -86,7 +86,7 @@ def check_dump_pass(name: str | None) -> None:
 
 def run_pipeline(source: Source, *, target: str | Target | None, network: str | None = None,
                  seed: int = 0, after_pass: Callable[[Pass, NetworkIR], None] | None = None,
-                 all_networks: bool = False) -> list[CompileResult]:
+                 all_networks: bool = False, options: dict | None = None) -> list[CompileResult]:
     """Parse, lower and run the frontend (target None) or the target's whole pipeline, for the chosen
     network (or, with `all_networks` and no name, for each network of the file).
     Raises SnncError with every diagnostic of every network if any is an error."""
@@ -106,7 +106,8 @@ def run_pipeline(source: Source, *, target: str | Target | None, network: str | 
         network_bag = DiagnosticBag()
         ir = lower(one, network_bag)
         passes = FRONTEND if loaded is None else PIPELINES[loaded.pipeline]
-        ctx = PassContext(target=loaded, diagnostics=network_bag, seed=seed, base_dir=source.base_dir)
+        ctx = PassContext(target=loaded, diagnostics=network_bag, seed=seed, base_dir=source.base_dir,
+                          options=dict(options or {}))
         ir = PassManager(passes, after_pass).run(ir, ctx)
         bag.extend(network_bag.items)
         results.append(CompileResult(ir=ir, target=loaded, source=source, seed=seed,

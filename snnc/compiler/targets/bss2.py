@@ -5,7 +5,10 @@ the values make a chip (counts >= 1, ranges ordered) and derives the figures the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from snnc.compiler.targets.schema import AnyOf, Choice, ListOf, OpenMapping, Optional
 
@@ -77,7 +80,13 @@ class Chip:
 
     @property
     def circuits(self) -> int:
+        """Neuron circuits per chip."""
         return self.hemispheres * self.columns
+
+    def columns_for(self, circuits_per_neuron: int) -> int:
+        """Columns a logical neuron of `c` merged circuits takes: a single circuit shares its column;
+        merged ones take whole columns (every hemisphere, so the fan-in draws rows from all of them)."""
+        return 0 if circuits_per_neuron == 1 else math.ceil(circuits_per_neuron / self.hemispheres)
 
     @property
     def synapses(self) -> int:
@@ -116,3 +125,81 @@ def value_problems(spec: dict) -> list[str]:
         if len(bounds) != 2 or bounds[0] > bounds[1]:
             problems.append(f"parameter_ranges.{name}: expected [low, high] with low <= high, got {bounds}")
     return problems
+
+
+@dataclass(frozen=True)
+class DriverPlan:
+    """How every hemisphere's synapse drivers are set, identical on all hemispheres and chips, so a row's
+    sign mode never depends on who uses it: drivers [0, signed) carry an excitatory row (2d) and an
+    inhibitory row (2d + 1), then `exc` drivers with two excitatory rows, then `inh` drivers with two
+    inhibitory rows. A signed input takes both rows of one signed driver; an excitatory-only input one
+    excitatory row, an inhibitory-only input one inhibitory row."""
+
+    signed: int
+    exc: int
+    inh: int
+
+    def row_modes(self) -> np.ndarray:
+        """+1 (excitatory) or -1 (inhibitory) per row of a hemisphere."""
+        return np.concatenate([np.tile(np.array([1, -1], np.int8), self.signed),
+                               np.ones(2 * self.exc, np.int8), -np.ones(2 * self.inh, np.int8)])
+
+    def circuits_for(self, signed: int, exc: int, inh: int) -> int:
+        """Fewest merged circuits holding these inputs (0 when the plan cannot hold them)."""
+        return int(circuits_needed(np.array([self.signed]), np.array([self.exc]), np.array([self.inh]),
+                                   signed, exc, inh)[0])
+
+    def to_dict(self) -> dict:
+        return {"signed": self.signed, "exc": self.exc, "inh": self.inh}
+
+
+def circuits_needed(S: np.ndarray, E: np.ndarray, I: np.ndarray, signed: int, exc: int, inh: int  # noqa: E741
+                    ) -> np.ndarray:
+    """Circuits per neuron for each candidate plan (arrays of driver counts); 0 where infeasible.
+    A circuit offers S signed pairs, S + 2E excitatory and S + 2I inhibitory rows; signed inputs use
+    both rows of a pair, so c must satisfy s <= cS, p + s <= c(S + 2E), n + s <= c(S + 2I)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        parts = [_ceil_ratio(signed, S), _ceil_ratio(exc + signed, S + 2 * E), _ceil_ratio(inh + signed, S + 2 * I)]
+    c = np.maximum.reduce(parts)
+    c = np.maximum(c, 1.0)
+    return np.where(np.isfinite(c), c, 0).astype(np.int64)
+
+
+def _ceil_ratio(numerator: int, capacity: np.ndarray) -> np.ndarray:
+    capacity = capacity.astype(np.float64)
+    if numerator == 0:
+        return np.zeros_like(capacity)
+    return np.where(capacity > 0, np.ceil(numerator / np.maximum(capacity, 1)), np.inf)
+
+
+def choose_plan(chip: Chip, demands: list[tuple[int, int, int, int]]) -> DriverPlan:
+    """The driver plan using the fewest circuits for populations given as (size, signed, exc, inh)
+    input counts; among equals the one with most signed drivers (a network of signed projections
+    gets every driver signed)."""
+    D = chip.drivers
+    S, E = np.meshgrid(np.arange(D + 1), np.arange(D + 1), indexing="ij")
+    keep = S + E <= D
+    S, E = S[keep], E[keep]
+    I = D - S - E  # noqa: E741
+    cost = np.zeros(S.shape, np.float64)
+    for size, signed, exc, inh in demands:
+        c = circuits_needed(S, E, I, signed, exc, inh)
+        footprint = np.where(c > 1, np.ceil(c / chip.hemispheres) * chip.hemispheres, c)
+        cost += np.where(c > 0, size * footprint, np.inf)
+    order = np.lexsort((-E, -S, cost))  # lowest cost, then most signed, then most excitatory drivers
+    best = order[0]
+    return DriverPlan(int(S[best]), int(E[best]), int(I[best]))
+
+
+def chip_count(spec: dict, options: dict) -> int:
+    """Chips to map onto: `--chips N` (options["chips"]) or the target's `resources.chips`."""
+    return int(options.get("chips") or spec["resources"]["chips"])
+
+
+def describe_fan_in(fan_in: dict[str, int]) -> str:
+    """'246 signed inputs', '100 excitatory and 10 inhibitory inputs'."""
+    words = {"signed": "signed", "exc": "excitatory", "inh": "inhibitory"}
+    parts = [f"{fan_in[k]:,} {words[k]}" for k in ("signed", "exc", "inh") if fan_in.get(k)]
+    if not parts:
+        return "no inputs"
+    return (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]) + " inputs"

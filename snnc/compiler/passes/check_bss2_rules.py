@@ -1,0 +1,102 @@
+"""Pass: the design rules of BrainScaleS-2, each violation an error at the DSL statement that causes it."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from snnc.compiler.frontend.values import format_quantity
+from snnc.compiler.ir.fields import param_fields, spec_of
+from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.ir.nodes import Population
+from snnc.compiler.ir.units import Dim
+from snnc.compiler.passes.base import Pass, PassContext
+from snnc.compiler.targets.bss2 import Chip, chip_count, describe_fan_in
+from snnc.compiler.targets.bss2_layout import fits_at_once, population_units
+from snnc.diagnostics import Note, error
+
+
+class CheckBss2Rules(Pass):
+    """Neuron parameters inside the chip's ranges after time scaling; projections carry spikes; every
+    logical neuron fits one chip; every recurrent subnetwork fits the chips at once (only feed-forward
+    layers may be split into partitions run one after another)."""
+
+    name: ClassVar[str] = "check_bss2_rules"
+    tolerant: ClassVar[bool] = True  # parameter ranges are worth reporting next to earlier errors
+
+    def apply(self, ir: NetworkIR, ctx: PassContext) -> NetworkIR:
+        chip = Chip.from_spec(ctx.target.spec)
+        populations = [p for p in ir.populations() if isinstance(p, Population)]
+        for population in populations:
+            self._parameter_ranges(population, ctx, chip)
+        self._spiking_sources(ir, ctx)
+        if all("circuits_per_neuron" in ir.node_attrs(p.name) for p in populations):
+            self._fit(ir, ctx, chip, chip_count(ctx.target.spec, ctx.options))
+        return ir
+
+    def _parameter_ranges(self, population: Population, ctx: PassContext, chip: Chip) -> None:
+        ranges = ctx.target.spec.get("parameter_ranges", {})
+        model = population.model
+        if not hasattr(type(model), "__dataclass_fields__"):
+            return
+        for field in param_fields(type(model)):
+            if field.name not in ranges:
+                continue
+            value = getattr(model, field.name)
+            dim = spec_of(field).dim
+            on_chip = value * chip.time_scale if dim is Dim.TIME else value
+            low, high = ranges[field.name]
+            if low <= on_chip <= high:
+                continue
+            scaled = (f" is {format_quantity(on_chip, dim)} on the chip ({1 / chip.time_scale:g}x faster)"
+                      if dim is Dim.TIME else "")
+            ctx.diagnostics.add(error(
+                "E401", f"population '{population.name}': {field.name} = {format_quantity(value, dim)}{scaled}, "
+                f"outside the range {ctx.target.name} reaches ({format_quantity(low, dim)} .. "
+                f"{format_quantity(high, dim)})", population.span))
+
+    def _spiking_sources(self, ir: NetworkIR, ctx: PassContext) -> None:
+        for projection in ir.projections():
+            source = ir.decl(projection.source)
+            model = getattr(source, "model", None)
+            if model is not None and "spikes" not in getattr(model, "observables", {"spikes"}):
+                ctx.diagnostics.add(error(
+                    "E402", f"projection '{projection.name}': {ctx.target.name} carries spikes between neurons, "
+                    f"and '{source.name}' ({model.dsl_name}) never spikes", projection.span))
+
+    def _fit(self, ir: NetworkIR, ctx: PassContext, chip: Chip, chips: int) -> None:
+        target = ctx.target.name
+        order = [p.name for p in ir.populations()]
+        c_of = {name: ir.node_attrs(name)["circuits_per_neuron"] for name in order}
+        too_wide = set()
+        for name in order:
+            if c_of[name] > chip.circuits:
+                too_wide.add(name)
+                fan = ir.node_attrs(name)["fan_in"]
+                ctx.diagnostics.add(error(
+                    "E403", f"population '{name}' does not fit: one neuron needs {c_of[name]:,} merged neuron "
+                    f"circuits for {describe_fan_in(fan)}, a {target} chip has {chip.circuits:,}",
+                    ir.decl(name).span))
+        for recurrent, names in population_units(ir.graph, order):
+            if not recurrent or too_wide & set(names):
+                continue
+            members = [(n, ir.size(n), c_of[n]) for n in names]
+            if fits_at_once(members, chip, chips):
+                continue
+            needed = sum(size * c for _, size, c in members)
+            have = f"{target} has {chip.circuits * chips:,}" if chips == 1 else \
+                f"{chips} {target} chips have {chip.circuits * chips:,}"
+            what = "; ".join(f"{c} per neuron for {describe_fan_in(ir.node_attrs(n)['fan_in'])}"
+                             + ("" if len(names) == 1 else f" in '{n}'") for n, _, c in members)
+            loops = [p.name for p in ir.projections() if p.source in names and p.target in names]
+            subject = f"population '{names[0]}'" if len(names) == 1 else \
+                "recurrent populations " + ", ".join(f"'{n}'" for n in names)
+            notes = [Note(f"it is recurrent (projection{'s' if len(loops) > 1 else ''} "
+                          + ", ".join(f"'{p}'" for p in loops) + "), so it cannot be split into partitions "
+                          "run one after another")]
+            enough = next((n for n in range(chips + 1, 4 * chips + needed // chip.circuits + 2)
+                           if fits_at_once(members, chip, n)), None)
+            if enough is not None:
+                notes.append(Note(f"it fits on {enough} chips at once: compile with --chips {enough}"))
+            ctx.diagnostics.add(error(
+                "E404", f"{subject} does not fit: needs {needed:,} neuron circuits ({what}), {have}",
+                ir.decl(names[0]).span, *notes))

@@ -1,0 +1,110 @@
+"""Pass: split the network into partitions run one after another, each spread over `--chips` chips,
+and account the events crossing between chips (graph attr `partitions`)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.ir.nodes import Population
+from snnc.compiler.passes.base import InternalError, Pass, PassContext
+from snnc.compiler.targets.bss2 import Chip, chip_count
+from snnc.compiler.targets.bss2_layout import Chunk, pack, population_units
+from snnc.diagnostics import warning
+
+
+def peak_rate(ir: NetworkIR, population: Population, time_scale: float) -> float:
+    """The highest firing rate of a neuron on the chip (events/s): one spike per refractory period,
+    at most one per timestep of the model's grid."""
+    refractory = getattr(population.model, "refractory", 0.0)
+    return 1.0 / (max(refractory, ir.header.timestep) * time_scale)
+
+
+class PartitionNetwork(Pass):
+    """Packs populations, in dependency order, onto the chips of a partition; a feed-forward layer that
+    does not fit spills into the next partition (its inputs are recorded and replayed), a recurrent
+    subnetwork goes into one partition whole. Per partition: its chunks (population, neurons, chip),
+    the sources replayed from earlier partitions, and the events crossing between chips."""
+
+    name: ClassVar[str] = "partition_network"
+
+    def apply(self, ir: NetworkIR, ctx: PassContext) -> NetworkIR:
+        chip = Chip.from_spec(ctx.target.spec)
+        chips = chip_count(ctx.target.spec, ctx.options)
+        order = [p.name for p in ir.populations()]
+        units = [(recurrent, [(n, ir.size(n), ir.node_attrs(n)["circuits_per_neuron"]) for n in names])
+                 for recurrent, names in population_units(ir.graph, order)]
+        chunks = pack(units, chip, chips)
+        if chunks is None:  # check_bss2_rules reports what does not fit before this pass runs
+            raise InternalError("a recurrent subnetwork passed check_bss2_rules but does not fit")
+        count = max(c.partition for c in chunks) + 1
+        where = {name: (np.full(ir.size(name), -1, np.int64), np.full(ir.size(name), -1, np.int64))
+                 for name in order}
+        for c in chunks:
+            where[c.population][0][c.start:c.stop] = c.partition
+            where[c.population][1][c.start:c.stop] = c.chip
+        partitions = []
+        for index in range(count):
+            mine = [c for c in chunks if c.partition == index]
+            names = list(dict.fromkeys(c.population for c in mine))
+            links = self._links(ir, mine, where, index, chip)
+            partitions.append({
+                "index": index,
+                "populations": names,
+                "chips": len({c.chip for c in mine}),
+                "chunks": [{"population": c.population, "start": c.start, "stop": c.stop, "chip": c.chip}
+                           for c in mine],
+                **links,
+            })
+            budget = chip.events_per_second_between_chips
+            if links["chip_links"]["peak_events_per_second"] > budget:
+                ctx.diagnostics.add(warning(
+                    "W401", f"partition {index}: at peak firing one chip sends up to "
+                    f"{links['chip_links']['peak_events_per_second']:.3g} events/s to other chips, its link "
+                    f"carries {budget:.3g} events/s; events may be dropped", ir.decl(names[0]).span))
+        if count > 1:
+            split = [n for n in order if where[n][0].min() != where[n][0].max()]
+            detail = f"; split: {', '.join(repr(s) for s in split)}" if split else ""
+            ctx.diagnostics.add(warning(
+                "W402", f"the network does not fit on {chips} chip{'s' if chips > 1 else ''} at once: it runs as "
+                f"{count} partitions one after another, spikes between them recorded and replayed{detail}",
+                ir.header.span))
+        ir.graph.graph["partitions"] = partitions
+        return ir
+
+    def _links(self, ir: NetworkIR, mine: list[Chunk], where: dict, index: int, chip: Chip) -> dict:
+        """Spikes this partition's neurons receive from another chip (one copy per source neuron and
+        destination chip, fanned out on the chip) or from an earlier partition (replayed)."""
+        reach: dict[tuple[str, int], np.ndarray] = {}
+        for chunk in mine:
+            for source, _, attrs in ir.graph.in_edges(chunk.population, data=True):
+                if not isinstance(ir.decl(source), Population):
+                    continue  # inputs come from the host in every partition
+                mask = attrs.get("mask")
+                reached = (np.ones(ir.size(source), bool) if mask is None
+                           else mask[:, chunk.start:chunk.stop].any(axis=1))
+                key = (source, chunk.chip)
+                reach[key] = reach[key] | reached if key in reach else reached
+        copies = replayed = crossing_sources = 0
+        outgoing = np.zeros(max((c.chip for c in mine), default=0) + 1)
+        for source in dict.fromkeys(s for s, _ in reach):
+            partition, on_chip = where[source]
+            rate = peak_rate(ir, ir.decl(source), chip.time_scale)
+            any_reach = np.zeros(ir.size(source), bool)
+            any_cross = np.zeros(ir.size(source), bool)
+            for (name, destination), reached in reach.items():
+                if name != source:
+                    continue
+                any_reach |= reached
+                cross = reached & (partition == index) & (on_chip != destination)
+                any_cross |= cross
+                copies += int(cross.sum())
+                outgoing += rate * np.bincount(on_chip[cross], minlength=len(outgoing))[:len(outgoing)]
+            replayed += int((any_reach & (partition < index)).sum())
+            crossing_sources += int(any_cross.sum())
+        return {"replayed_sources": replayed,
+                "chip_links": {"crossing_sources": crossing_sources, "event_copies": copies,
+                               "peak_events_per_second": float(outgoing.max()),
+                               "budget_events_per_second": chip.events_per_second_between_chips}}
