@@ -116,7 +116,6 @@ class Emulator(ABC):
         """The program with `weights` deployed (edge attr `weights`, plus what the substrate derives
         from it), placement untouched; `training` is recorded as the graph attr `training`."""
         ir = self.ir.copy()
-        ir.graph.graph = dict(ir.graph.graph)
         for _, _, key, attrs in ir.edges():
             ir.graph.edges[attrs["decl"].source, attrs["decl"].target, key].update(
                 self.deployed_attrs(key, self.masked(key, weights[key]).detach().cpu().numpy().astype(np.float32)))

@@ -1,0 +1,141 @@
+"""The BrainScaleS-2 substrate (pipeline `bss2`): the simulation core on what the chip holds.
+
+- Weights: the integer hardware weights hw = quantize_weights(w, scale, weight_bits, sign) of the compiled
+  program (edge attr `scale`), applied as hw / scale times (1 + per-synapse mismatch); an excitatory and
+  an inhibitory row reach a neuron through different synapses, so each sign has its own mismatch.
+- Neurons: per-circuit fixed-pattern mismatch of tau_mem, tau_syn (relative), threshold and leak (in
+  units of v_th - v_leak), drawn once per chip seed for every circuit of the chip and looked up through
+  the placement (node attr `circuits`); merged circuits share one membrane, so a logical neuron has
+  the mean of its circuits' deviations.
+- Temporal noise on the membrane every step; the membrane is read out by the CADC at `readout_bits`
+  over a fixed range (CADC_RANGE).
+The figures come from the target's `noise:` and `resources:` sections."""
+
+from __future__ import annotations
+
+import zlib
+from functools import cached_property
+
+import numpy as np
+import torch
+
+from snnc.compiler.passes.legalize_weights import quantize_weights
+from snnc.diagnostics import SnncError, error
+from snnc.runtime.emulators import core
+from snnc.runtime.emulators.spiking import SpikingEmulator
+
+Tensor = torch.Tensor
+
+# The CADC's input range in units of (v_th - v_leak) around v_leak (1 for models without threshold).
+# Assumed calibration: the resting potential a third of the way up the ADC range, the threshold
+# ~70 LSB above it, as in the published BrainScaleS-2 MNIST set-ups.
+CADC_RANGE = (-1.0, 2.5)
+NEURON_MISMATCH_KEYS = ("tau_mem_mismatch", "tau_syn_mismatch", "threshold_mismatch", "leak_mismatch")
+
+
+class BSS2Emulator(SpikingEmulator):
+    """An emulated BrainScaleS-2 chip; `imperfections=False` keeps only the quantization of weights and
+    readout (an ideal chip)."""
+
+    def __init__(self, program, *, chip_seed: int = 0, noise_seed: int = 0, dtype: torch.dtype = torch.float32,
+                 imperfections: bool = True):
+        super().__init__(program, chip_seed=chip_seed, noise_seed=noise_seed, dtype=dtype)
+        spec = program.target.spec
+        self.weight_bits = int(spec["resources"]["weight_bits"])
+        self.readout_bits = int(spec["resources"]["readout_bits"])
+        self.circuits_per_chip = int(spec["resources"]["hemispheres"]) * int(spec["resources"]["columns_per_hemisphere"])
+        self.noise = {k: float(v) if imperfections else 0.0 for k, v in spec["noise"].items()}
+        missing = [f"node '{p.name}' attr 'circuits'" for p in self.ir.populations()
+                   if "circuits" not in self.ir.node_attrs(p.name)]
+        missing += [f"edge '{k}' attr 'scale'" for k, a in self.ir.edge_attrs_by_name().items() if "scale" not in a]
+        if missing:
+            raise SnncError([error("E403", f"program '{self.ir.name}' was not placed for bss2 (missing "
+                                   f"{', '.join(missing)}); compile it with --target bss2")])
+        self.scales = {k: float(a["scale"]) for k, a in self.ir.edge_attrs_by_name().items()}
+        self.signs = {p.name: p.sign for p in self.ir.projections()}
+
+    # --- the chip's identity ---------------------------------------------------------------------
+    def circuit_deviations(self, chip: int) -> np.ndarray:
+        """(circuits per chip, 4) standard normal deviations of tau_mem, tau_syn, threshold, leak."""
+        rng = np.random.default_rng([self.chip_seed, chip, 0xB552])
+        return rng.standard_normal((self.circuits_per_chip, len(NEURON_MISMATCH_KEYS)))
+
+    @cached_property
+    def actual(self) -> dict[str, core.NeuronParams]:
+        circuits = {p.name: np.asarray(self.ir.node_attrs(p.name)["circuits"]).reshape(p.size, -1)
+                    for p in self.ir.populations()}
+        chips = max(int(c.max()) for c in circuits.values()) // self.circuits_per_chip + 1
+        table = np.concatenate([self.circuit_deviations(chip) for chip in range(chips)])
+        sigma = np.array([self.noise[k] for k in NEURON_MISMATCH_KEYS])
+        params = {}
+        for name, nominal in self.nominal.items():
+            deviation = torch.as_tensor(table[circuits[name]].mean(axis=1) * sigma, dtype=self.dtype)  # (N, 4)
+            params[name] = core.with_mismatch(nominal, 1 + deviation[:, 0], 1 + deviation[:, 1], deviation[:, 2],
+                                              deviation[:, 3])
+        return params
+
+    @cached_property
+    def synapse_gain(self) -> dict[str, Tensor]:
+        """Per projection (2, pre, post): 1 + mismatch of the excitatory and of the inhibitory synapse."""
+        gains = {}
+        for name in self.weight_names():
+            pre, post = self.ir.edge_attrs(name)["weights"].shape
+            rng = np.random.default_rng([self.chip_seed, zlib.crc32(name.encode()), 0x5E])
+            gains[name] = torch.as_tensor(1 + self.noise["weight_mismatch"] * rng.standard_normal((2, pre, post)),
+                                          dtype=self.dtype)
+        return gains
+
+    def neuron_params(self) -> dict[str, core.NeuronParams]:
+        return self.actual
+
+    # --- weights ---------------------------------------------------------------------------------
+    def limit(self, name: str) -> float:
+        """The largest weight magnitude the projection's synapses hold, in model units."""
+        return ((1 << self.weight_bits) - 1) / self.scales[name]
+
+    def clip_(self, name: str, w: Tensor) -> None:
+        w.clamp_(-self.limit(name), self.limit(name))
+
+    def hw_weights(self, name: str, w: Tensor | np.ndarray) -> np.ndarray:
+        """The integer weights the synapses hold (int16, sign = the row's mode)."""
+        w = w.detach().cpu().numpy() if isinstance(w, Tensor) else np.asarray(w)
+        hw = quantize_weights(w, self.scales[name], self.weight_bits, self.signs[name])
+        mask = self.ir.edge_attrs(name).get("mask")
+        if mask is not None:
+            hw[~np.asarray(mask)] = 0
+        return hw
+
+    def quantized(self, name: str, w: Tensor) -> Tensor:
+        return torch.as_tensor(self.hw_weights(name, w), dtype=w.dtype) / self.scales[name]
+
+    def deploy(self, weights: dict[str, Tensor]) -> dict[str, Tensor]:
+        deployed = {}
+        for name, w in weights.items():
+            q = self.quantized(name, w)
+            gain = torch.where(q >= 0, self.synapse_gain[name][0], self.synapse_gain[name][1]).to(w.dtype)
+            deployed[name] = q * gain
+        return deployed
+
+    def twin_weights(self, weights: dict[str, Tensor]) -> dict[str, Tensor]:
+        # The twin knows the quantization but not the mismatch; the gradient passes straight through.
+        return {name: w + (self.quantized(name, w) - w).detach() for name, w in weights.items()}
+
+    def deployed_attrs(self, name: str, w: np.ndarray) -> dict:
+        return {"weights": w, "hw_weights": self.hw_weights(name, w)}
+
+    # --- noise and readout -----------------------------------------------------------------------
+    def membrane_noise(self, batch: int) -> dict[str, Tensor] | None:
+        sigma = self.noise["membrane_noise"]
+        if sigma == 0.0:
+            return None
+        steps = self.plan.steps
+        return {name: torch.randn(steps, batch, p.tau_mem.shape[0], generator=self.generator, dtype=self.dtype)
+                * (sigma * p.threshold_unit()) for name, p in self.nominal.items()}
+
+    def read_membrane(self, name: str, v: Tensor) -> Tensor:
+        p = self.nominal[name]
+        unit = p.threshold_unit()
+        low = p.v_leak + CADC_RANGE[0] * unit
+        lsb = (CADC_RANGE[1] - CADC_RANGE[0]) * unit / ((1 << self.readout_bits) - 1)
+        code = torch.clamp(torch.round((v - low) / lsb), 0, (1 << self.readout_bits) - 1)
+        return low + code * lsb
