@@ -167,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Runtime commands (run, train) add themselves here, keeping this module free of torch imports.
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+import snnc.runtime.commands  # noqa: E402,F401 - registers `train` and `run` (imports no torch)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

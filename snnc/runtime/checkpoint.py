@@ -1,0 +1,69 @@
+"""Training state as files without pickle: tensors in an .npz (weights, optimizer moments, generator
+states), everything else in JSON. Restoring it continues a run bit-exactly."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from snnc.diagnostics import SnncError, error
+
+STATE_NPZ, STATE_JSON = "checkpoint/state.npz", "checkpoint/state.json"
+FORMAT = "snnc-checkpoint"
+
+
+def dump(meta: dict[str, Any], weights: dict[str, torch.Tensor], optimizer: torch.optim.Optimizer,
+         generators: dict[str, torch.Generator]) -> dict[str, bytes]:
+    """The checkpoint's files (name -> bytes) for `extra_files` of the program directory."""
+    arrays: dict[str, np.ndarray] = {f"weights/{k}": w.detach().cpu().numpy() for k, w in weights.items()}
+    state = optimizer.state_dict()
+    tensor_keys: dict[str, list[str]] = {}
+    for index, slots in state["state"].items():
+        tensor_keys[str(index)] = sorted(slots)
+        for key, value in slots.items():
+            arrays[f"optimizer/{index}/{key}"] = torch.as_tensor(value).cpu().numpy()
+    for name, generator in generators.items():
+        arrays[f"generator/{name}"] = generator.get_state().numpy()
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    document = {"format": FORMAT, **meta, "weight_names": list(weights), "optimizer_slots": tensor_keys,
+                "param_groups": state["param_groups"]}
+    return {STATE_NPZ: buffer.getvalue(), STATE_JSON: json.dumps(document, indent=1).encode("utf-8")}
+
+
+def read(directory: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The JSON document and the arrays of a checkpoint in `directory`; SnncError naming the file."""
+    meta_file, npz_file = directory / STATE_JSON, directory / STATE_NPZ
+    try:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        with np.load(npz_file, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except FileNotFoundError as exc:
+        raise SnncError([error("E440", f"cannot resume: '{exc.filename}' is missing (no checkpoint in "
+                               f"'{directory}')")]) from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+        raise SnncError([error("E441", f"cannot resume: the checkpoint in '{directory}' is corrupt: {exc}")]) from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise SnncError([error("E441", f"cannot resume: '{meta_file}' is not an snnc checkpoint")])
+    return meta, arrays
+
+
+def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray], weights: dict[str, torch.Tensor],
+            optimizer: torch.optim.Optimizer, generators: dict[str, torch.Generator]) -> None:
+    """Load a checkpoint into live objects (weights in place)."""
+    with torch.no_grad():
+        for name, w in weights.items():
+            w.copy_(torch.from_numpy(arrays[f"weights/{name}"]))
+    state = {"state": {int(index): {key: torch.from_numpy(arrays[f"optimizer/{index}/{key}"].copy())
+                                    for key in keys}
+                       for index, keys in meta["optimizer_slots"].items()},
+             "param_groups": meta["param_groups"]}
+    optimizer.load_state_dict(state)
+    for name, generator in generators.items():
+        generator.set_state(torch.from_numpy(arrays[f"generator/{name}"].copy()))

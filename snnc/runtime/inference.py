@@ -1,0 +1,99 @@
+"""`snnc run`: inference of a compiled (trained) program on its target's emulator, or deployed without
+retraining onto another target (the source is recompiled for it with the trained weights)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from snnc.compiler.backend.artifact import CompiledProgram, load_program
+from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.passes.base import Pass
+from snnc.compiler.targets import Target, load_target
+from snnc.diagnostics import SnncError, error
+from snnc.runtime.data import load_data
+from snnc.runtime.emulators.base import emulator_for
+from snnc.runtime.training import evaluate
+
+SPLITS = ("test", "train", "all")
+
+
+@dataclass
+class RunResult:
+    """What `snnc run` reports."""
+
+    network: str
+    target: str
+    data: str
+    split: str
+    samples: int
+    accuracy: float
+    spikes_per_sample: float
+    samples_per_second: float
+    chip_seed: int
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def deploy(program: CompiledProgram, target: str | Target) -> CompiledProgram:
+    """The trained `program` compiled for `target` without retraining: its source goes through the target's
+    pipeline with the trained weights in place of the initial ones (then legalized, placed, routed)."""
+    from snnc.api import compile as compile_program
+
+    source = Path(program.source.get("path", ""))
+    try:
+        digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    except OSError:
+        raise SnncError([error("E460", f"cannot deploy '{program.name}' to another target: its source "
+                               f"'{source}' is not readable from here")]) from None
+    if digest != program.source.get("sha256"):
+        raise SnncError([error("E460", f"cannot deploy '{program.name}' to another target: its source "
+                               f"'{source}' changed since it was compiled")])
+    trained = {key: np.array(attrs["weights"]) for key, attrs in program.ir.edge_attrs_by_name().items()}
+
+    def inject(p: Pass, ir: NetworkIR) -> None:
+        if p.name == "initialize_weights":
+            for _, _, key, attrs in ir.edges():
+                attrs["weights"] = trained[key].copy()
+
+    deployed = compile_program(source, target=target, network=program.name, seed=program.seed, after_pass=inject)
+    deployed.ir.graph.graph["training"] = dict(program.ir.graph.graph.get("training", {}),
+                                               deployed_from=program.target.name)
+    return deployed
+
+
+def run(directory: str | Path, *, data: str = "digits", target: str | None = None, chip_seed: int | None = None,
+        seed: int = 0, split: str = "test", samples: int | None = None) -> RunResult:
+    """Accuracy and spikes per sample of a compiled program on a data set split, on its target's emulator
+    (or on `target`'s, deployed there without retraining). The chip seed defaults to the one it was
+    trained on."""
+    if split not in SPLITS:
+        raise SnncError([error("E461", f"unknown split '{split}'; choose one of {', '.join(SPLITS)}")])
+    program = load_program(directory)
+    if target is not None and load_target(target).name != program.target.name:
+        program = deploy(program, target)
+    if chip_seed is None:
+        chip_seed = int(program.ir.graph.graph.get("training", {}).get("chip_seed", 0))
+    emulator = emulator_for(program, chip_seed=chip_seed, noise_seed=seed)
+    source_dir = Path(program.source.get("path", ".")).parent
+    dataset = load_data(data, program.ir.inputs()[0], source_dir)
+    if split == "test":
+        x, y = dataset.x_test, dataset.y_test
+    elif split == "train":
+        x, y = dataset.x_train, dataset.y_train
+    else:
+        x, y = torch.cat([dataset.x_train, dataset.x_test]), torch.cat([dataset.y_train, dataset.y_test])
+    x, y = x[:samples], y[:samples]
+    start = time.perf_counter()
+    measured = evaluate(emulator, emulator.initial_weights(), x, y, torch.Generator().manual_seed(seed))
+    return RunResult(network=program.name, target=program.target.name, data=data, split=split, samples=len(x),
+                     accuracy=measured["accuracy"], spikes_per_sample=measured["spikes_per_sample"],
+                     samples_per_second=measured["samples_per_second"], chip_seed=chip_seed,
+                     seconds=time.perf_counter() - start)

@@ -1,0 +1,67 @@
+"""Training plots as PNG bytes (matplotlib's Agg backend: no display needed)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+
+
+def _figure(width: float = 6.0, height: float = 3.5):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=100)
+
+
+def _png(figure) -> bytes:
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def curves(rows: list[dict[str, Any]], title: str) -> dict[str, bytes]:
+    """loss.png and accuracy.png over epochs."""
+    epochs = [r["epoch"] for r in rows]
+    loss_fig = _figure()
+    ax = loss_fig.add_subplot()
+    ax.plot(epochs, [r["loss"] for r in rows], marker="o")
+    ax.set(xlabel="epoch", ylabel="training loss", title=f"{title}: loss")
+    acc_fig = _figure()
+    ax = acc_fig.add_subplot()
+    ax.plot(epochs, [100 * r["train_accuracy"] for r in rows], marker="o", label="train")
+    ax.plot(epochs, [100 * r["test_accuracy"] for r in rows], marker="s", label="test")
+    ax.set(xlabel="epoch", ylabel="accuracy (%)", title=f"{title}: accuracy")
+    ax.legend()
+    return {"loss.png": _png(loss_fig), "accuracy.png": _png(acc_fig)}
+
+
+def raster(spikes: dict[str, np.ndarray], dt: float, title: str) -> bytes:
+    """Spike raster of one sample: spikes[population] (T, N) 0/1, populations stacked."""
+    figure = _figure(6.0, 4.0)
+    ax = figure.add_subplot()
+    offset = 0
+    for name, z in spikes.items():
+        t, n = np.nonzero(z)
+        ax.scatter(t * dt * 1e3, n + offset, s=2, label=name)
+        offset += z.shape[1]
+    ax.set(xlabel="time (ms)", ylabel="neuron", title=title)
+    if spikes:
+        ax.legend(loc="upper right", markerscale=4)
+    return _png(figure)
+
+
+def membrane(v: np.ndarray, dt: float, label: int, title: str) -> bytes:
+    """Membrane traces (T, N) of the readout population for one sample; the true class drawn bold."""
+    figure = _figure()
+    ax = figure.add_subplot()
+    time = np.arange(v.shape[0]) * dt * 1e3
+    for i in range(v.shape[1]):
+        ax.plot(time, v[:, i], linewidth=2.5 if i == label else 0.8, label=str(i))
+    ax.set(xlabel="time (ms)", ylabel="membrane", title=title)
+    ax.legend(ncol=5, fontsize=7)
+    return _png(figure)

@@ -1,0 +1,277 @@
+"""`snnc train`: training in the loop. Each batch runs forward on the target's emulator and backward
+through its digital twin (snnc.runtime.in_the_loop); after each optimizer step the weights are
+re-legalized for the target and re-deployed without re-placing. Each epoch the output directory is
+rewritten atomically: the trained program, metrics and a checkpoint from which `resume` continues
+bit-exactly."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from snnc.compiler.backend.artifact import CompiledProgram, save_program
+from snnc.compiler.ir.training import SGD, SpikeBudget, TrainSpec
+from snnc.diagnostics import SnncError, error
+from snnc.runtime import checkpoint, plots
+from snnc.runtime.data import DataSet, load_data
+from snnc.runtime.emulators.base import Emulator, emulator_for
+from snnc.runtime.encoders import encode
+from snnc.runtime.in_the_loop import in_the_loop
+
+# Readouts such as the maximum membrane span about one threshold unit between classes; cross-entropy
+# needs logits spanning several units to express confidence, so scores are multiplied by this.
+LOGIT_SCALE = 5.0
+EVAL_BATCH = 256
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The settings of a run: the `train` block's defaults with the caller's overrides applied."""
+
+    data: str
+    loss: str
+    optimizer: str
+    lr: float
+    momentum_or_betas: tuple[float, ...]
+    epochs: int
+    batch: int
+    seed: int
+    chip_seed: int
+    method: str
+    spike_budget: tuple[float, float] | None  # (per_sample, strength)
+    train_samples: int | None = None
+    test_samples: int | None = None
+
+    def same_run(self, other: dict[str, Any]) -> list[str]:
+        """Settings that differ from a checkpoint's (epochs may grow: the run continues)."""
+        mine = json.loads(json.dumps(asdict(self)))
+        return [k for k in mine if k != "epochs" and mine[k] != other.get(k)]
+
+
+@dataclass
+class TrainResult:
+    """The trained program, per-epoch metrics and where it was written."""
+
+    program: CompiledProgram
+    metrics: dict[str, Any]
+    output: Path | None = None
+    weights: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+def resolve_config(spec: TrainSpec | None, **overrides: Any) -> TrainConfig:
+    spec = spec or TrainSpec()
+    opt = spec.optimizer
+    budget: SpikeBudget | None = spec.regularize
+    values = dict(data=spec.data, loss=spec.loss, optimizer=opt.dsl_name, lr=opt.lr,
+                  momentum_or_betas=(opt.momentum,) if isinstance(opt, SGD) else (opt.beta1, opt.beta2),
+                  epochs=spec.epochs, batch=spec.batch, seed=spec.seed, chip_seed=0, method=spec.method,
+                  spike_budget=None if budget is None else (budget.per_sample, budget.strength))
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    for key in ("epochs", "batch"):
+        if int(values[key]) < 1:
+            raise SnncError([error("E450", f"--{key} must be at least 1, not {values[key]}")])
+    if float(values["lr"]) <= 0:
+        raise SnncError([error("E450", f"--lr must be positive, not {values['lr']}")])
+    return TrainConfig(**values)
+
+
+def make_optimizer(config: TrainConfig, params: list[torch.Tensor]) -> torch.optim.Optimizer:
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum_or_betas[0])
+    return torch.optim.Adam(params, lr=config.lr, betas=tuple(config.momentum_or_betas))
+
+
+def loss_fn(config: TrainConfig, scores: torch.Tensor, labels: torch.Tensor, activity: torch.Tensor) -> torch.Tensor:
+    if config.loss == "mse":
+        target = torch.nn.functional.one_hot(labels, scores.shape[1]).to(scores.dtype)
+        loss = torch.nn.functional.mse_loss(scores, target)
+    else:
+        loss = torch.nn.functional.cross_entropy(LOGIT_SCALE * scores, labels)
+    if config.spike_budget is not None:
+        per_sample, strength = config.spike_budget
+        loss = loss + strength * torch.relu(activity - per_sample).square().mean()
+    return loss
+
+
+@torch.no_grad()
+def evaluate(emulator: Emulator, weights: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor,
+             generator: torch.Generator | None = None) -> dict[str, float]:
+    """Accuracy and events per sample of the emulator on (x, y), in batches."""
+    correct, events, start = 0, 0.0, time.perf_counter()
+    for i in range(0, len(x), EVAL_BATCH):
+        observation = emulator.observe(encode(emulator.ir, x[i:i + EVAL_BATCH], generator), weights)
+        correct += int((observation.scores.argmax(1) == y[i:i + EVAL_BATCH]).sum())
+        events += float(observation.activity.sum())
+    seconds = time.perf_counter() - start
+    return {"accuracy": correct / len(x), "spikes_per_sample": events / len(x),
+            "samples_per_second": len(x) / seconds if seconds > 0 else float("inf")}
+
+
+class Trainer:
+    """One training run: its emulator, twin, weights, optimizer and generators."""
+
+    def __init__(self, program: CompiledProgram, config: TrainConfig, dataset: DataSet, *, dtype=torch.float32):
+        self.program, self.config, self.dataset = program, config, dataset
+        self.emulator = emulator_for(program, chip_seed=config.chip_seed, noise_seed=config.seed, dtype=dtype)
+        methods = getattr(self.emulator, "methods", ("surrogate",))
+        if config.method not in methods:
+            raise SnncError([error("E451", f"method '{config.method}' is not available on target "
+                                   f"'{program.target.name}'; it trains with: {', '.join(methods)}")])
+        self.twin = self.emulator.make_twin()
+        outputs = program.ir.size(self.emulator.output.population)
+        if dataset.classes > outputs:
+            raise SnncError([error("E452", f"data set '{dataset.name}' has {dataset.classes} classes but output "
+                                   f"'{self.emulator.output.population}' has only {outputs} neurons")])
+        self.weights = self.emulator.initial_weights()
+        self.emulator.legalize_(self.weights)
+        for w in self.weights.values():
+            w.requires_grad_(True)
+        self.optimizer = make_optimizer(config, list(self.weights.values()))
+        self.generators = {"shuffle": torch.Generator().manual_seed(config.seed),
+                           "encode": torch.Generator().manual_seed(config.seed + 1),
+                           "noise": self.emulator.generator}
+        self.rows: list[dict[str, Any]] = []
+
+    def epoch(self, index: int, progress: bool) -> dict[str, Any]:
+        from tqdm import tqdm
+
+        config, data = self.config, self.dataset
+        order = torch.randperm(len(data.x_train), generator=self.generators["shuffle"])
+        batches = range(0, len(order), config.batch)
+        totals = {"loss": 0.0, "correct": 0, "events": 0.0, "samples": 0}
+        start = time.perf_counter()
+        with tqdm(batches, desc=f"epoch {index + 1}/{config.epochs}", disable=not progress, file=sys.stderr,
+                  unit="batch", leave=True, dynamic_ncols=True) as bar:
+            for i in bar:
+                idx = order[i:i + config.batch]
+                stimulus = encode(self.program.ir, data.x_train[idx], self.generators["encode"])
+                scores, activity = in_the_loop(self.emulator, self.twin, stimulus, self.weights)
+                loss = loss_fn(config, scores, data.y_train[idx], activity)
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizer.step()
+                self.emulator.legalize_(self.weights)
+                totals["loss"] += float(loss) * len(idx)
+                totals["correct"] += int((scores.argmax(1) == data.y_train[idx]).sum())
+                totals["events"] += float(activity.sum())
+                totals["samples"] += len(idx)
+                n = totals["samples"]
+                bar.set_postfix(loss=f"{totals['loss'] / n:.3f}", acc=f"{100 * totals['correct'] / n:.1f}%",
+                                spikes=f"{totals['events'] / n:.1f}", refresh=False)
+        seconds = time.perf_counter() - start
+        test = evaluate(self.emulator, self.weights, data.x_test, data.y_test, self.generators["encode"])
+        n = totals["samples"]
+        row = {"epoch": index + 1, "loss": totals["loss"] / n, "train_accuracy": totals["correct"] / n,
+               "test_accuracy": test["accuracy"], "spikes_per_sample": totals["events"] / n,
+               "test_spikes_per_sample": test["spikes_per_sample"], "train_seconds": seconds,
+               "train_samples_per_second": n / seconds, "test_samples_per_second": test["samples_per_second"]}
+        if progress:
+            print(f"  test accuracy {100 * row['test_accuracy']:.2f}%, {row['test_spikes_per_sample']:.1f} "
+                  f"spikes/sample", file=sys.stderr)
+        self.rows.append(row)
+        return row
+
+    def metrics(self) -> dict[str, Any]:
+        last = self.rows[-1] if self.rows else {}
+        return {"network": self.program.name, "target": self.program.target.name, "config": asdict(self.config),
+                "epochs": self.rows, "test_accuracy": last.get("test_accuracy"),
+                "spikes_per_sample": last.get("test_spikes_per_sample"),
+                "train_seconds": sum(r["train_seconds"] for r in self.rows)}
+
+    def files(self, final: bool) -> dict[str, bytes]:
+        """metrics.json, metrics.csv, the checkpoint and, at the end, the plots."""
+        metrics = self.metrics()
+        table = io.StringIO()
+        if self.rows:
+            writer = csv.DictWriter(table, fieldnames=list(self.rows[0]))
+            writer.writeheader()
+            writer.writerows(self.rows)
+        meta = {"epoch": len(self.rows), "config": json.loads(json.dumps(asdict(self.config))),
+                "source": self.program.source, "target": self.program.target.name, "rows": self.rows}
+        files = {"metrics.json": json.dumps(metrics, indent=1).encode(), "metrics.csv": table.getvalue().encode(),
+                 **checkpoint.dump(meta, self.weights, self.optimizer, self.generators)}
+        if final and self.rows:
+            files.update(self.plots())
+        return files
+
+    def plots(self) -> dict[str, bytes]:
+        title = f"{self.program.name} on {self.program.target.name}"
+        files = plots.curves(self.rows, title)
+        data, dt = self.dataset, self.emulator.ir.header.timestep
+        # One test sample, on a throwaway generator: plotting must not move the run's random state.
+        sample = encode(self.program.ir, data.x_test[:1], torch.Generator().manual_seed(0))
+        state = self.emulator.generator.get_state()
+        observation = self.emulator.observe(sample, self.weights)
+        self.emulator.generator.set_state(state)
+        spikes = {k: z[:, 0].numpy() for k, z in observation.spikes.items()}
+        files["raster.png"] = plots.raster(spikes, dt, f"{title}: spikes of test sample 0 "
+                                           f"(label {int(data.y_test[0])})")
+        out = self.emulator.output.population
+        if out in observation.membrane:
+            files["membrane.png"] = plots.membrane(observation.membrane[out][:, 0].numpy(), dt,
+                                                   int(data.y_test[0]), f"{title}: readout '{out}', test sample 0")
+        return files
+
+    def export(self) -> CompiledProgram:
+        return self.emulator.export(self.weights, training={
+            "method": self.config.method, "epochs": len(self.rows), "chip_seed": self.config.chip_seed,
+            "seed": self.config.seed, "data": self.config.data,
+            "test_accuracy": self.rows[-1]["test_accuracy"] if self.rows else None})
+
+    def resume_from(self, directory: Path) -> None:
+        meta, arrays = checkpoint.read(directory)
+        differs = self.config.same_run(meta.get("config", {}))
+        if meta.get("source", {}).get("sha256") != self.program.source.get("sha256"):
+            differs.insert(0, "the program source")
+        if differs:
+            raise SnncError([error("E442", f"cannot resume from '{directory}': {', '.join(differs)} differ from "
+                                   "the checkpointed run")])
+        checkpoint.restore(meta, arrays, self.weights, self.optimizer, self.generators)
+        self.rows = list(meta["rows"])
+
+
+def train(path: str | Path, *, target: str = "reference", network: str | None = None, out: str | Path | None = None,
+          data: str | None = None, epochs: int | None = None, batch: int | None = None, lr: float | None = None,
+          seed: int | None = None, chip_seed: int | None = None, method: str | None = None, resume: bool = False,
+          train_samples: int | None = None, test_samples: int | None = None, progress: bool = False,
+          on_epoch: Callable[[dict[str, Any]], None] | None = None) -> TrainResult:
+    """Train a program in the loop on `target`'s emulator; with `out`, write the trained program, metrics,
+    plots and a per-epoch checkpoint there. `resume` continues the run checkpointed in `out`."""
+    from snnc.api import compile as compile_program
+    from snnc.compiler.driver import read_source, run_pipeline
+
+    if resume and out is None:
+        raise SnncError([error("E440", "--resume needs the output directory (-o DIR) of the run to continue")])
+    [checked] = run_pipeline(read_source(path), target=None, network=network)  # the train block's defaults
+    config = resolve_config(checked.ir.header.train, data=data, epochs=epochs, batch=batch, lr=lr, seed=seed,
+                            chip_seed=chip_seed, method=method, train_samples=train_samples,
+                            test_samples=test_samples)
+    program = compile_program(path, target=target, network=network, seed=config.seed)
+    dataset = load_data(config.data, program.ir.inputs()[0], Path(path).parent).subset(train_samples, test_samples)
+    trainer = Trainer(program, config, dataset)
+    if resume:
+        trainer.resume_from(Path(out))
+    ran = False
+    for index in range(len(trainer.rows), config.epochs):
+        row = trainer.epoch(index, progress)
+        ran = True
+        if out is not None:
+            save_program(trainer.export(), out, trainer.files(final=index + 1 == config.epochs))
+        if on_epoch is not None:
+            on_epoch(row)
+    trained = trainer.export()
+    if out is not None:
+        if not ran:  # a resumed run that had nothing left to do: rewrite the final files
+            save_program(trained, out, trainer.files(final=True))
+        trained.path = Path(out)
+    return TrainResult(program=trained, metrics=trainer.metrics(), output=Path(out) if out else None,
+                       weights={k: w.detach().clone() for k, w in trainer.weights.items()})
+
