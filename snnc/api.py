@@ -52,3 +52,19 @@ def load(directory: str | Path) -> CompiledProgram:
 def targets() -> list[Target]:
     """Every shipped target, loaded and validated."""
     return [load_target(name) for name in builtin_targets()]
+
+
+def train(path: str | Path, **options):
+    """Train a program in the loop on a target's emulator (options as `snnc train`: target, out, data,
+    epochs, batch, lr, seed, chip_seed, method, resume, ...); returns a TrainResult. Imports torch."""
+    from snnc.runtime.training import train as train_in_the_loop
+
+    return train_in_the_loop(path, **options)
+
+
+def run(directory: str | Path, **options):
+    """Inference of a compiled program on its target's emulator (options as `snnc run`: data, target,
+    chip_seed, seed, split, samples); returns a RunResult. Imports torch."""
+    from snnc.runtime.inference import run as run_on_emulator
+
+    return run_on_emulator(directory, **options)
