@@ -80,7 +80,7 @@ def cmd_compile(args) -> int:
         for d in program.diagnostics:
             print(f"{d['severity']}: {d['message']}", file=sys.stderr)
         print(render_summary(report))
-        print(f"wrote {out}/ (program.json, weights.npz, report.json, report.md)")
+        print(f"wrote {out}/ ({', '.join(sorted(f.name for f in out.iterdir()))})")
     return EXIT_OK
 
 

@@ -71,7 +71,8 @@ def render_summary(report: dict[str, Any]) -> str:
 
 # Targets whose reports carry more (HTML, pictures) register a renderer here by pipeline name: a
 # callable, or "module:function" imported on first use (keeps matplotlib out of every start-up).
-EXTRA_RENDERERS: dict[str, Any] = {"onn": "snnc.compiler.backend.onn_report:render_onn_report"}
+EXTRA_RENDERERS: dict[str, Any] = {"onn": "snnc.compiler.backend.onn_report:render_onn_report",
+                                   "bss2": "snnc.compiler.backend.bss2_report:render_bss2_report"}
 
 
 def render_report_files(program) -> dict[str, bytes]:

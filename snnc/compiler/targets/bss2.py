@@ -175,17 +175,25 @@ def _ceil_ratio(numerator: int, capacity: np.ndarray) -> np.ndarray:
 def choose_plan(chip: Chip, demands: list[tuple[int, int, int, int]]) -> DriverPlan:
     """The driver plan using the fewest circuits for populations given as (size, signed, exc, inh)
     input counts; among equals the one with most signed drivers (a network of signed projections
-    gets every driver signed)."""
+    gets every driver signed). Plans that would merge so many circuits that one driver relays more
+    sources than its address labels tell apart are avoided while another plan exists."""
     D = chip.drivers
     S, E = np.meshgrid(np.arange(D + 1), np.arange(D + 1), indexing="ij")
     keep = S + E <= D
     S, E = S[keep], E[keep]
     I = D - S - E  # noqa: E741
     cost = np.zeros(S.shape, np.float64)
+    crowded = np.zeros(S.shape, bool)
     for size, signed, exc, inh in demands:
         c = circuits_needed(S, E, I, signed, exc, inh)
         footprint = np.where(c > 1, np.ceil(c / chip.hemispheres) * chip.hemispheres, c)
         cost += np.where(c > 0, size * footprint, np.inf)
+        # Each merged circuit of a hemisphere puts one signed source, or two sign-constrained ones, on
+        # every driver it uses; all of them need distinct labels.
+        per_driver = 1 if exc == inh == 0 else 2
+        crowded |= np.ceil(c / chip.hemispheres) * per_driver > chip.labels
+    if not crowded.all():
+        cost = np.where(crowded, np.inf, cost)
     order = np.lexsort((-E, -S, cost))  # lowest cost, then most signed, then most excitatory drivers
     best = order[0]
     return DriverPlan(int(S[best]), int(E[best]), int(I[best]))

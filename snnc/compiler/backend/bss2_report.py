@@ -1,0 +1,121 @@
+"""The bss2 report's picture and page: both synapse arrays of a chip (colour = projection, brightness =
+weight magnitude, a strip for each row's sign mode and each column's population) as report.png, and
+report.html with utilization bars, the population, projection and partition tables, and the picture."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from snnc.compiler.backend.html import figure_png
+from snnc.compiler.backend.report import templates, utilization
+from snnc.compiler.passes.route_synapses import population_inputs
+from snnc.compiler.targets.bss2 import Chip
+
+PALETTE = np.array([[0.12, 0.47, 0.71], [1.0, 0.50, 0.05], [0.17, 0.63, 0.17], [0.84, 0.15, 0.16],
+                    [0.58, 0.40, 0.74], [0.55, 0.34, 0.29], [0.89, 0.47, 0.76], [0.50, 0.50, 0.50]])
+
+
+def synapse_arrays(program, partition: int = 0, chip_index: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(owner, magnitude, column owner) of one chip in one partition: owner (hemispheres, rows, columns)
+    the index of the projection a synapse serves (-1 free), magnitude |hw| / max weight on the row
+    of the weight's sign, column owner (hemispheres, columns) the population index of each circuit."""
+    ir = program.ir
+    chip = Chip.from_spec(program.target.spec)
+    shape = (chip.hemispheres, chip.rows, chip.columns)
+    owner, magnitude = np.full(shape, -1, np.int32), np.zeros(shape, np.float32)
+    column_owner = np.full((chip.hemispheres, chip.columns), -1, np.int32)
+    projections = {key: i for i, (_, _, key, _) in enumerate(ir.edges())}
+    populations = {p.name: i for i, p in enumerate(ir.populations())}
+    chunks = [c for c in ir.graph.graph["partitions"][partition]["chunks"] if c["chip"] == chip_index]
+    for chunk in chunks:
+        name, start, stop = chunk["population"], chunk["start"], chunk["stop"]
+        local = ir.node_attrs(name)["circuits"][start:stop] % chip.circuits
+        hemisphere, column = local // chip.columns, local % chip.columns
+        column_owner[hemisphere, column] = populations[name]
+        for _, key, attrs in population_inputs(ir, name):
+            layout = attrs["synapse_rows"]
+            hw = attrs["hw_weights"][:, start:stop].astype(np.float32) / chip.max_weight
+            mask = attrs.get("mask")
+            exists = np.ones(hw.shape, bool) if mask is None else mask[:, start:stop]
+            for slot in range(local.shape[1]):
+                inputs = np.flatnonzero(layout[:, 0] == slot)
+                for row_column, sign in ((1, 1.0), (2, -1.0)):
+                    rows = layout[inputs, row_column]
+                    keep = inputs[rows >= 0]
+                    i, j = np.nonzero(exists[keep])
+                    target = (hemisphere[j, slot], layout[keep[i], row_column], column[j, slot])
+                    owner[target] = projections[key]
+                    magnitude[target] = np.maximum(sign * hw[keep[i], j], 0.0)
+    return owner, magnitude, column_owner
+
+
+def synapse_png(program, partition: int = 0, chip_index: int = 0) -> bytes:
+    """One panel per hemisphere: rows x columns of the synapse array, with the row modes at the left
+    (red excitatory, blue inhibitory) and the circuits' populations on top."""
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    ir = program.ir
+    chip = Chip.from_spec(program.target.spec)
+    owner, magnitude, column_owner = synapse_arrays(program, partition, chip_index)
+    modes = np.asarray(ir.graph.graph["row_modes"])
+    names = [key for _, _, key, _ in ir.edges()]
+    populations = [p.name for p in ir.populations()]
+    figure = Figure(figsize=(5.0 * chip.hemispheres, 5.8))
+    grid = figure.add_gridspec(2, 2 * chip.hemispheres, height_ratios=[1, 24], width_ratios=[1, 24] * chip.hemispheres,
+                               hspace=0.03, wspace=0.03)
+    for h in range(chip.hemispheres):
+        image = np.full(owner[h].shape + (3,), 0.94)
+        used = owner[h] >= 0
+        shade = 0.2 + 0.8 * magnitude[h][used, None]  # a zero weight still shows whose synapse it is
+        image[used] = 1.0 - (1.0 - PALETTE[owner[h][used] % len(PALETTE)]) * shade
+        axes = figure.add_subplot(grid[1, 2 * h + 1])
+        axes.imshow(image, interpolation="nearest", aspect="auto")
+        axes.set_yticks([])
+        axes.set_xlabel(f"hemisphere {h}: neuron circuit column ({int(used.sum()):,} synapses)", fontsize=8)
+        strip = np.where(modes[:, None] > 0, np.array([[0.84, 0.15, 0.16]]), np.array([[0.12, 0.47, 0.71]]))
+        side = figure.add_subplot(grid[1, 2 * h])
+        side.imshow(strip[:, None, :], interpolation="nearest", aspect="auto")
+        side.set_xticks([])
+        if h == 0:
+            side.set_ylabel("synapse row (mode: red exc, blue inh)", fontsize=8)
+        else:
+            side.set_yticks([])
+        top = np.full((chip.columns, 3), 0.94)
+        placed = column_owner[h] >= 0
+        top[placed] = PALETTE[(len(PALETTE) - 1 - column_owner[h][placed]) % len(PALETTE)]
+        header = figure.add_subplot(grid[0, 2 * h + 1])
+        header.imshow(top[None], interpolation="nearest", aspect="auto")
+        header.set_xticks([])
+        header.set_yticks([])
+        header.set_title(f"hemisphere {h}", fontsize=9)
+    handles = [Patch(color=PALETTE[i % len(PALETTE)], label=f"synapses of {key}") for i, key in enumerate(names)]
+    handles += [Patch(color=PALETTE[(len(PALETTE) - 1 - i) % len(PALETTE)], label=f"circuits of {name}")
+                for i, name in enumerate(populations)]
+    figure.legend(handles=handles, loc="lower center", ncol=min(len(handles), 4), fontsize=8, frameon=False,
+                  bbox_to_anchor=(0.5, -0.06))
+    return figure_png(figure)
+
+
+def _bar(entry: dict[str, Any]) -> float:
+    available = entry.get("available") or 0
+    return min(100.0, 100.0 * entry.get("used", 0) / available) if available else 0.0
+
+
+def render_bss2_report(program, report: dict[str, Any]) -> dict[str, bytes]:
+    """EXTRA_RENDERERS["bss2"]: report.png (the synapse arrays) and report.html (which embeds it)."""
+    import base64
+
+    partitions = report["partitions"]
+    chips = partitions[0]["chips"] if partitions else 0
+    png = synapse_png(program)
+    caption = (f"Synapse arrays of chip 0 in partition 0 (of {len(partitions)} partition"
+               f"{'s' if len(partitions) != 1 else ''}, {chips} chip{'s' if chips != 1 else ''} each): "
+               "colour = projection, brightness = weight magnitude; left strip = row mode, top strip = the "
+               "population of each neuron circuit.")
+    html = templates().get_template("bss2_report.html").render(
+        report=report, utilization=utilization, bar=_bar, caption=caption,
+        image="data:image/png;base64," + base64.b64encode(png).decode("ascii"))
+    return {"report.png": png, "report.html": html.encode("utf-8")}

@@ -1,0 +1,103 @@
+"""The bss2 placement report: report.json's stable keys, the synapse-array picture, the self-contained
+report.html (checked in headless Chromium when it is installed), and the command line around it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+
+import numpy as np
+import pytest
+
+import snnc
+from snnc.cli import run
+from snnc.compiler.backend.bss2_report import synapse_arrays
+from tests.conftest import REPO
+
+FEED_FORWARD = (REPO / "dsl_examples" / "latency_digits.snn").read_text().replace(
+    "    proj hidden -> hidden : sparse(p = 0.1, init = normal(0, 0.02)) delay 1 ms\n", "")
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "net.bss2"
+    program = snnc.compile("digits<ff>.snn", text=FEED_FORWARD, target="bss2", out=out)
+    return program, out
+
+
+def test_report_json_keeps_its_keys(compiled):
+    _, out = compiled
+    report = json.loads((out / "report.json").read_text())
+    assert report["target"] == "bss2" and report["diagnostics"] == []
+    for name in ("neuron_circuits", "synapse_rows", "synapse_drivers", "synapses"):
+        assert set(report["resources"][name]) == {"used", "available"}
+    assert report["resources"]["synapse_drivers"] == {"used": 256, "available": 256}
+    hidden = report["populations"]["hidden"]
+    assert (hidden["neurons"], hidden["circuits_per_neuron"], hidden["circuits"]) == (246, 2, 492)
+    projection = report["projections"]["hidden->out"]
+    assert projection["rows"] == 492 and projection["scale"] > 0
+    assert 0 < projection["quant_rmse"] <= projection["quant_max"] <= 0.5 / projection["scale"] + 1e-9
+    assert report["partitions"][0]["populations"] == ["hidden", "out"]
+
+
+def test_picture_shows_every_used_synapse_of_both_arrays(compiled):
+    program, out = compiled
+    assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    owner, magnitude, column_owner = synapse_arrays(program)
+    assert owner.shape == (2, 256, 256)
+    assert int((owner >= 0).sum()) == program.ir.graph.graph["resources"]["synapses"]["used"]
+    assert (column_owner >= 0).all()  # all 512 circuits hold a neuron
+    assert 0 <= magnitude.min() and magnitude.max() == 1.0  # the largest weight is the full 63
+
+
+def test_html_is_self_contained_and_escaped(compiled):
+    _, out = compiled
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64," in html and "http://" not in html and "https://" not in html
+    assert "digits&lt;ff&gt;.snn" in html and "digits<ff>" not in html
+    for table in ("resources", "populations", "projections", "partitions"):
+        assert f'<table id="{table}">' in html
+
+
+def test_html_renders_in_headless_chromium(compiled):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("headless Chromium is not installed (Debian package `chromium`)")
+    _, out = compiled
+    with tempfile.TemporaryDirectory() as profile:
+        result = subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}", "--dump-dom", (out / "report.html").resolve().as_uri()],
+            capture_output=True, text=True, timeout=120)
+    dom = result.stdout
+    assert result.returncode == 0, result.stderr[-2000:]
+    for table in ("resources", "populations", "projections", "partitions"):
+        assert f'<table id="{table}">' in dom
+    assert "<td>hidden</td>" in dom and "<td>hidden-&gt;out</td>" in dom
+    assert 'style="width: 100.0%"' in dom  # the utilization bar of a full resource
+
+
+def test_cli_compile_with_chips_and_report_summary(tmp_path, capsys):
+    source = REPO / "dsl_examples" / "latency_digits.snn"
+    out = tmp_path / "ld"
+    assert run(["compile", str(source), "--target", "bss2", "--chips", "2", "-o", str(out)]) == 0
+    assert "neuron_circuits  1,004 / 1,024" in capsys.readouterr().out
+    assert run(["report", str(out)]) == 0
+    summary = capsys.readouterr().out
+    assert summary.startswith("latency_digits on bss2") and "1 partition" in summary
+    assert run(["compile", str(source), "--target", "bss2", "--chips", "0", "-o", str(out)]) == 2
+    assert "--chips must be at least 1" in capsys.readouterr().err
+    assert run(["compile", str(source), "--target", "bss2", "-o", str(tmp_path / "one")]) == 1
+    assert "compile with --chips 2" in capsys.readouterr().err
+
+
+def test_loaded_program_keeps_the_placement(compiled):
+    program, out = compiled
+    loaded = snnc.load(out)
+    for name in ("hidden", "out"):
+        assert np.array_equal(loaded.ir.node_attrs(name)["circuits"], program.ir.node_attrs(name)["circuits"])
+    assert loaded.ir.edge_attrs("pixels->hidden")["hw_weights"].dtype == np.int16
+    assert loaded.ir.graph.graph["partitions"] == program.ir.graph.graph["partitions"]
