@@ -159,7 +159,7 @@ class Trainer:
                 loss.backward()
                 self.optimizer.step()
                 self.emulator.legalize_(self.weights)
-                totals["loss"] += float(loss) * len(idx)
+                totals["loss"] += float(loss.detach()) * len(idx)
                 totals["correct"] += int((scores.argmax(1) == data.y_train[idx]).sum())
                 totals["events"] += float(activity.sum())
                 totals["samples"] += len(idx)

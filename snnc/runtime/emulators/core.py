@@ -195,23 +195,27 @@ def simulate(plan: Plan, params: dict[str, NeuronParams], weights: dict[str, Ten
     membrane: dict[str, Tensor] = {}
     for group in plan.groups:
         coeff = {name: Coefficients.of(params[name], dt) for name in group}
-        external, recurrent = {}, {name: [] for name in group}
+        external, constant, recurrent = {}, {}, {name: [] for name in group}
         for name in group:
-            drive = None
+            drive, c = None, coeff[name]
             for edge in plan.incoming(name):
                 w = weights[edge.name]
                 if edge.source in group:
                     recurrent[name].append(edge)
-                    continue
-                if edge.analog:  # constant current x @ W: I settles at it (the increment is (1 - a_syn) of it)
-                    term = (values[edge.source] @ w * (1 - coeff[name].a_syn)).expand(T, batch, -1)
+                elif edge.analog:  # a constant current u = x @ W into tau_syn dI/dt = -I + u
+                    u = values[edge.source] @ w
+                    constant[name] = u if name not in constant else constant[name] + u
                 else:  # all steps in one matmul
                     z = shifted(spikes[edge.source], edge.delay_steps)
                     term = (z.reshape(T * batch, -1) @ w).reshape(T, batch, -1)
-                drive = term if drive is None else drive + term
+                    drive = term if drive is None else drive + term
+            if name in constant:  # exact over a step: I gains (1 - a_syn) u, V gains (1 - a_mem - k_syn) u
+                u = constant[name]
+                drive = (u * (1 - c.a_syn)).expand(T, batch, -1) + (0 if drive is None else drive)
+                constant[name] = u * (1 - c.a_mem - c.k_syn)
             external[name] = drive
-        out_z, out_v = _run_group(group, params, coeff, external, recurrent, weights, spike, noise, batch,
-                                  plan, detach_reset)
+        out_z, out_v = _run_group(group, params, coeff, external, constant, recurrent, weights, spike, noise,
+                                  batch, plan, detach_reset)
         spikes.update(out_z)
         membrane.update(out_v)
     for name in plan.inputs:
@@ -219,7 +223,8 @@ def simulate(plan: Plan, params: dict[str, NeuronParams], weights: dict[str, Ten
     return Trace(spikes={k: v for k, v in spikes.items() if params[k].spiking}, membrane=membrane)
 
 
-def _run_group(group, params, coeff, external, recurrent, weights, spike, noise, batch, plan, detach_reset):
+def _run_group(group, params, coeff, external, constant, recurrent, weights, spike, noise, batch, plan,
+               detach_reset):
     T = plan.steps
     any_param = params[group[0]].tau_mem
     state = {}
@@ -237,6 +242,8 @@ def _run_group(group, params, coeff, external, recurrent, weights, spike, noise,
             p, c = params[name], coeff[name]
             v, i, w_ad, refrac = state[name]
             v_new = p.v_leak + c.a_mem * (v - p.v_leak) + c.k_syn * i
+            if name in constant:
+                v_new = v_new + constant[name]
             if p.kind == "adex":
                 a = p.adex
                 exp_term = a["delta_t"] * torch.exp(torch.clamp((v - a["v_exp"]) / a["delta_t"], max=ADEX_EXP_CAP))
