@@ -92,6 +92,17 @@ def compile_text(text: str, **kwargs):
     return snnc.compile("net.snn", text=text, target="bss2", **kwargs)
 
 
+def three_layers(inputs: int, hidden: int) -> str:
+    """x[inputs] -> h[hidden] (LIF) -> o[10] (LI), dense and signed."""
+    return network(f"""
+    input x[{inputs}] : latency(t_max = 10 ms)
+    pop h[{hidden}] : {LIF}
+    pop o[10] : LI(tau_mem = 6 ms, tau_syn = 6 ms)
+    proj x -> h : dense
+    proj h -> o : dense
+    output o : max_membrane""")
+
+
 def test_256_246_10_fills_the_chip_exactly():
     program = compile_text(FEED_FORWARD)
     ir = program.ir
@@ -139,13 +150,7 @@ def test_recurrent_latency_digits_on_two_chips_accounts_crossing_events():
 
 
 def test_hundred_inputs_take_one_circuit_per_neuron_in_one_hemisphere():
-    program = compile_text(network(f"""
-    input x[100] : latency(t_max = 10 ms)
-    pop h[50] : {LIF}
-    pop o[10] : LI(tau_mem = 6 ms, tau_syn = 6 ms)
-    proj x -> h : dense
-    proj h -> o : dense
-    output o : max_membrane"""))
+    program = compile_text(three_layers(100, 50))
     ir = program.ir
     assert [ir.node_attrs(n)["circuits_per_neuron"] for n in ("h", "o")] == [1, 1]
     assert (ir.node_attrs("h")["circuits"] < 256).all()  # single circuits fill one hemisphere first
@@ -167,13 +172,7 @@ def test_sign_constrained_projections_take_one_row_per_source():
 
 
 def test_large_feed_forward_layer_runs_in_partitions():
-    program = compile_text(network(f"""
-    input x[300] : latency(t_max = 10 ms)
-    pop h[400] : {LIF}
-    pop o[10] : LI(tau_mem = 6 ms, tau_syn = 6 ms)
-    proj x -> h : dense
-    proj h -> o : dense
-    output o : max_membrane"""))
+    program = compile_text(three_layers(300, 400))
     partitions = program.ir.graph.graph["partitions"]
     assert len(partitions) == 4  # 3 circuits per hidden neuron take 2 columns: 128 per chip
     # The last partition holds the last 16 hidden neurons and the output layer, which listens to the

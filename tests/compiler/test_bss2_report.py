@@ -20,6 +20,14 @@ FEED_FORWARD = (REPO / "dsl_examples" / "latency_digits.snn").read_text().replac
     "    proj hidden -> hidden : sparse(p = 0.1, init = normal(0, 0.02)) delay 1 ms\n", "")
 
 
+def assert_tables(html: str) -> None:
+    """The resource and partition tables, and the population and projection tables with their rows."""
+    assert '<table id="resources">' in html and '<table id="partitions">' in html
+    assert "<h2>Populations</h2>" in html and "<h2>Projections</h2>" in html
+    assert "<td>hidden</td>" in html and "<td>hidden-&gt;out</td>" in html
+    assert "130,872 / 131,072 (99.8%)" in html
+
+
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "net.bss2"
@@ -57,8 +65,7 @@ def test_html_is_self_contained_and_escaped(compiled):
     html = (out / "report.html").read_text()
     assert "data:image/png;base64," in html and "http://" not in html and "https://" not in html
     assert "digits&lt;ff&gt;.snn" in html and "digits<ff>" not in html
-    for table in ("resources", "populations", "projections", "partitions"):
-        assert f'<table id="{table}">' in html
+    assert_tables(html)
 
 
 def test_html_renders_in_headless_chromium(compiled):
@@ -74,9 +81,7 @@ def test_html_renders_in_headless_chromium(compiled):
             capture_output=True, text=True, timeout=120)
     dom = result.stdout
     assert result.returncode == 0, result.stderr[-2000:]
-    for table in ("resources", "populations", "projections", "partitions"):
-        assert f'<table id="{table}">' in dom
-    assert "<td>hidden</td>" in dom and "<td>hidden-&gt;out</td>" in dom
+    assert_tables(dom)
     assert 'style="width: 100.0%"' in dom  # the utilization bar of a full resource
 
 

@@ -8,8 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from snnc.compiler.backend.html import figure_png
-from snnc.compiler.backend.report import templates, utilization
+from snnc.compiler.backend.html import figure_png, render_html
 from snnc.compiler.passes.route_synapses import population_inputs
 from snnc.compiler.targets.bss2 import Chip
 
@@ -106,8 +105,6 @@ def _bar(entry: dict[str, Any]) -> float:
 
 def render_bss2_report(program, report: dict[str, Any]) -> dict[str, bytes]:
     """EXTRA_RENDERERS["bss2"]: report.png (the synapse arrays) and report.html (which embeds it)."""
-    import base64
-
     partitions = report["partitions"]
     chips = partitions[0]["chips"] if partitions else 0
     png = synapse_png(program)
@@ -115,7 +112,5 @@ def render_bss2_report(program, report: dict[str, Any]) -> dict[str, bytes]:
                f"{'s' if len(partitions) != 1 else ''}, {chips} chip{'s' if chips != 1 else ''} each): "
                "colour = projection, brightness = weight magnitude; left strip = row mode, top strip = the "
                "population of each neuron circuit.")
-    html = templates().get_template("bss2_report.html").render(
-        report=report, utilization=utilization, bar=_bar, caption=caption,
-        image="data:image/png;base64," + base64.b64encode(png).decode("ascii"))
-    return {"report.png": png, "report.html": html.encode("utf-8")}
+    html = render_html(report, [(caption, png)], template="bss2_report.html", bar=_bar)
+    return {"report.png": png, "report.html": html}

@@ -18,10 +18,13 @@ def figure_png(figure: Any) -> bytes:
     return buffer.getvalue()
 
 
-def render_html(report: dict[str, Any], figures: list[tuple[str, bytes]]) -> bytes:
-    """report.html: the report's tables and each (caption, PNG) figure, in one file."""
+def render_html(report: dict[str, Any], figures: list[tuple[str, bytes]], template: str = "report.html",
+                **extra: Any) -> bytes:
+    """report.html: the report's tables and each (caption, PNG) figure, in one file. A target may
+    pass its own template extending report.html (its blocks `style`, `resources`, `partitions`) and
+    the extra names that template uses."""
     images = [(caption, "data:image/png;base64," + base64.b64encode(png).decode("ascii"))
               for caption, png in figures]
-    html = templates().get_template("report.html").render(report=report, utilization=utilization,
-                                                          images=images)
+    html = templates().get_template(template).render(report=report, utilization=utilization,
+                                                     images=images, **extra)
     return html.encode("utf-8")

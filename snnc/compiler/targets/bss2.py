@@ -10,21 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from snnc.compiler.targets.schema import AnyOf, Choice, ListOf, OpenMapping, Optional
+from snnc.compiler.targets.schema import ListOf, OpenMapping, Optional, family_schema
 
-_NAME_LIST = AnyOf((Choice(("all",)), ListOf(str)))
-
-BSS2_SCHEMA: dict = {
-    "name": str,
-    "description": str,
-    "pipeline": Choice(("bss2",)),
-    "time_scale": float,
-    "supports": {
-        "neuron_models": _NAME_LIST,
-        "encoders": _NAME_LIST,
-        "readouts": _NAME_LIST,
-        Optional("max_delay"): float,
-    },
+BSS2_SCHEMA: dict = family_schema("bss2", {
     "resources": {
         "hemispheres": int,
         "columns_per_hemisphere": int,
@@ -47,7 +35,7 @@ BSS2_SCHEMA: dict = {
         "weight_mismatch": float,
         "membrane_noise": float,
     },
-}
+})
 
 _POSITIVE_COUNTS = ("hemispheres", "columns_per_hemisphere", "rows_per_hemisphere",
                     "synapse_drivers_per_hemisphere", "rows_per_driver", "weight_bits", "address_bits",
