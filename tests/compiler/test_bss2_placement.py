@@ -275,3 +275,19 @@ def test_every_placement_is_valid_or_names_the_resource(sizes, signs, recurrent,
         assert ir.node_attrs(population.name)["circuits"].shape == (population.size, c)
     used = ir.graph.graph["resources"]["neuron_circuits"]
     assert used["used"] <= used["available"] == 512 * chips
+
+
+def test_every_example_places_validly_or_says_what_bss2_lacks():
+    from tests.conftest import EXAMPLES
+
+    expected_errors = {"latency_digits": "E404", "deep_recurrent": "E161", "onn_digits": "E160"}
+    for path in EXAMPLES:
+        for name in [result.ir.name for result in snnc.check(path)]:
+            code = expected_errors.get(name)
+            try:
+                program = snnc.compile(path, target="bss2", network=name)
+            except SnncError as exc:
+                assert code is not None and code in {d.code for d in exc.diagnostics}, exc.render()
+                continue
+            assert code is None, f"{name} compiled for bss2"
+            assert placement_problems(program) == [], name
