@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import networkx as nx
 import numpy as np
 
 from snnc.compiler.targets.bss2 import Chip, DriverPlan
@@ -151,8 +152,6 @@ def population_units(graph, populations: list[str]) -> list[tuple[bool, list[str
     """The populations grouped into units in dependency order: each strongly connected set of the
     projection graph (inputs left out) is one unit, recurrent when it has a cycle (a self-projection
     counts). Ties are broken by declaration order, so the result is deterministic."""
-    import networkx as nx
-
     order = {name: i for i, name in enumerate(populations)}
     sub = nx.DiGraph(graph.subgraph(populations))
     condensed = nx.condensation(sub)
