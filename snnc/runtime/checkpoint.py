@@ -14,13 +14,14 @@ import torch
 
 from snnc.diagnostics import SnncError, error
 
-STATE_NPZ, STATE_JSON = "checkpoint/state.npz", "checkpoint/state.json"
+DIRECTORY = "checkpoint"  # inside a training run's output directory
+STATE_NPZ, STATE_JSON = "state.npz", "state.json"
 FORMAT = "snnc-checkpoint"
 
 
 def dump(meta: dict[str, Any], weights: dict[str, torch.Tensor], optimizer: torch.optim.Optimizer,
          generators: dict[str, torch.Generator]) -> dict[str, bytes]:
-    """The checkpoint's files (name -> bytes) for `extra_files` of the program directory."""
+    """The checkpoint's files (name -> bytes), to be written together into one directory."""
     arrays: dict[str, np.ndarray] = {f"weights/{k}": w.detach().cpu().numpy() for k, w in weights.items()}
     state = optimizer.state_dict()
     tensor_keys: dict[str, list[str]] = {}
@@ -38,8 +39,9 @@ def dump(meta: dict[str, Any], weights: dict[str, torch.Tensor], optimizer: torc
 
 
 def read(directory: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The JSON document and the arrays of a checkpoint in `directory`; SnncError naming the file."""
-    meta_file, npz_file = directory / STATE_JSON, directory / STATE_NPZ
+    """The JSON document and the arrays of the checkpoint of the run in `directory`; SnncError naming
+    the file."""
+    meta_file, npz_file = directory / DIRECTORY / STATE_JSON, directory / DIRECTORY / STATE_NPZ
     try:
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
         with np.load(npz_file, allow_pickle=False) as archive:

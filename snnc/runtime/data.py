@@ -33,7 +33,7 @@ class DataSet:
     y_test: torch.Tensor
     classes: int
 
-    def subset(self, train: int | None = None, test: int | None = None) -> "DataSet":
+    def subset(self, train: int | None = None, test: int | None = None) -> DataSet:
         """The first `train` / `test` samples of each split (tests and quick runs)."""
         return DataSet(self.name, self.x_train[:train], self.y_train[:train], self.x_test[:test],
                        self.y_test[:test], self.classes)
@@ -70,17 +70,20 @@ def read_npz(path: Path) -> tuple[np.ndarray, ...]:
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise _fail(f"data file '{path}' is not a readable .npz: {exc}") from None
     if {"x_train", "y_train", "x_test", "y_test"} <= arrays.keys():
-        parts = [arrays[k] for k in ("x_train", "y_train", "x_test", "y_test")]
+        pairs = [("x_train", "y_train"), ("x_test", "y_test")]
     elif {"x", "y"} <= arrays.keys():
-        parts = list(split(arrays["x"], arrays["y"]))
+        pairs = [("x", "y")]
     else:
         raise _fail(f"data file '{path}' must hold arrays 'x' and 'y' (or x_train, y_train, x_test, y_test); "
                     f"it has: {', '.join(sorted(arrays)) or 'none'}")
-    for xs, ys in ((parts[0], parts[1]), (parts[2], parts[3])):
+    for xk, yk in pairs:
+        xs, ys = arrays[xk], arrays[yk]
         if xs.dtype.kind not in "fiub" or ys.dtype.kind not in "iu" or ys.ndim != 1 or len(xs) != len(ys):
-            raise _fail(f"data file '{path}': x must be numeric with one sample per label, y a 1-D integer "
-                        f"array; got x {xs.dtype}{xs.shape}, y {ys.dtype}{ys.shape}")
-    return tuple(parts)
+            raise _fail(f"data file '{path}': {xk} must be numeric with one sample per label, {yk} a 1-D "
+                        f"integer array; got {xk} {xs.dtype}{xs.shape}, {yk} {ys.dtype}{ys.shape}")
+    if len(pairs) == 1:
+        return split(arrays["x"], arrays["y"])
+    return tuple(arrays[k] for k in ("x_train", "y_train", "x_test", "y_test"))
 
 
 IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -144,7 +147,7 @@ def _fit(x: np.ndarray, inp: Input, name: str) -> torch.Tensor:
     if isinstance(inp.encoder, Spikes):
         return t
     sample = tuple(t.shape[1:])
-    if sample == tuple(inp.shape) or math.prod(sample) == inp.size and len(inp.shape) == 1:
+    if sample == tuple(inp.shape) or math.prod(sample) == inp.size and 1 in (len(sample), len(inp.shape)):
         return t.reshape(len(t), *inp.shape)
     if len(sample) == 2 and len(inp.shape) == 2:
         resized = torch.nn.functional.interpolate(t.unsqueeze(1), size=tuple(inp.shape), mode="bilinear",

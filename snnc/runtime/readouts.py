@@ -5,7 +5,7 @@ emulators' step-function spikes they compute exactly the readout DSL.md defines.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

@@ -1,8 +1,9 @@
 """`snnc train`: training in the loop. Each batch runs forward on the target's emulator and backward
 through its digital twin (snnc.runtime.in_the_loop); after each optimizer step the weights are
-re-legalized for the target and re-deployed without re-placing. Each epoch the output directory is
-rewritten atomically: the trained program, metrics and a checkpoint from which `resume` continues
-bit-exactly."""
+re-legalized for the target and re-deployed without re-placing. After each epoch DIR/checkpoint/ is
+rewritten atomically (weights, optimizer and generator states, metrics): `resume` continues from it
+bit-exactly. At the end DIR becomes, atomically, the trained program with metrics, plots and the
+final checkpoint."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ import io
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
-from snnc.compiler.backend.artifact import CompiledProgram, save_program
+from snnc.compiler.backend.artifact import CompiledProgram, save_program, write_directory_atomically
 from snnc.compiler.ir.training import SGD, SpikeBudget, TrainSpec
 from snnc.diagnostics import SnncError, error
 from snnc.runtime import checkpoint, plots
@@ -161,7 +163,7 @@ class Trainer:
                 self.emulator.legalize_(self.weights)
                 totals["loss"] += float(loss.detach()) * len(idx)
                 totals["correct"] += int((scores.argmax(1) == data.y_train[idx]).sum())
-                totals["events"] += float(activity.sum())
+                totals["events"] += float(activity.detach().sum())
                 totals["samples"] += len(idx)
                 n = totals["samples"]
                 bar.set_postfix(loss=f"{totals['loss'] / n:.3f}", acc=f"{100 * totals['correct'] / n:.1f}%",
@@ -186,19 +188,24 @@ class Trainer:
                 "spikes_per_sample": last.get("test_spikes_per_sample"),
                 "train_seconds": sum(r["train_seconds"] for r in self.rows)}
 
-    def files(self, final: bool) -> dict[str, bytes]:
-        """metrics.json, metrics.csv, the checkpoint and, at the end, the plots."""
-        metrics = self.metrics()
+    def checkpoint_files(self) -> dict[str, bytes]:
+        """The checkpoint directory's files: the state and the metrics so far."""
+        meta = {"epoch": len(self.rows), "config": json.loads(json.dumps(asdict(self.config))),
+                "source": self.program.source, "target": self.program.target.name, "rows": self.rows}
+        return {**checkpoint.dump(meta, self.weights, self.optimizer, self.generators),
+                "metrics.json": json.dumps(self.metrics(), indent=1).encode()}
+
+    def files(self) -> dict[str, bytes]:
+        """Beside the trained program: metrics.json, metrics.csv, the plots and the checkpoint."""
         table = io.StringIO()
         if self.rows:
             writer = csv.DictWriter(table, fieldnames=list(self.rows[0]))
             writer.writeheader()
             writer.writerows(self.rows)
-        meta = {"epoch": len(self.rows), "config": json.loads(json.dumps(asdict(self.config))),
-                "source": self.program.source, "target": self.program.target.name, "rows": self.rows}
-        files = {"metrics.json": json.dumps(metrics, indent=1).encode(), "metrics.csv": table.getvalue().encode(),
-                 **checkpoint.dump(meta, self.weights, self.optimizer, self.generators)}
-        if final and self.rows:
+        files = {"metrics.json": json.dumps(self.metrics(), indent=1).encode(),
+                 "metrics.csv": table.getvalue().encode(),
+                 **{f"{checkpoint.DIRECTORY}/{k}": v for k, v in self.checkpoint_files().items()}}
+        if self.rows:
             files.update(self.plots())
         return files
 
@@ -259,19 +266,15 @@ def train(path: str | Path, *, target: str = "reference", network: str | None = 
     trainer = Trainer(program, config, dataset)
     if resume:
         trainer.resume_from(Path(out))
-    ran = False
     for index in range(len(trainer.rows), config.epochs):
         row = trainer.epoch(index, progress)
-        ran = True
-        if out is not None:
-            save_program(trainer.export(), out, trainer.files(final=index + 1 == config.epochs))
+        if out is not None and index + 1 < config.epochs:  # the last epoch's state goes with the program
+            write_directory_atomically(Path(out) / checkpoint.DIRECTORY, trainer.checkpoint_files())
         if on_epoch is not None:
             on_epoch(row)
     trained = trainer.export()
     if out is not None:
-        if not ran:  # a resumed run that had nothing left to do: rewrite the final files
-            save_program(trained, out, trainer.files(final=True))
-        trained.path = Path(out)
+        save_program(trained, out, trainer.files())
     return TrainResult(program=trained, metrics=trainer.metrics(), output=Path(out) if out else None,
                        weights={k: w.detach().clone() for k, w in trainer.weights.items()})
 

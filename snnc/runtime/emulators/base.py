@@ -109,7 +109,7 @@ class Emulator(ABC):
                 w.mul_(self._masks[projection.name])
             self.clip_(projection.name, w)
 
-    def clip_(self, name: str, w: Tensor) -> None:
+    def clip_(self, name: str, w: Tensor) -> None:  # noqa: B027 - a hook: substrates without limits keep it
         """Clip one projection's weights to the substrate's range, in place (no limit by default)."""
 
     def export(self, weights: dict[str, Tensor], training: dict[str, Any] | None = None) -> CompiledProgram:

@@ -41,9 +41,10 @@ class BSS2Emulator(SpikingEmulator):
                  imperfections: bool = True):
         super().__init__(program, chip_seed=chip_seed, noise_seed=noise_seed, dtype=dtype)
         spec = program.target.spec
-        self.weight_bits = int(spec["resources"]["weight_bits"])
-        self.readout_bits = int(spec["resources"]["readout_bits"])
-        self.circuits_per_chip = int(spec["resources"]["hemispheres"]) * int(spec["resources"]["columns_per_hemisphere"])
+        resources = spec["resources"]
+        self.weight_bits = int(resources["weight_bits"])
+        self.readout_bits = int(resources["readout_bits"])
+        self.circuits_per_chip = int(resources["hemispheres"]) * int(resources["columns_per_hemisphere"])
         self.noise = {k: float(v) if imperfections else 0.0 for k, v in spec["noise"].items()}
         missing = [f"node '{p.name}' attr 'circuits'" for p in self.ir.populations()
                    if "circuits" not in self.ir.node_attrs(p.name)]

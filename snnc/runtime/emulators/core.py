@@ -14,8 +14,8 @@ step on: even a zero-delay recurrent projection is causal."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 import networkx as nx
 import numpy as np
@@ -110,9 +110,9 @@ def nominal_params(ir: NetworkIR, dtype: torch.dtype = torch.float32) -> dict[st
     dt = ir.header.timestep
     params = {}
     for population in ir.populations():
-        model, n = population.model, population.size
+        model = population.model
 
-        def full(value: float) -> Tensor:
+        def full(value: float, n: int = population.size) -> Tensor:
             return torch.full((n,), float(value), dtype=dtype)
 
         kind = MODELS[type(model)]
@@ -144,7 +144,7 @@ class Coefficients:
     a_w: Tensor | None = None
 
     @classmethod
-    def of(cls, p: NeuronParams, dt: float) -> "Coefficients":
+    def of(cls, p: NeuronParams, dt: float) -> Coefficients:
         tm, ts = p.tau_mem.double(), p.tau_syn.double()
         a_mem, a_syn = torch.exp(-dt / tm), torch.exp(-dt / ts)
         # tau_mem dV/dt = -(V - v_leak) + I with I = I0 exp(-t / tau_syn): V gains k_syn * I0 over dt.

@@ -1,0 +1,86 @@
+"""The BrainScaleS-2 emulator: hardware weights, the chip's fixed pattern, noise and readout."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from snnc.runtime.emulators.base import emulator_for
+from snnc.runtime.emulators.bss2 import CADC_RANGE, NEURON_MISMATCH_KEYS
+from snnc.runtime.encoders import encode
+from tests.runtime.conftest import TINY, compile_text
+
+
+def tiny_bss2(**options):
+    return emulator_for(compile_text(TINY, target="bss2"), **options)
+
+
+def test_the_emulator_is_picked_by_the_target_pipeline():
+    assert type(tiny_bss2()).__name__ == "BSS2Emulator"
+    assert type(emulator_for(compile_text(TINY))).__name__ == "ReferenceEmulator"
+
+
+def test_deployed_weights_are_the_compiled_hardware_weights_with_synapse_mismatch():
+    emulator = tiny_bss2(chip_seed=1)
+    ideal = tiny_bss2(imperfections=False)
+    weights = emulator.initial_weights()
+    for name, attrs in emulator.ir.edge_attrs_by_name().items():
+        hw_over_scale = torch.as_tensor(attrs["hw_weights"] / attrs["scale"], dtype=torch.float32)
+        assert torch.equal(ideal.deploy(weights)[name], hw_over_scale)  # no mismatch: exactly hw / scale
+        ratio = emulator.deploy(weights)[name][hw_over_scale != 0] / hw_over_scale[hw_over_scale != 0]
+        assert 0 < float((ratio - 1).abs().mean()) < 0.05  # weight_mismatch 2%
+        assert torch.equal(emulator.twin_weights(weights)[name], hw_over_scale)  # the twin: no mismatch
+
+
+def test_one_chip_seed_is_one_chip():
+    a, b, other = tiny_bss2(chip_seed=4), tiny_bss2(chip_seed=4), tiny_bss2(chip_seed=5)
+    assert torch.equal(a.actual["h"].tau_mem, b.actual["h"].tau_mem)
+    assert torch.equal(a.synapse_gain["x->h"], b.synapse_gain["x->h"])
+    assert not torch.equal(a.actual["h"].tau_mem, other.actual["h"].tau_mem)
+
+
+def test_merged_circuits_average_their_mismatch():
+    program = compile_text(TINY.replace("x[6]", "x[200]"), target="bss2")  # 200 signed inputs: 2 circuits
+    emulator = emulator_for(program, chip_seed=2)
+    circuits = np.asarray(program.ir.node_attrs("h")["circuits"])
+    assert circuits.shape == (5, 2)
+    table = emulator.circuit_deviations(0)
+    sigma = emulator.noise[NEURON_MISMATCH_KEYS[0]]
+    expected = 4e-3 * (1 + sigma * table[circuits, 0].mean(axis=1))
+    np.testing.assert_allclose(emulator.actual["h"].tau_mem.numpy(), expected, rtol=1e-6)
+
+
+def test_weights_are_clipped_to_the_six_bit_range():
+    emulator = tiny_bss2()
+    weights = {k: w * 100 for k, w in emulator.initial_weights().items()}
+    emulator.legalize_(weights)
+    for name, w in weights.items():
+        assert float(w.abs().max()) <= 63 / emulator.scales[name] * (1 + 1e-6)
+        assert int(np.abs(emulator.hw_weights(name, w)).max()) == 63
+
+
+def test_readout_is_quantized_to_eight_bits_and_noise_is_seeded():
+    emulator = tiny_bss2(noise_seed=1)
+    x = torch.rand(8, 6, generator=torch.Generator().manual_seed(0))
+    stimulus = encode(emulator.ir, x)
+    first = emulator.observe(stimulus, emulator.initial_weights())
+    v = first.membrane["h"]  # v_th - v_leak = 0.5: the CADC covers 3.5 * 0.5 in 255 steps
+    codes = (v - CADC_RANGE[0] * 0.5) / (3.5 * 0.5 / 255)
+    assert torch.allclose(codes, codes.round(), atol=1e-3)
+    again = tiny_bss2(noise_seed=1).observe(stimulus, emulator.initial_weights())
+    assert torch.equal(first.membrane["o"], again.membrane["o"])
+    second = emulator.observe(stimulus, emulator.initial_weights())  # the noise moves on
+    assert not torch.equal(first.membrane["o"], second.membrane["o"])
+
+
+def test_an_ideal_chip_differs_from_reference_only_by_quantization():
+    program = compile_text(TINY, target="bss2")
+    ideal = emulator_for(program, imperfections=False, dtype=torch.float64)
+    reference = emulator_for(compile_text(TINY), dtype=torch.float64)
+    stimulus = encode(program.ir, torch.rand(4, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64))
+    quantized = {k: ideal.quantized(k, w) for k, w in ideal.initial_weights().items()}
+    on_chip = ideal.observe(stimulus, ideal.initial_weights())
+    on_reference = reference.observe(stimulus, quantized)
+    assert torch.equal(on_chip.spikes["h"], on_reference.spikes["h"])
+    lsb = 3.5 / 255  # output LI: unit 1
+    assert float((on_chip.scores - on_reference.scores).abs().max()) <= lsb / 2 + 1e-9
