@@ -21,6 +21,11 @@ demo: install
 	@for f in dsl_examples/*.snn; do $(SNNC) check $$f || exit 1; done
 	$(SNNC) compile dsl_examples/latency_digits.snn --target reference -o build/latency_digits.reference
 	$(SNNC) report build/latency_digits.reference --markdown
+	@# bss2: the feed-forward 256-246-10 variant fills the chip (the recurrent one needs more rows than it has)
+	$(SNNC) compile dsl_examples/latency_digits_ff.snn --target bss2 -o build/latency_digits_ff.bss2
+	$(SNNC) train dsl_examples/latency_digits_ff.snn --target bss2 --chip-seed 1 -o build/latency_digits_ff.trained
+	$(SNNC) run build/latency_digits_ff.trained --data digits
+	@echo "report and plots: build/latency_digits_ff.trained/ (report.*, loss.png, accuracy.png, raster.png, membrane.png)"
 
 test: install
 	$(PY) -m pytest -q
