@@ -108,13 +108,16 @@ def evaluate(emulator: Emulator, weights: dict[str, torch.Tensor], x: torch.Tens
              generator: torch.Generator | None = None) -> dict[str, float]:
     """Accuracy and events per sample of the emulator on (x, y), in batches."""
     correct, events, start = 0, 0.0, time.perf_counter()
+    energy: dict[str, float] = {}  # the emulator's energy figures, averaged over samples
     for i in range(0, len(x), EVAL_BATCH):
         observation = emulator.observe(encode(emulator.ir, x[i:i + EVAL_BATCH], generator), weights)
         correct += int((observation.scores.argmax(1) == y[i:i + EVAL_BATCH]).sum())
         events += float(observation.activity.sum())
+        for key, value in emulator.energy().items():
+            energy[key] = energy.get(key, 0.0) + value * len(y[i:i + EVAL_BATCH]) / len(x)
     seconds = time.perf_counter() - start
     return {"accuracy": correct / len(x), "spikes_per_sample": events / len(x),
-            "samples_per_second": len(x) / seconds if seconds > 0 else float("inf")}
+            "samples_per_second": len(x) / seconds if seconds > 0 else float("inf"), "energy": energy}
 
 
 class Trainer:
@@ -123,7 +126,7 @@ class Trainer:
     def __init__(self, program: CompiledProgram, config: TrainConfig, dataset: DataSet, *, dtype=torch.float32):
         self.program, self.config, self.dataset = program, config, dataset
         self.emulator = emulator_for(program, chip_seed=config.chip_seed, noise_seed=config.seed, dtype=dtype)
-        methods = getattr(self.emulator, "methods", ("surrogate",))
+        methods = self.emulator.methods
         if config.method not in methods:
             raise SnncError([error("E451", f"method '{config.method}' is not available on target "
                                    f"'{program.target.name}'; it trains with: {', '.join(methods)}")])
@@ -174,7 +177,8 @@ class Trainer:
         row = {"epoch": index + 1, "loss": totals["loss"] / n, "train_accuracy": totals["correct"] / n,
                "test_accuracy": test["accuracy"], "spikes_per_sample": totals["events"] / n,
                "test_spikes_per_sample": test["spikes_per_sample"], "train_seconds": seconds,
-               "train_samples_per_second": n / seconds, "test_samples_per_second": test["samples_per_second"]}
+               "train_samples_per_second": n / seconds, "test_samples_per_second": test["samples_per_second"],
+               **test["energy"]}
         if progress:
             print(f"  test accuracy {100 * row['test_accuracy']:.2f}%, {row['test_spikes_per_sample']:.1f} "
                   f"spikes/sample", file=sys.stderr)

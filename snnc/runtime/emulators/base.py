@@ -63,6 +63,8 @@ class Emulator(ABC):
     `chip_seed` fixes the fixed-pattern imperfections (one emulated chip keeps its identity across runs),
     `noise_seed` the temporal noise; `generator` holds the noise state (checkpoints save it)."""
 
+    methods: tuple[str, ...] = ("surrogate",)  # what `snnc train --method` accepts on this substrate
+
     def __init__(self, program: CompiledProgram, *, chip_seed: int = 0, noise_seed: int = 0,
                  dtype: torch.dtype = torch.float32):
         self.program = program
@@ -133,6 +135,10 @@ class Emulator(ABC):
     @abstractmethod
     def observe(self, stimulus: Stimulus, weights: dict[str, Tensor]) -> Observation:
         """The substrate's forward pass on a batch with `weights` deployed."""
+
+    def energy(self) -> dict[str, float]:
+        """Energy figures of the last `observe` for the metrics (optics: photons per MAC); none by default."""
+        return {}
 
     @abstractmethod
     def make_twin(self) -> Twin:

@@ -9,7 +9,8 @@ with the synaptic current decaying exponentially):
     z_t = spike(V_t - v_th);  V_t <- v_reset where z_t;  refractory neurons hold V_t = v_reset
     I_t = a_syn I_{t-1} + x_t,   x_t = sum over projections of z^source_{t - delay} @ W
 so a spike emitted at step t moves the target's current at t + delay and its membrane from the next
-step on: even a zero-delay recurrent projection is causal."""
+step on: even a zero-delay recurrent projection is causal. An analog input (current, intensity) is a
+constant drive u = x @ W of the synaptic current, integrated exactly too (I settles at u, and so does V)."""
 
 from __future__ import annotations
 
