@@ -23,9 +23,13 @@ def click_probability(mu: Tensor) -> Tensor:
     return -torch.expm1(-mu)
 
 
-def sample_clicks(mu: Tensor, generator: torch.Generator) -> Tensor:
-    """0/1 clicks, one Bernoulli draw per detector with p = 1 - exp(-mu) (shot noise, SNR ~ 1 at mu ~ 1)."""
-    return (torch.rand(mu.shape, generator=generator, dtype=mu.dtype) < click_probability(mu)).to(mu.dtype)
+def sample_clicks(mu: Tensor, shots: int, generator: torch.Generator) -> Tensor:
+    """The fraction of `shots` exposures in which a detector clicked: each exposure a Bernoulli draw with
+    p = 1 - exp(-mu) (shot noise: SNR ~ 1 at mu ~ 1); one exposure gives 0/1."""
+    p = click_probability(mu)
+    if shots == 1:
+        return (torch.rand(mu.shape, generator=generator, dtype=mu.dtype) < p).to(mu.dtype)
+    return torch.binomial(torch.full_like(p, float(shots)), p, generator=generator) / shots
 
 
 def sample_counts(mu: Tensor, generator: torch.Generator) -> Tensor:

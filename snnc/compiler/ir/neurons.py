@@ -84,9 +84,11 @@ class Linear:
 class PhotonDetector:
     """Single-photon detector behind an optical matrix-vector multiply.
 
-    lambda = photons_per_mac * sum_j w_j x_j (expected photons at the detector)
-    the neuron fires (y = 1) with probability 1 - exp(-lambda), else y = 0.
+    lambda = photons_per_mac * sum_j w_j x_j (expected photons at the detector, per exposure)
+    each exposure fires (1) with probability 1 - exp(-lambda), else 0; y = the mean over `shots` exposures.
     """
 
     observables: ClassVar[frozenset] = frozenset({"spikes", "value"})
-    photons_per_mac: float = param(positive=True, doc="optical energy per multiply-accumulate, in photons")
+    photons_per_mac: float = param(positive=True, doc="optical energy per multiply-accumulate and exposure, "
+                                   "in photons, at full transmission and input")
+    shots: int = param(default=1, kind="integer", minimum=1, doc="exposures per inference, their clicks averaged")

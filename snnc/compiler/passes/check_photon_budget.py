@@ -22,9 +22,12 @@ from snnc.diagnostics import error
 
 
 def photons_per_mac(ir: NetworkIR, population: str, optics: Optics) -> float:
-    """The operating point of a population's detectors: photons per MAC at full transmission."""
+    """The operating point of a population's detectors: photons per MAC and inference (all exposures) at
+    full transmission."""
     model = ir.decl(population).model
-    return model.photons_per_mac if isinstance(model, PhotonDetector) else optics.linear_photons_per_mac
+    if isinstance(model, PhotonDetector):
+        return model.photons_per_mac * model.shots
+    return optics.linear_photons_per_mac
 
 
 class CheckPhotonBudget(Pass):

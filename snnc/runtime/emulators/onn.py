@@ -7,7 +7,8 @@ Forward (`OnnEmulator.observe`, layer by layer in the order light passes them):
   t_ij               the deployed transmission (quantized at the modulator's bits, the chip's fixed
                      pattern error added), per channel of the projection's encoding
   lambda_i           = p * sum_j t_ij x_j photons arrive (p: photons per MAC at full transmission)
-  photon_detector    fires with probability 1 - exp(-mu), mu = efficiency * lambda + dark counts
+  photon_detector    fires with probability 1 - exp(-mu), mu = efficiency * lambda + dark counts, in
+                     each of `shots` exposures; its output is the mean of the clicks
   linear             counts Poisson(mu) per detector, saturating at 2**readout_bits - 1 per tile; the
                      electronics turn counts into model units and combine the channels of the encoding
 Twin (`OnnTwin.replay`): the same layers on the nominal deployed weights with each detector replaced by
@@ -19,9 +20,10 @@ optics actually were (physics-aware training, Wright et al. 2022; Ma et al. 2023
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -61,6 +63,8 @@ class OnnEmulator(Emulator):
     """Stochastic optics: Poisson photons, single-photon clicks, quantized transmissions with a fixed
     pattern error. `shot_noise=False` gives every detector its expected output instead of a sample (the
     deterministic model that ignores shot noise: for comparisons, not a substrate)."""
+
+    methods = ("pat",)  # what `snnc train --method` accepts on this substrate
 
     def __init__(self, program, *, chip_seed: int = 0, noise_seed: int = 0, dtype: torch.dtype = torch.float32,
                  shot_noise: bool = True):
@@ -166,11 +170,12 @@ class OnnEmulator(Emulator):
             arriving = sum(p * light[layer.source] @ transmissions[layer.name].transmission[0] for layer in layers)
             dark = o.dark_counts * sum(len(layer.row_blocks) for layer in layers)
             mu = physics.detected_mean(arriving, o.detector_efficiency, dark)
+            shots = self.ir.decl(population).model.shots
             fan_in = sum(self.ir.size(layer.source) for layer in layers)
-            self.photons_per_mac[population] = physics.photons_per_mac(arriving, fan_in)
+            self.photons_per_mac[population] = shots * physics.photons_per_mac(arriving, fan_in)
             if not self.shot_noise:
                 return physics.click_probability(mu)
-            return physics.sample_clicks(mu, self.generator)
+            return physics.sample_clicks(mu, shots, self.generator)
         value = 0.0
         for layer in layers:
             deployed = transmissions[layer.name]
@@ -198,8 +203,13 @@ class OnnEmulator(Emulator):
         for population in self.order:
             values[population] = self.detector_output(population, self.layers[population], light, transmissions)
             light[population] = values[population].clamp(0.0, 1.0)
-        return Observation(scores=values[self.output.population],
-                           activity=clicks(self, values, stimulus.batch), values=values)
+        spikes = {p: values[p][None] for p in self.order if isinstance(self.ir.decl(p).model, PhotonDetector)}
+        return Observation(scores=values[self.output.population], activity=clicks(self, values, stimulus.batch),
+                           spikes=spikes, values=values)
+
+    def energy(self) -> dict[str, float]:
+        """Optical energy of the last `observe`: photons per MAC reaching each detector population."""
+        return {f"photons_per_mac.{name}": value for name, value in self.photons_per_mac.items()}
 
     def make_twin(self) -> Twin:
         return OnnTwin(self)
