@@ -103,5 +103,5 @@ def test_the_optical_power_of_the_source_is_a_named_resource(tmp_path):
     text = compile_error(net(), path)
     assert "(resource 'optical_power') is 100" in text
     resources = compile_onn(net()).ir.graph.graph["resources"]
-    # 0.1 x 64 x 32 (detector layer) + 10 x 32 x 10 x 2 (differential linear layer) photons at most
-    assert resources["optical_power"]["used"] == pytest.approx(0.1 * 64 * 32 + 10 * 32 * 10 * 2)
+    # 0.1 x 64 x 32 (detector layer) + 100 x 32 x 10 x 2 (differential linear layer) photons at most
+    assert resources["optical_power"]["used"] == pytest.approx(0.1 * 64 * 32 + 100 * 32 * 10 * 2)

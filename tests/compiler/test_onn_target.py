@@ -31,7 +31,7 @@ def test_onn_target_loads_with_its_resources():
     optics = Optics.from_spec(target.spec)
     assert target.pipeline == "onn"
     assert (optics.channels, optics.modulator_bits, optics.detectors) == (16384, 8, 256)
-    assert optics.levels == 255 and optics.max_count == 4095
+    assert optics.levels == 255 and optics.max_count == 65535
     assert 0 < optics.detector_efficiency <= 1 and optics.signed_weights == "auto"
 
 
