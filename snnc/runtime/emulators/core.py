@@ -214,7 +214,9 @@ def simulate(plan: Plan, params: dict[str, NeuronParams], weights: dict[str, Ten
                 u = constant[name]
                 drive = (u * (1 - c.a_syn)).expand(T, batch, -1) + (0 if drive is None else drive)
                 constant[name] = u * (1 - c.a_mem - c.k_syn)
-            external[name] = drive
+            # One tensor per step: indexing drive[t] inside the loop would make autograd build a
+            # full-size gradient for every step (quadratic in T); unbind's backward stacks once.
+            external[name] = None if drive is None else drive.unbind(0)
         out_z, out_v = _run_group(group, params, coeff, external, constant, recurrent, weights, spike, noise,
                                   batch, plan, detach_reset)
         spikes.update(out_z)
