@@ -1,0 +1,144 @@
+"""The optical emulator and its twin: Poisson photons and single-photon clicks with the right statistics,
+seeded sampling, unbiased linear readout, the optical energy per MAC, the physics-aware gradient through
+the shared InTheLoop Function, export, and `snnc train --method pat`."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from snnc.cli import run as cli
+from snnc.compiler.targets.onn import Optics
+from snnc.runtime.emulators.base import Stimulus, emulator_for
+from snnc.runtime.emulators.onn import OnnEmulator
+from snnc.runtime.encoders import encode
+from snnc.runtime.in_the_loop import in_the_loop
+from tests.compiler.test_onn_target import variant
+from tests.runtime.conftest import compile_text
+
+DETECTORS = """\
+network clicks {{
+    input  img[4] : intensity(photons = 100)
+    pop    h[3]   : photon_detector(photons_per_mac = {ppm}, shots = {shots})
+    proj img -> h : dense(init = constant(0.5)) positive
+    output h : value
+}}
+"""
+
+READOUT = """\
+network readout {
+    input  img[16]  : intensity(photons = 10000)
+    pop    out[5]   : linear
+    proj img -> out : dense(init = normal(0, 0.3))
+    output out : value
+}
+"""
+
+
+def quiet_target(tmp_path) -> str:
+    """onn without the fixed-pattern error, so that expected photon numbers are exact."""
+    return variant(tmp_path, lambda s: s["noise"].update(transmission_mismatch=0.0))
+
+
+def emulator(text: str, target: str = "onn", **options) -> OnnEmulator:
+    return emulator_for(compile_text(text, target=target), **options)
+
+
+def stimulus_of(em: OnnEmulator, x: torch.Tensor) -> Stimulus:
+    return encode(em.ir, x)
+
+
+@pytest.mark.parametrize("shots", [1, 4])
+def test_detectors_click_with_probability_one_minus_exp(tmp_path, shots):
+    em = emulator(DETECTORS.format(ppm=0.5, shots=shots), quiet_target(tmp_path), noise_seed=3)
+    optics = Optics.from_spec(em.program.target.spec)
+    x = torch.full((4000, 4), 0.8)
+    observation = em.observe(stimulus_of(em, x), em.initial_weights())
+    clicks = observation.values["h"]
+    assert set(torch.unique(clicks * shots).tolist()) <= set(range(shots + 1))
+    t = round(0.5 * 255) / 255
+    mu = optics.detector_efficiency * 0.5 * 4 * t * 0.8 + optics.dark_counts
+    p = 1 - np.exp(-mu)
+    std = np.sqrt(p * (1 - p) / (clicks.numel() * shots))
+    assert abs(float(clicks.mean()) - p) < 4 * std
+    assert torch.equal(observation.activity, clicks.sum(dim=1))
+    # the optical energy: photons reaching a detector per MAC, all exposures counted
+    assert em.energy()["photons_per_mac.h"] == pytest.approx(shots * 0.5 * t * 0.8, rel=1e-5)
+
+
+def test_sampling_is_seeded():
+    x = torch.rand(64, 4)
+
+    def clicks(seed):
+        em = emulator(DETECTORS.format(ppm=0.5, shots=1), noise_seed=seed)
+        return em.observe(stimulus_of(em, x), em.initial_weights()).values["h"]
+
+    assert torch.equal(clicks(1), clicks(1))
+    assert not torch.equal(clicks(1), clicks(2))
+
+
+def test_linear_readout_is_unbiased_and_exact_without_shot_noise(tmp_path):
+    target = quiet_target(tmp_path)
+    x = torch.rand(1, 16).expand(3000, 16)
+    exact = emulator(READOUT, target, shot_noise=False)
+    weights = exact.initial_weights()
+    assert exact.ir.edge_attrs("img->out")["encoding"] == "differential"
+    deployed = torch.as_tensor(exact.deployed_attrs("img->out", weights["img->out"].numpy())["weights"])
+    ideal = x[:1] @ deployed
+    torch.testing.assert_close(exact.observe(stimulus_of(exact, x), weights).values["out"][:1], ideal,
+                               atol=1e-5, rtol=1e-5)
+    noisy = emulator(READOUT, target, noise_seed=5).observe(stimulus_of(exact, x), weights).values["out"]
+    spread = noisy.std(dim=0)
+    assert (spread > 0).all()  # shot noise is there ...
+    assert ((noisy.mean(dim=0) - ideal[0]).abs() < 4 * spread / np.sqrt(len(x))).all()  # ... and unbiased
+
+
+def test_pat_backward_is_the_probabilistic_detector_model(tmp_path):
+    em = emulator(DETECTORS.format(ppm=0.5, shots=1), quiet_target(tmp_path), noise_seed=7)
+    optics = Optics.from_spec(em.program.target.spec)
+    x = torch.rand(256, 4)
+    stimulus = stimulus_of(em, x)
+    weights = {k: v.requires_grad_(True) for k, v in em.initial_weights().items()}
+    scores, activity = in_the_loop(em, em.make_twin(), stimulus, weights)
+    replica = emulator(DETECTORS.format(ppm=0.5, shots=1), quiet_target(tmp_path), noise_seed=7)
+    assert torch.equal(scores, replica.observe(stimulus, weights).scores)  # forward: the sampled clicks
+    assert set(torch.unique(scores).tolist()) <= {0.0, 1.0}
+    scores.sum().backward()
+    t = round(0.5 * 255) / 255
+    mu = optics.detector_efficiency * 0.5 * (x * 100 / 100) @ torch.full((4, 3), t) + optics.dark_counts
+    # d E[click] / d w_ji = efficiency * photons_per_mac * x_j * exp(-mu_i), summed over the batch
+    expected = optics.detector_efficiency * 0.5 * x.T @ torch.exp(-mu)
+    torch.testing.assert_close(weights["img->h"].grad, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_legalize_keeps_transmissions_and_export_keeps_the_placement():
+    em = emulator(DETECTORS.format(ppm=0.5, shots=1))
+    weights = em.initial_weights()
+    weights["img->h"] += torch.linspace(-1, 1, 12).reshape(4, 3)
+    em.legalize_(weights)
+    assert float(weights["img->h"].min()) >= 0.0 and float(weights["img->h"].max()) <= 1.0
+    exported = em.export(weights)
+    attrs = exported.ir.edge_attrs("img->h")
+    assert attrs["tiles"] == em.ir.edge_attrs("img->h")["tiles"]
+    np.testing.assert_allclose(attrs["levels"][0] / 255.0, weights["img->h"].numpy(), atol=0.5 / 255 + 1e-6)
+    np.testing.assert_allclose(attrs["weights"], attrs["levels"][0] / 255.0, rtol=1e-6)
+
+
+def test_snnc_train_method_pat_writes_a_trained_program(tmp_path, capsys):
+    source = tmp_path / "onn.snn"
+    source.write_text(DETECTORS.format(ppm=2.0, shots=1).replace("img[4]", "img[8, 8]").replace(
+        "h[3]   ", "h[10]").replace("constant(0.5)", "uniform(0, 0.3)"))
+    out = tmp_path / "trained"
+    code = cli(["train", str(source), "--target", "onn", "--method", "pat", "--epochs", "1", "--batch", "32",
+                "--train-samples", "128", "--test-samples", "64", "-o", str(out), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["config"]["method"] == "pat" and metrics["epochs"][0]["photons_per_mac.h"] > 0
+    assert (out / "report.html").exists() and (out / "channel_map.png").exists()
+    code = cli(["train", str(source), "--target", "onn", "--method", "surrogate", "--epochs", "1",
+                "-o", str(tmp_path / "other"), "--quiet"])
+    assert code == 1 and "method 'surrogate' is not available on target 'onn'; it trains with: pat" in \
+        capsys.readouterr().err
