@@ -150,6 +150,7 @@ def test_models_without_spiking_dynamics_are_refused_with_their_statement():
         proj h -> out : dense
         output out : value
     }"""
-    program = compile_text(text)
-    with pytest.raises(SnncError, match="net.snn:3:.*does not simulate 'photon_detector'"):
-        emulator_for(program).observe(encode(program.ir, torch.ones(1, 4)), {})
+    with pytest.raises(SnncError) as info:
+        emulator_for(compile_text(text))
+    assert [str(d.span) for d in info.value.diagnostics] == ["net.snn:3:9", "net.snn:4:9"]
+    assert "population 'h': the spiking emulator does not simulate 'photon_detector'" in info.value.render()

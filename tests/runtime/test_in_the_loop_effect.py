@@ -21,7 +21,7 @@ def test_training_in_the_loop_recovers_what_mismatch_costs_a_reference_trained_n
     reference = snnc.train(program, out=tmp_path / "reference", **budget)
     on_reference = reference.metrics["test_accuracy"]
     deployed = snnc.run(tmp_path / "reference", target=UNCALIBRATED, chip_seed=1).accuracy
-    in_the_loop = snnc.train(program, target=UNCALIBRATED, chip_seed=1, out=tmp_path / "itl", **budget)
+    snnc.train(program, target=UNCALIBRATED, chip_seed=1, out=tmp_path / "itl", **budget)
     on_chip = snnc.run(tmp_path / "itl").accuracy  # the chip it was trained on, fresh noise
     print(f"reference {on_reference:.3f}, reference deployed to the chip {deployed:.3f}, "
           f"in the loop on the chip {on_chip:.3f}")

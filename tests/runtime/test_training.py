@@ -129,3 +129,22 @@ def test_training_errors(small_digits_file, tmp_path, capsys):
                    resume=True)
     assert cli(["run", str(tmp_path / "nothing")]) == 1
     assert "is not a compiled program directory" in capsys.readouterr().err
+
+
+SPIKING_EXAMPLES = [("feedforward_latency.snn", None), ("latency_digits.snn", None), ("rate_coded.snn", None),
+                    ("deep_recurrent.snn", None), ("adex_adaptation.snn", None), ("two_networks.snn", "relay"),
+                    ("two_networks.snn", "first_spike_classifier")]
+
+
+@pytest.mark.parametrize("example, network", SPIKING_EXAMPLES)
+def test_every_spiking_example_takes_training_steps(example, network):
+    from tests.conftest import REPO
+
+    result = snnc.train(REPO / "dsl_examples" / example, network=network, epochs=1, batch=8, train_samples=16,
+                        test_samples=8)
+    [row] = result.metrics["epochs"]
+    assert np.isfinite(row["loss"]) and 0 <= row["test_accuracy"] <= 1
+    initial = snnc.compile(REPO / "dsl_examples" / example, network=network)
+    moved = [not np.array_equal(attrs["weights"], initial.ir.edge_attrs(key)["weights"])
+             for key, attrs in result.program.ir.edge_attrs_by_name().items()]
+    assert any(moved)  # the optimizer stepped

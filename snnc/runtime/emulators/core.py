@@ -81,13 +81,19 @@ class Plan:
         return [e for e in self.edges if e.target == population]
 
 
+def check_models(ir: NetworkIR) -> None:
+    """SnncError naming every population whose model the spiking core does not simulate."""
+    problems = [error("E400", f"population '{p.name}': the spiking emulator does not simulate "
+                      f"'{p.model.dsl_name}' neurons (it runs {', '.join(m.dsl_name for m in MODELS)}; optical "
+                      "models run on the onn target)", p.span)
+                for p in ir.populations() if type(p.model) not in MODELS]
+    if problems:
+        raise SnncError(problems)
+
+
 def build_plan(ir: NetworkIR) -> Plan:
-    """The simulation order of an IR; SnncError for a model the spiking core does not simulate."""
+    """The simulation order of an IR."""
     header = ir.header
-    for population in ir.populations():
-        if type(population.model) not in MODELS:
-            raise SnncError([error("E400", f"population '{population.name}': the spiking emulator does not "
-                                   f"simulate '{population.model.dsl_name}' neurons", population.span)])
     pops = {p.name for p in ir.populations()}
     subgraph = nx.DiGraph()
     subgraph.add_nodes_from(pops)

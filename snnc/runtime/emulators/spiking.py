@@ -21,6 +21,10 @@ class SpikingEmulator(Emulator):
     # The substrate's spike: a step function; gradient tests swap in a smooth one for emulator and twin.
     spike_fn: core.SpikeFn = staticmethod(core.heaviside)
 
+    def __init__(self, program, **options):
+        super().__init__(program, **options)
+        core.check_models(self.ir)
+
     @cached_property
     def plan(self) -> core.Plan:
         return core.build_plan(self.ir)
