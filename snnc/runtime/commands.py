@@ -49,7 +49,8 @@ def cmd_run(args) -> int:
     elif not args.quiet:
         print(f"{result.network} on {result.target} (chip seed {result.chip_seed}), {result.data} {result.split} "
               f"split, {result.samples} samples: accuracy {100 * result.accuracy:.2f}%, "
-              f"{result.spikes_per_sample:.1f} spikes/sample, {result.samples_per_second:.0f} samples/s")
+              f"{result.spikes_per_sample:.1f} spikes/sample, {result.samples_per_second:.0f} samples/s"
+              + "".join(f", {key} {value:.4g}" for key, value in result.energy.items()))
     return 0
 
 

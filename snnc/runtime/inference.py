@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,7 @@ class RunResult:
     samples_per_second: float
     chip_seed: int
     seconds: float
+    energy: dict[str, float] = field(default_factory=dict)  # e.g. photons_per_mac.<population> on optics
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -96,4 +97,4 @@ def run(directory: str | Path, *, data: str = "digits", target: str | None = Non
     return RunResult(network=program.name, target=program.target.name, data=data, split=split, samples=len(x),
                      accuracy=measured["accuracy"], spikes_per_sample=measured["spikes_per_sample"],
                      samples_per_second=measured["samples_per_second"], chip_seed=chip_seed,
-                     seconds=time.perf_counter() - start)
+                     seconds=time.perf_counter() - start, energy=measured["energy"])
