@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+import snnc
 from snnc.cli import run as cli
 from snnc.compiler.targets.onn import Optics
 from snnc.runtime.emulators.base import Stimulus, emulator_for
@@ -142,3 +143,16 @@ def test_snnc_train_method_pat_writes_a_trained_program(tmp_path, capsys):
                 "-o", str(tmp_path / "other"), "--quiet"])
     assert code == 1 and "method 'surrogate' is not available on target 'onn'; it trains with: pat" in \
         capsys.readouterr().err
+
+
+@pytest.mark.parametrize("example", ["onn_digits.snn", "onn_digits_pat.snn"])
+def test_the_optical_examples_take_pat_training_steps(example):
+    from tests.conftest import REPO
+
+    path = REPO / "dsl_examples" / example
+    result = snnc.train(path, target="onn", epochs=1, batch=8, train_samples=16, test_samples=8)
+    [row] = result.metrics["epochs"]
+    assert result.metrics["config"]["method"] == "pat" and np.isfinite(row["loss"]) and row["photons_per_mac.h"] > 0
+    initial = snnc.compile(path, target="onn")
+    assert any(not np.array_equal(attrs["weights"], initial.ir.edge_attrs(key)["weights"])
+               for key, attrs in result.program.ir.edge_attrs_by_name().items())
