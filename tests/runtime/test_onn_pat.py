@@ -43,7 +43,7 @@ def trained_accuracy(shot_noise_in_training: bool) -> tuple[float, float]:
     return accuracy, optics.energy()["photons_per_mac.h"]
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # ~5-18 s on 2 cores, depending on load
 def test_physics_aware_training_beats_the_deterministic_model_at_low_photon_budget():
     pat, pat_photons = trained_accuracy(shot_noise_in_training=True)
     naive, naive_photons = trained_accuracy(shot_noise_in_training=False)
