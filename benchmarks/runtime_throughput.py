@@ -3,7 +3,7 @@ emulator inference (samples/s) and training in the loop (samples/s, forward on t
 twin's backward), on the reference and the bss2 emulators, with a fixed number of CPU threads.
 Issue 5 compares these against snnTorch; this script prints our side.
 
-    .venv/bin/python benchmarks/runtime_throughput.py [--threads 2] [--batch 64] [--batches 10]
+    .venv/bin/python benchmarks/runtime_throughput.py [--threads 1] [--batch 64] [--batches 10]
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def measure(target: str, batch: int, batches: int) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--batches", type=int, default=10)
     args = parser.parse_args()
