@@ -43,6 +43,8 @@ def test_outputs_of_a_training_run(small_digits_file, tmp_path):
         expected = np.clip(np.rint(attrs["weights"].astype(np.float64) * attrs["scale"]), -63, 63)
         assert np.array_equal(attrs["hw_weights"], expected.astype(np.int16))
         assert np.array_equal(attrs["weights"], result.weights[name].numpy())
+        error = np.sqrt(np.mean((attrs["hw_weights"] / attrs["scale"] - attrs["weights"]) ** 2))
+        assert attrs["report"]["quant_rmse"] == pytest.approx(error, rel=1e-4)  # the report describes them
     assert trained.ir.graph.graph["training"]["epochs"] == 3
     ran = snnc.run(tmp_path / "out", samples=48)
     assert ran.target == "bss2" and ran.samples == 48 and 0 <= ran.accuracy <= 1

@@ -19,7 +19,7 @@ from functools import cached_property
 import numpy as np
 import torch
 
-from snnc.compiler.passes.legalize_weights import quantize_weights
+from snnc.compiler.passes.legalize_weights import quantization_error, quantize_weights
 from snnc.diagnostics import SnncError, error
 from snnc.runtime.emulators import core
 from snnc.runtime.emulators.spiking import SpikingEmulator
@@ -122,7 +122,11 @@ class BSS2Emulator(SpikingEmulator):
         return {name: w + (self.quantized(name, w) - w).detach() for name, w in weights.items()}
 
     def deployed_attrs(self, name: str, w: np.ndarray) -> dict:
-        return {"weights": w, "hw_weights": self.hw_weights(name, w)}
+        attrs = self.ir.edge_attrs(name)
+        hw = self.hw_weights(name, w)
+        rmse, largest = quantization_error(w, hw, self.scales[name], attrs.get("mask"))
+        report = dict(attrs.get("report", {}), quant_rmse=rmse, quant_max=largest)
+        return {"weights": w, "hw_weights": hw, "quantization": {"rmse": rmse, "max": largest}, "report": report}
 
     # --- noise and readout -----------------------------------------------------------------------
     def membrane_noise(self, batch: int) -> dict[str, Tensor] | None:
