@@ -3,7 +3,7 @@ physics-aware training at several photon budgets, each then run on the stochasti
 noise seeds. Prints one row per budget: photons per MAC per exposure (at full transmission), exposures,
 measured photons per MAC reaching the hidden detectors, and test accuracy (mean and range over seeds).
 
-    .venv/bin/python benchmarks/onn_photon_sweep.py [--budgets 0.5x1 1x1 2x2 1x4 4x4] [--epochs 80]
+    .venv/bin/python benchmarks/onn_photon_sweep.py [--budgets 0.5x1 1x1 2x2 1x4 1x8 4x4] [--epochs 80]
 
 A budget PxS means photons_per_mac = P, shots = S; the initial transmissions are scaled by 1 / P so that
 every run starts at the same expected photon number per detector."""
@@ -25,6 +25,8 @@ def variant(ppm: float, shots: int, directory: Path) -> Path:
     text = EXAMPLE.read_text()
     text = re.sub(r"photons_per_mac = [0-9.e-]+, shots = \d+", f"photons_per_mac = {ppm:g}, shots = {shots}", text)
     text = text.replace("uniform(0, 0.2)", f"uniform(0, {0.2 / ppm:g})")
+    # enough source light for every budget (E602 otherwise); the emulator normalizes intensities by it
+    text = text.replace("intensity(photons = 1000)", "intensity(photons = 100000)")
     path = directory / f"onn_digits_{ppm:g}x{shots}.snn"
     path.write_text(text)
     return path
@@ -32,7 +34,7 @@ def variant(ppm: float, shots: int, directory: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budgets", nargs="+", default=["0.5x1", "1x1", "2x2", "1x4", "4x4"])
+    parser.add_argument("--budgets", nargs="+", default=["0.5x1", "1x1", "2x2", "1x4", "1x8", "4x4"])
     parser.add_argument("--epochs", type=int, default=80)
     parser.add_argument("--out", default="build/onn_sweep")
     args = parser.parse_args()
