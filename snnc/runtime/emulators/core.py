@@ -14,12 +14,10 @@ constant drive u = x @ W of the synaptic current, integrated exactly too (I sett
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import networkx as nx
-import numpy as np
 import torch
 
 from snnc.compiler.ir.encoders import Current, Intensity
@@ -292,10 +290,3 @@ def heaviside(_population: str, _step: int, u: Tensor) -> Tensor:
     """The substrate's spike: a threshold crossing."""
     return (u >= 0).to(u.dtype)
 
-
-def steps_of(duration: float, dt: float) -> int:
-    return max(int(math.floor(duration / dt + 0.5)), 1)
-
-
-def as_tensor(array: np.ndarray, dtype: torch.dtype) -> Tensor:
-    return torch.as_tensor(np.asarray(array), dtype=dtype)
