@@ -8,6 +8,7 @@ import json
 import os
 
 from snnc.cli import EXTRA_COMMANDS
+from snnc.compiler.ir.training import METHODS
 
 
 def _threads(args) -> None:
@@ -69,12 +70,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--output", "-o", metavar="DIR", help="output directory (default: build/NAME.trained)")
     p.add_argument("--network", metavar="NAME", help="which network of the file (default: the only one)")
     p.add_argument("--data", metavar="DATA", help="digits, an .npz file, or MNIST idx file(s)")
-    p.add_argument("--epochs", type=int, help="number of epochs")
-    p.add_argument("--batch", type=int, help="batch size")
+    p.add_argument("--epochs", type=int, metavar="N", help="number of epochs")
+    p.add_argument("--batch", type=int, metavar="N", help="batch size")
     p.add_argument("--lr", type=float, help="learning rate")
-    p.add_argument("--seed", type=int, help="seed of weights, data order and noise")
-    p.add_argument("--chip-seed", type=int, help="which emulated chip (fixed-pattern mismatch); default 0")
-    p.add_argument("--method", choices=("surrogate", "pat"), help="training method")
+    p.add_argument("--seed", type=int, metavar="N", help="seed of weights, data order and noise")
+    p.add_argument("--chip-seed", type=int, metavar="N", help="which emulated chip (its fixed pattern); default 0")
+    p.add_argument("--method", choices=METHODS, help="training method (the target decides which it offers)")
     p.add_argument("--resume", action="store_true", help="continue the run checkpointed in -o DIR")
     p.add_argument("--train-samples", type=int, metavar="N", help="use only the first N training samples")
     p.add_argument("--test-samples", type=int, metavar="N", help="use only the first N test samples")
