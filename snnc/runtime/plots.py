@@ -41,7 +41,7 @@ def curves(rows: list[dict[str, Any]], title: str) -> dict[str, bytes]:
 
 
 def raster(spikes: dict[str, np.ndarray], dt: float, title: str) -> bytes:
-    """Spike raster of one sample: spikes[population] (T, N) 0/1, populations stacked."""
+    """Spike raster of one sample: spikes[input or population] (T, N) 0/1, stacked bottom to top."""
     figure = _figure(6.0, 4.0)
     ax = figure.add_subplot()
     offset = 0
@@ -49,7 +49,8 @@ def raster(spikes: dict[str, np.ndarray], dt: float, title: str) -> bytes:
         t, n = np.nonzero(z)
         ax.scatter(t * dt * 1e3, n + offset, s=2, label=name)
         offset += z.shape[1]
-    ax.set(xlabel="time (ms)", ylabel="neuron", title=title)
+    steps = max((z.shape[0] for z in spikes.values()), default=1)
+    ax.set(xlabel="time (ms)", ylabel="input / neuron (populations stacked)", title=title, xlim=(0, steps * dt * 1e3))
     if spikes:
         ax.legend(loc="upper right", markerscale=4)
     return _png(figure)

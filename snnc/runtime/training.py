@@ -222,7 +222,7 @@ class Trainer:
         state = self.emulator.generator.get_state()
         observation = self.emulator.observe(sample, self.weights)
         self.emulator.generator.set_state(state)
-        spikes = {k: z[:, 0].numpy() for k, z in observation.spikes.items()}
+        spikes = {k: z[:, 0].numpy() for k, z in {**sample.events, **observation.spikes}.items()}
         files["raster.png"] = plots.raster(spikes, dt, f"{title}: spikes of test sample 0 "
                                            f"(label {int(data.y_test[0])})")
         out = self.emulator.output.population
