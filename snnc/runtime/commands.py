@@ -89,7 +89,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Inference of the compiled program DIR on a data set. With --target, deploy it onto "
         "another target without retraining first.")
     p.add_argument("directory", metavar="DIR", help="a compiled (or trained) program directory")
-    p.add_argument("--data", metavar="DATA", default="digits", help="digits (default), an .npz, MNIST idx")
+    p.add_argument("--data", metavar="DATA", help="digits, an .npz, MNIST idx (default: the train block's data)")
     p.add_argument("--target", "-t", metavar="T", help="deploy onto this target first (no retraining)")
     p.add_argument("--chip-seed", type=int, help="which emulated chip (default: the one it was trained on)")
     p.add_argument("--seed", type=int, default=0, help="seed of temporal noise and stochastic encoders")

@@ -70,7 +70,7 @@ def deploy(program: CompiledProgram, target: str | Target) -> CompiledProgram:
     return deployed
 
 
-def run(directory: str | Path, *, data: str = "digits", target: str | None = None, chip_seed: int | None = None,
+def run(directory: str | Path, *, data: str | None = None, target: str | None = None, chip_seed: int | None = None,
         seed: int = 0, split: str = "test", samples: int | None = None) -> RunResult:
     """Accuracy and spikes per sample of a compiled program on a data set split, on its target's emulator
     (or on `target`'s, deployed there without retraining). The chip seed defaults to the one it was
@@ -84,6 +84,8 @@ def run(directory: str | Path, *, data: str = "digits", target: str | None = Non
         chip_seed = int(program.ir.graph.graph.get("training", {}).get("chip_seed", 0))
     emulator = emulator_for(program, chip_seed=chip_seed, noise_seed=seed)
     source_dir = Path(program.source.get("path", ".")).parent
+    if data is None:  # the data set the program trains on
+        data = program.ir.header.train.data if program.ir.header.train is not None else "digits"
     dataset = load_data(data, program.ir.inputs()[0], source_dir)
     if split == "test":
         x, y = dataset.x_test, dataset.y_test
