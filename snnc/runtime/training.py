@@ -13,7 +13,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ class TrainConfig:
     batch: int
     seed: int
     chip_seed: int
-    method: str
+    method: str | None  # None: the first of the emulator's methods
     spike_budget: tuple[float, float] | None  # (per_sample, strength)
     train_samples: int | None = None
     test_samples: int | None = None
@@ -127,6 +127,8 @@ class Trainer:
         self.program, self.config, self.dataset = program, config, dataset
         self.emulator = emulator_for(program, chip_seed=config.chip_seed, noise_seed=config.seed, dtype=dtype)
         methods = self.emulator.methods
+        if config.method is None:  # no --method and no `method` in the train block: the substrate's own
+            self.config = config = replace(config, method=methods[0])
         if config.method not in methods:
             raise SnncError([error("E451", f"method '{config.method}' is not available on target "
                                    f"'{program.target.name}'; it trains with: {', '.join(methods)}")])

@@ -121,7 +121,7 @@ def test_train_block_becomes_a_typed_spec_with_defaults():
     [result] = snnc.check("net.snn", text=network(MINIMAL) + "train { epochs 3\n optimizer sgd(lr = 0.1) }")
     train = result.ir.header.train
     assert train.epochs == 3 and train.optimizer.lr == pytest.approx(0.1) and train.batch == 64
-    assert train.data == "digits" and train.method == "surrogate"
+    assert train.data == "digits" and train.method is None  # the target's own method
 
 
 def test_weights_follow_init_sign_and_seed(tmp_path):

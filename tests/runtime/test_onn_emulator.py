@@ -156,3 +156,16 @@ def test_the_optical_examples_take_pat_training_steps(example):
     initial = snnc.compile(path, target="onn")
     assert any(not np.array_equal(attrs["weights"], initial.ir.edge_attrs(key)["weights"])
                for key, attrs in result.program.ir.edge_attrs_by_name().items())
+
+
+def test_without_a_method_each_substrate_trains_with_its_own(tmp_path):
+    from tests.conftest import REPO
+    from tests.runtime.conftest import SMALL_DIGITS
+
+    optical = (REPO / "dsl_examples" / "onn_digits.snn").read_text()
+    optical = optical[:optical.index("train")] if "train" in optical else optical
+    (tmp_path / "onn.snn").write_text(optical)
+    (tmp_path / "lif.snn").write_text(SMALL_DIGITS)
+    small = dict(epochs=1, batch=8, train_samples=16, test_samples=8)
+    assert snnc.train(tmp_path / "onn.snn", target="onn", **small).metrics["config"]["method"] == "pat"
+    assert snnc.train(tmp_path / "lif.snn", target="bss2", **small).metrics["config"]["method"] == "surrogate"

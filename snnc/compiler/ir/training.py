@@ -54,5 +54,7 @@ class TrainSpec:
     epochs: int = param(default=10, kind="integer", minimum=1)
     batch: int = param(default=64, kind="integer", minimum=1)
     regularize: SpikeBudget | None = param(default=None, kind="regularizer")
-    method: str = param(default="surrogate", kind="name", choices=METHODS)
+    method: str | None = param(default=None, kind="name", choices=METHODS,
+                               doc="training method; default: the target's own (surrogate on spiking substrates, "
+                                   "pat on optics)")
     seed: int = param(default=0, kind="integer", minimum=0)
