@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
-from snnc.runtime.emulators import core
+from snnc.runtime.emulators import core, fast_lif
 from snnc.runtime.emulators.base import Observation, Stimulus, Twin
 from snnc.runtime.readouts import READOUTS
 
@@ -87,10 +87,24 @@ class SpikingTwin(Twin):
         return core.simulate(em.plan, em.nominal, em.twin_weights(weights), stimulus.events, stimulus.values,
                              spike, detach_reset=self.detach_reset)
 
+    def fast_replay(self, observation: Observation | None) -> bool:
+        """Whether replay runs the fast kernels' adjoint (the emulator's fast path, SuperSpike, observed
+        spikes of every spiking population, detached reset); otherwise autograd through the core."""
+        em = self.emulator
+        return (observation is not None and self.use_observed and self.detach_reset
+                and type(self.surrogate) is SuperSpike and em.fast_path()
+                and all(name in observation.spikes for name, p in em.nominal.items() if p.spiking))
+
     def replay(self, stimulus: Stimulus, weights: dict[str, Tensor],
                observation: Observation | None = None) -> tuple[Tensor, Tensor]:
-        trace = self.trace(stimulus, weights, observation)
         out = self.emulator.output
+        if stimulus.events and self.fast_replay(observation):
+            em = self.emulator
+            membrane, spikes, activity = fast_lif.replay(em.plan, em.nominal, em.twin_weights(weights),
+                                                         stimulus.events, observation.spikes, out.population,
+                                                         self.surrogate.beta)
+            return READOUTS[type(out.readout)](membrane, spikes, em.plan.dt), activity
+        trace = self.trace(stimulus, weights, observation)
         scores = READOUTS[type(out.readout)](trace.membrane[out.population], trace.spikes.get(out.population),
                                              self.emulator.plan.dt)
         return scores, trace.activity()

@@ -8,7 +8,7 @@ from functools import cached_property
 
 import torch
 
-from snnc.runtime.emulators import core
+from snnc.runtime.emulators import core, fast_lif
 from snnc.runtime.emulators.base import Emulator, Observation, Stimulus, Twin
 from snnc.runtime.readouts import READOUTS
 
@@ -20,6 +20,9 @@ class SpikingEmulator(Emulator):
 
     # The substrate's spike: a step function; gradient tests swap in a smooth one for emulator and twin.
     spike_fn: core.SpikeFn = staticmethod(core.heaviside)
+    # Run qualifying networks (feed-forward LIF/LI, event inputs, float32) on the event-driven kernels of
+    # fast_lif, same semantics; False forces the general core (the tests compare both).
+    fast: bool = True
 
     def __init__(self, program, **options):
         super().__init__(program, **options)
@@ -53,10 +56,19 @@ class SpikingEmulator(Emulator):
         """The membrane as the substrate's readout reports it."""
         return v
 
+    def fast_path(self) -> bool:
+        """Whether observe (and the twin's replay) run on the fast kernels."""
+        return (self.fast and self.spike_fn is core.heaviside
+                and fast_lif.unsupported(self.plan, self.nominal, self.dtype) is None)
+
     @torch.no_grad()
     def observe(self, stimulus: Stimulus, weights: dict[str, Tensor]) -> Observation:
-        trace = core.simulate(self.plan, self.neuron_params(), self.deploy(weights), stimulus.events,
-                              stimulus.values, self.spike_fn, noise=self.membrane_noise(stimulus.batch))
+        if self.fast_path() and stimulus.events:
+            trace = fast_lif.simulate(self.plan, self.neuron_params(), self.deploy(weights), stimulus.events,
+                                      noise=self.membrane_noise(stimulus.batch))
+        else:
+            trace = core.simulate(self.plan, self.neuron_params(), self.deploy(weights), stimulus.events,
+                                  stimulus.values, self.spike_fn, noise=self.membrane_noise(stimulus.batch))
         membrane = {name: self.read_membrane(name, v) for name, v in trace.membrane.items()}
         out = self.output.population
         scores = READOUTS[type(self.output.readout)](membrane[out], trace.spikes.get(out), self.plan.dt)

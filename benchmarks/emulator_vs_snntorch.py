@@ -1,0 +1,349 @@
+"""The snnc emulator against snnTorch and a plain PyTorch time loop on the same latency-coded network
+(256 inputs -> hidden LIF -> 10 LI, max-membrane readout), built three times with the same weights and
+the same discretization, timed interleaved in one process (median of repeats).
+
+- snnc: the reference emulator's `observe` (inference) and a training step in the loop (emulator forward,
+  twin backward through `in_the_loop`, cross-entropy, Adam step, `legalize_`).
+- plain PyTorch: core.simulate's update equations written as a per-step loop, `z @ W` per step; training
+  by autograd with the twin's SuperSpike surrogate and detached reset (the same gradient as the twin).
+- snnTorch: `snn.Synaptic` layers. Our update V_t = a_mem V_{t-1} + k_syn I_{t-1}, I_t = a_syn I_{t-1} + x_t
+  is snnTorch's syn_t = alpha syn_{t-1} + x'_t, mem_t = beta mem_{t-1} + syn_t with alpha = a_syn,
+  beta = a_mem and x'_t = k_syn x_{t-1} (weights times k_syn, inputs one step later): syn_t = k_syn I_{t-1}
+  and mem_t = V_t. reset_mechanism="zero" with reset_delay=False is our reset to v_reset = 0; the
+  network has no refractory period (snnTorch has none). snnTorch fires on mem > thr, we on V >= v_th
+  (equal unless V hits the threshold exactly); k_syn (x) is rounded differently from (k_syn x), so
+  membranes agree to float32 rounding. Its gradient differs by design (its reset is not detached);
+  training compares time only.
+
+Agreement (printed): hidden spike counts per sample equal across the three, max |score| difference, and
+the gradient of snnc's twin against autograd through the plain loop.
+
+    .venv/bin/python benchmarks/emulator_vs_snntorch.py [--batch 1 64 1024] [--steps 50 200]
+        [--hidden 246 1024] [--repeats 5] [--json build/bench.json]
+
+The last line is `speedup_vs_snntorch: X.Yx`, the geometric mean over all rows (inference and training).
+Without snnTorch installed (`pip install --no-deps snntorch`, the `bench` extra) its column is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+import snnc
+from snnc.runtime.emulators import core, fast_lif
+from snnc.runtime.emulators.base import Stimulus, emulator_for
+from snnc.runtime.in_the_loop import in_the_loop
+from snnc.runtime.training import LOGIT_SCALE
+from snnc.runtime.twin import SuperSpike
+
+try:
+    import snntorch
+except ImportError:
+    snntorch = None
+
+DT_MS = 0.5
+TAU_MS = 6.0
+INPUTS = 256
+OUTPUTS = 10
+BETA = SuperSpike().beta
+
+
+def network(steps: int, hidden: int) -> str:
+    duration = steps * DT_MS
+    return f"""network bench {{
+    timestep {DT_MS} ms
+    duration {duration} ms
+    input  pixels[16, 16] : latency(t_max = {duration * 2 / 3:.3f} ms)
+    pop    hidden[{hidden}] : LIF(tau_mem = {TAU_MS} ms, tau_syn = {TAU_MS} ms, v_th = 1.0, v_reset = 0.0)
+    pop    out[{OUTPUTS}] : LI(tau_mem = {TAU_MS} ms, tau_syn = {TAU_MS} ms)
+    proj pixels -> hidden : dense(init = normal(0, 0.1))
+    proj hidden -> out : dense(init = normal(0, 0.1))
+    output out : max_membrane
+}}"""
+
+
+def digits_batch(program, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """`batch` digits resized to the 256 inputs (the training split, repeated as needed), and labels."""
+    from snnc.runtime.data import load_data
+
+    data = load_data("digits", program.ir.inputs()[0])
+    idx = torch.arange(batch) % len(data.x_train)
+    return data.x_train[idx].reshape(batch, -1), data.y_train[idx]
+
+
+class Setup:
+    """One configuration: the snnc program and emulator, the weights, a batch and its spike raster."""
+
+    def __init__(self, steps: int, hidden: int, batch: int):
+        self.steps, self.hidden, self.batch = steps, hidden, batch
+        self.program = snnc.compile("bench.snn", text=network(steps, hidden), target="reference", seed=0)
+        self.emulator = emulator_for(self.program)
+        self.twin = self.emulator.make_twin()
+        self.weights = self.emulator.initial_weights()
+        x, self.labels = digits_batch(self.program, batch)
+        from snnc.runtime.encoders import encode
+
+        self.stimulus = encode(self.program.ir, x)
+        self.raster = self.stimulus.events["pixels"]  # (T, B, 256)
+        p = self.emulator.nominal["hidden"]
+        c = core.Coefficients.of(p, self.program.ir.header.timestep)
+        self.a_mem, self.a_syn, self.k_syn = float(c.a_mem[0]), float(c.a_syn[0]), float(c.k_syn[0])
+
+
+# --- the three implementations --------------------------------------------------------------------------
+class Snnc:
+    name = "snnc"
+
+    def __init__(self, s: Setup):
+        self.s = s
+        self.w = {k: v.clone().requires_grad_(True) for k, v in s.weights.items()}
+        self.opt = torch.optim.Adam(list(self.w.values()), lr=1e-3)
+
+    def infer(self):
+        obs = self.s.emulator.observe(self.s.stimulus, self.w)
+        return obs.scores, obs.spikes["hidden"].sum(dim=(0, 2))
+
+    def loss(self):
+        stim = Stimulus(self.s.batch, self.s.steps, dict(self.s.stimulus.events))
+        scores, _ = in_the_loop(self.s.emulator, self.s.twin, stim, self.w)
+        return torch.nn.functional.cross_entropy(LOGIT_SCALE * scores, self.s.labels)
+
+    def grads(self) -> list[torch.Tensor]:
+        return list(torch.autograd.grad(self.loss(), [self.w["pixels->hidden"], self.w["hidden->out"]]))
+
+    def train(self):
+        loss = self.loss()
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.s.emulator.legalize_(self.w)
+
+
+class _Spike(torch.autograd.Function):
+    """Heaviside forward, SuperSpike backward (the twin's surrogate; unit = v_th - v_leak = 1)."""
+
+    @staticmethod
+    def forward(ctx, u):
+        ctx.save_for_backward(u)
+        return (u >= 0).to(u.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (u,) = ctx.saved_tensors
+        return grad / (1.0 + BETA * u.abs()) ** 2
+
+
+class PlainTorch:
+    """core.simulate's equations (v_leak = v_reset = 0, v_th = 1) as a per-step PyTorch loop."""
+
+    name = "torch"
+
+    def __init__(self, s: Setup):
+        self.s = s
+        self.w1 = s.weights["pixels->hidden"].clone().requires_grad_(True)
+        self.w2 = s.weights["hidden->out"].clone().requires_grad_(True)
+        self.opt = torch.optim.Adam([self.w1, self.w2], lr=1e-3)
+
+    def run(self):
+        s, raster = self.s, self.s.raster
+        batch = raster.shape[1]
+        v1 = raster.new_zeros(batch, s.hidden)
+        i1 = torch.zeros_like(v1)
+        v2 = raster.new_zeros(batch, OUTPUTS)
+        i2 = torch.zeros_like(v2)
+        trace, count = [], torch.zeros(batch)
+        for t in range(s.steps):
+            v1 = s.a_mem * v1 + s.k_syn * i1
+            z = _Spike.apply(v1 - 1.0)
+            v1 = v1 - z.detach() * v1
+            v2 = s.a_mem * v2 + s.k_syn * i2
+            trace.append(v2)
+            i1 = s.a_syn * i1 + raster[t] @ self.w1
+            i2 = s.a_syn * i2 + z @ self.w2
+            count = count + z.detach().sum(1)
+        return torch.stack(trace).amax(0), count  # amax: ties share the gradient, as in the readout
+
+    def infer(self):
+        with torch.no_grad():
+            return self.run()
+
+    def grads(self) -> list[torch.Tensor]:
+        scores, _ = self.run()
+        loss = torch.nn.functional.cross_entropy(LOGIT_SCALE * scores, self.s.labels)
+        return list(torch.autograd.grad(loss, [self.w1, self.w2]))
+
+    def train(self):
+        scores, _ = self.run()
+        loss = torch.nn.functional.cross_entropy(LOGIT_SCALE * scores, self.s.labels)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+
+
+class SnnTorch:
+    """snn.Synaptic layers matched to our discretization (module docstring)."""
+
+    name = "snntorch"
+
+    def __init__(self, s: Setup):
+        import snntorch as snn
+        from snntorch import surrogate
+
+        self.s = s
+        self.fc1 = torch.nn.Linear(INPUTS, s.hidden, bias=False)
+        self.fc2 = torch.nn.Linear(s.hidden, OUTPUTS, bias=False)
+        with torch.no_grad():  # x' = k_syn x: the weights times k_syn
+            self.fc1.weight.copy_((s.k_syn * s.weights["pixels->hidden"]).T)
+            self.fc2.weight.copy_((s.k_syn * s.weights["hidden->out"]).T)
+        grad = surrogate.fast_sigmoid(slope=BETA)
+        self.lif1 = snn.Synaptic(alpha=s.a_syn, beta=s.a_mem, threshold=1.0, spike_grad=grad,
+                                 reset_mechanism="zero", reset_delay=False)
+        self.lif2 = snn.Synaptic(alpha=s.a_syn, beta=s.a_mem, threshold=1.0, spike_grad=grad, reset_mechanism="none")
+        self.opt = torch.optim.Adam(list(self.fc1.parameters()) + list(self.fc2.parameters()), lr=1e-3)
+
+    def run(self):
+        s, raster = self.s, self.s.raster
+        syn1, mem1 = self.lif1.reset_mem()
+        syn2, mem2 = self.lif2.reset_mem()
+        spk1 = raster.new_zeros(raster.shape[1], s.hidden)
+        x_prev = torch.zeros_like(raster[0])
+        trace, count = [], torch.zeros(raster.shape[1])
+        for t in range(s.steps):  # inputs one step later: syn_t = k_syn I_{t-1}
+            spk1_prev = spk1
+            spk1, syn1, mem1 = self.lif1(self.fc1(x_prev), syn1, mem1)
+            _, syn2, mem2 = self.lif2(self.fc2(spk1_prev), syn2, mem2)
+            trace.append(mem2)
+            count = count + spk1.detach().sum(1)
+            x_prev = raster[t]
+        return torch.stack(trace).amax(0), count
+
+    def infer(self):
+        with torch.no_grad():
+            return self.run()
+
+    def train(self):
+        scores, _ = self.run()
+        loss = torch.nn.functional.cross_entropy(LOGIT_SCALE * scores, self.s.labels)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+
+
+# --- checks and timing ---------------------------------------------------------------------------------
+def agreement(s: Setup, impls: list) -> dict[str, float]:
+    """Spike counts and scores of every implementation against snnc's; snnc's twin gradient against
+    autograd through the plain loop."""
+    scores, counts = impls[0].infer()
+    out = {}
+    for impl in impls[1:]:
+        other_scores, other_counts = impl.infer()
+        out[f"{impl.name}_spike_count_mismatches"] = int((other_counts != counts).sum())
+        out[f"{impl.name}_max_score_diff"] = float((other_scores - scores).abs().max())
+    grads = Snnc(s).grads(), PlainTorch(s).grads()
+    out["grad_max_rel_diff_vs_torch"] = max(float((a - b).abs().max() / b.abs().max().clamp(min=1e-30))
+                                            for a, b in zip(*grads))
+    return out
+
+
+def timed(fn, min_seconds: float) -> float:
+    """Seconds per call of fn: calls repeated until min_seconds have passed (at least one)."""
+    calls, start = 0, time.perf_counter()
+    while True:
+        fn()
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_seconds:
+            return elapsed / calls
+
+
+def measure(s: Setup, impls: list, mode: str, repeats: int, min_seconds: float) -> dict[str, float]:
+    """Samples per second of each implementation: median over `repeats` rounds, interleaved."""
+    for impl in impls:  # warm-up (numba compiles on first use; caches after)
+        getattr(impl, mode)()
+    times: dict[str, list[float]] = {impl.name: [] for impl in impls}
+    for _ in range(repeats):
+        for impl in impls:
+            times[impl.name].append(timed(getattr(impl, mode), min_seconds))
+    return {name: s.batch / statistics.median(ts) for name, ts in times.items()}
+
+
+def write_json_atomically(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f, indent=1)
+    os.replace(tmp, path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, nargs="+", default=[1, 64, 1024])
+    parser.add_argument("--steps", type=int, nargs="+", default=[50, 200])
+    parser.add_argument("--hidden", type=int, nargs="+", default=[246, 1024])
+    parser.add_argument("--modes", nargs="+", default=["infer", "train"], choices=["infer", "train"])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--min-seconds", type=float, default=0.2, help="per timed measurement")
+    parser.add_argument("--torch-threads", type=int, default=1, help="intra-op threads of torch (all columns)")
+    parser.add_argument("--threads", type=int, default=0, help="threads of snnc's kernels (default: all cores)")
+    parser.add_argument("--json", type=Path, help="also write the results here (atomically)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.torch_threads)
+    if args.threads:
+        fast_lif.set_threads(args.threads)
+    cores = len(os.sched_getaffinity(0))
+    print(f"machine: {cores} CPU cores; torch {torch.__version__} ({args.torch_threads} intra-op threads), "
+          f"snnc kernels on {fast_lif.THREADS} threads; median of {args.repeats} interleaved repeats")
+    if snntorch is None:
+        print("snntorch is not installed (pip install --no-deps snntorch): its column is skipped", file=sys.stderr)
+    rows = []
+    header = (f"{'mode':<6}{'T':>5}{'hidden':>7}{'batch':>6} {'snnc/s':>10} {'snnTorch/s':>11} {'torch/s':>9} "
+              f"{'x snnTorch':>10} {'x torch':>8}  agreement")
+    print(header)
+    for steps in args.steps:
+        for hidden in args.hidden:
+            for batch in args.batch:
+                s = Setup(steps, hidden, batch)
+                impls = [Snnc(s), PlainTorch(s)] + ([SnnTorch(s)] if snntorch is not None else [])
+                agree = agreement(s, impls)
+                for mode in args.modes:
+                    rate = measure(s, impls, mode, args.repeats, args.min_seconds)
+                    row = {"mode": mode, "steps": steps, "hidden": hidden, "batch": batch,
+                           "samples_per_second": rate, "agreement": agree,
+                           "speedup_vs_torch": rate["snnc"] / rate["torch"]}
+                    if "snntorch" in rate:
+                        row["speedup_vs_snntorch"] = rate["snnc"] / rate["snntorch"]
+                    rows.append(row)
+                    sn = f"{rate['snntorch']:>11.0f}" if "snntorch" in rate else f"{'-':>11}"
+                    xs = f"{row['speedup_vs_snntorch']:>9.1f}x" if "snntorch" in rate else f"{'-':>10}"
+                    mism = ", ".join(f"{k}={v:.2g}" for k, v in agree.items())
+                    print(f"{mode:<6}{steps:>5}{hidden:>7}{batch:>6} {rate['snnc']:>10.0f} {sn} {rate['torch']:>9.0f} "
+                          f"{xs} {row['speedup_vs_torch']:>7.1f}x  {mism}", flush=True)
+    result = {"machine": {"cpu_cores": cores, "torch_threads": args.torch_threads, "snnc_threads": fast_lif.THREADS},
+              "repeats": args.repeats, "rows": rows}
+    for key in ("speedup_vs_torch", "speedup_vs_snntorch"):
+        for mode in args.modes:
+            values = [r[key] for r in rows if key in r and r["mode"] == mode]
+            if values:
+                result[f"{key}_{mode}_geomean"] = math.exp(sum(map(math.log, values)) / len(values))
+                print(f"{key} ({mode}, geometric mean): {result[f'{key}_{mode}_geomean']:.1f}x")
+    if args.json:
+        write_json_atomically(args.json, result)
+    overall = [r["speedup_vs_snntorch"] for r in rows if "speedup_vs_snntorch" in r]
+    if overall:
+        print(f"speedup_vs_snntorch: {math.exp(sum(map(math.log, overall)) / len(overall)):.1f}x")
+    else:
+        print("speedup_vs_snntorch: n/a (snntorch not installed)")
+
+
+if __name__ == "__main__":
+    main()

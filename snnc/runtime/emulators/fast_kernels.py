@@ -1,0 +1,230 @@
+"""Event-driven numba kernels of the fast path (snnc.runtime.emulators.fast_lif): one feed-forward LIF or
+LI population over the samples [lo, hi) of a batch, the time loop inside, float32 throughout. They
+release the GIL: fast_lif runs chunks of a batch on threads.
+
+A source spike adds its weight row to the population's input at its step (plus the edge's delay), so an
+input that spikes once costs one row-add instead of T rows of a dense matmul. Every update is written
+in the order of core.simulate, one rounding per operation (fastmath off: no fused multiply-adds), so
+the neuron dynamics are those of the core bit for bit; only the order in which a step's input rows
+are summed differs from the core's matmul (float32 rounding of that sum, about 1e-7 relative).
+An LI population runs the LIF update with v_th = +inf: it never spikes, and `v - 0 * (v - v_reset)`
+is v exactly.
+
+Arrays of shape (0, ...) stand for "absent" (no noise, no observed spikes, no incoming gradient)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+F32 = np.float32
+BLOCK = 16  # samples advanced together through a step: the (T, B, N) outputs are written in order
+
+
+@njit(cache=True, inline="always")
+def _nonzero(row, rbits, index):
+    """Fills index with the positions of the nonzero entries of row, in order; returns their count.
+    Blocks of 64 silent entries are skipped at once (rbits is row viewed as uint32: an or-reduction
+    vectorizes)."""
+    size = row.shape[0]
+    full = size - size % 64
+    count = 0
+    for start in range(0, full, 64):
+        any_bits = np.uint32(0)
+        for p in range(start, start + 64):
+            any_bits |= rbits[p]
+        if any_bits != 0:
+            for p in range(start, start + 64):
+                if row[p] != 0:
+                    index[count] = p
+                    count += 1
+    for p in range(full, size):
+        if row[p] != 0:
+            index[count] = p
+            count += 1
+    return count
+
+
+@njit(cache=True, inline="always")
+def _events(src, bits, w, delay, t, b, x, index):
+    """x = sum_p src[t - delay, b, p] * w[p] over the sources that spiked, in order of p."""
+    for n in range(x.shape[0]):
+        x[n] = F32(0.0)
+    ts = t - delay
+    if ts < 0:
+        return
+    row = src[ts, b]
+    for e in range(_nonzero(row, bits[ts, b], index)):
+        s, wp = row[index[e]], w[index[e]]
+        for n in range(x.shape[0]):
+            x[n] += s * wp[n]
+
+
+@njit(cache=True, inline="always")
+def _neurons(v, i, ref, x, nrow, frow, forced, v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractory, zo, vo,
+             record, unit, beta, pass_v, pass_z):
+    """One step of every neuron of one sample (core._run_group: the membrane from the previous step's
+    current, noise, refractory hold, spike, reset; then the current with this step's input x).
+    Writes the spikes into zo and the membrane after reset into vo. With `record` (the adjoint), also
+    how a gradient passes the step: pass_v = dV/dV' (1 - z, 0 while held) and pass_z = dz/dV' (the
+    SuperSpike surrogate 1 / (1 + beta |V' - v_th| / unit)^2 / unit, 0 while held).
+
+    Several short loops rather than one: LLVM vectorizes a loop only if it can rule out overlapping
+    arrays with a few runtime checks (8), so each loop writes one or two arrays and reads few."""
+    one, zero = F32(1.0), F32(0.0)
+    n_neurons = v.shape[0]
+    for n in range(n_neurons):
+        v[n] = v_leak[n] + a_mem[n] * (v[n] - v_leak[n]) + k_syn[n] * i[n] + nrow[n]
+    if refractory > 0:  # a refractory neuron is held at v_reset
+        for n in range(n_neurons):
+            v[n] = v_reset[n] if ref[n] > 0 else v[n]
+    if forced:
+        for n in range(n_neurons):
+            zo[n] = frow[n]
+    else:
+        for n in range(n_neurons):
+            zo[n] = one if v[n] - v_th[n] >= 0 else zero
+    if record:
+        for n in range(n_neurons):
+            pass_v[n] = zero if ref[n] > 0 else one - zo[n]
+        for n in range(n_neurons):
+            d = one + beta * abs((v[n] - v_th[n]) / unit[n])
+            pass_z[n] = zero if ref[n] > 0 else one / (d * d) / unit[n]
+    for n in range(n_neurons):
+        v[n] = v[n] - zo[n] * (v[n] - v_reset[n])
+    for n in range(n_neurons):
+        vo[n] = v[n]
+    if refractory > 0:
+        for n in range(n_neurons):
+            ref[n] = refractory if zo[n] > 0.5 else max(ref[n] - 1, 0)
+    for n in range(n_neurons):
+        i[n] = a_syn[n] * i[n] + x[n]
+
+
+@njit(cache=True, fastmath=False, nogil=True)
+def forward(src, w, delay, v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractory, noise, forced,
+            z_out, v_out, lo, hi):
+    """Simulate one population on the batch: src (T, B, P) source spikes, w (P, N); writes v_out and,
+    when not empty, z_out (T, B, N). `noise` (T, B, N) is added to the membrane after integration;
+    `forced` (T, B, N) replaces the threshold crossing by given spikes (the twin's replay)."""
+    steps = src.shape[0]
+    n = w.shape[1]
+    bits = src.view(np.uint32)
+    has_noise, has_forced, has_z = noise.shape[0] > 0, forced.shape[0] > 0, z_out.shape[0] > 0
+    v, i = np.empty((BLOCK, n), F32), np.empty((BLOCK, n), F32)
+    ref = np.zeros((BLOCK, n), np.int32)
+    x, zeros, z = np.empty(n, F32), np.zeros(n, F32), np.empty(n, F32)
+    index = np.empty(src.shape[2], np.int64)
+    for b0 in range(lo, hi, BLOCK):
+        b1 = min(b0 + BLOCK, hi)
+        for j in range(b1 - b0):
+            v[j] = v_leak
+            i[j] = F32(0.0)
+            ref[j] = 0
+        for t in range(steps):
+            for b in range(b0, b1):
+                j = b - b0
+                _events(src, bits, w, delay, t, b, x, index)
+                nrow = noise[t, b] if has_noise else zeros
+                frow = forced[t, b] if has_forced else zeros
+                zo = z_out[t, b] if has_z else z
+                if has_forced:  # literal flags: the inlined loop has no branch left on them
+                    _neurons(v[j], i[j], ref[j], x, nrow, frow, True, v_leak, v_th, v_reset, a_mem, a_syn,
+                             k_syn, refractory, zo, v_out[t, b], False, zeros, F32(0.0), zeros, zeros)
+                else:
+                    _neurons(v[j], i[j], ref[j], x, nrow, frow, False, v_leak, v_th, v_reset, a_mem, a_syn,
+                             k_syn, refractory, zo, v_out[t, b], False, zeros, F32(0.0), zeros, zeros)
+
+
+@njit(cache=True, inline="always")
+def _backward_step(t, b, gvp, gi, gxt, a_mem, a_syn, k_syn, pv, pz, gz_row, ga, grad_v, has_gv, spiking):
+    """One step of the adjoint, backwards: from dL/dV'_{t+1} (gvp) and dL/dI_{t+1} (gi) to dL/dV'_t and
+    dL/dI_t = dL/dx_t (gxt). pv, pz: how the step passed a gradient (_neurons); gz_row + ga: dL/dz_t."""
+    for k in range(gvp.shape[0]):
+        # I_t enters I_{t+1} (times a_syn) and V'_{t+1} (times k_syn); x_t enters I_t (times 1).
+        g_i = a_syn[k] * gi[k] + k_syn[k] * gvp[k]
+        gi[k] = g_i
+        gxt[k] = g_i
+        gv = a_mem[k] * gvp[k]  # dL/dV_t: V_t enters V'_{t+1}
+        if has_gv:
+            gv += grad_v[t, b, k]
+        if spiking:
+            gvp[k] = pv[k] * gv + (gz_row[k] + ga) * pz[k]
+        else:
+            gvp[k] = gv
+
+
+@njit(cache=True, fastmath=False, nogil=True)
+def adjoint(src, w, delay, v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractory, observed, unit, beta,
+            grad_z, grad_activity, grad_v, down_gx, down_wt, down_delay, grad_x, grad_w, lo, hi):
+    """Backpropagation through time of one population of the twin, replayed with its observed spikes.
+
+    Recomputes the membranes from src (T, B, P) and w (P, N), then runs the adjoint backwards in time.
+    The loss's gradient with respect to the spikes is grad_z (T, B, N) + grad_activity (B,) + the
+    gradient that flows back from a downstream population, down_gx[t + down_delay] @ down_wt (down_gx
+    (T, B, M) its input currents' gradient, down_wt (M, N) the weights to it, transposed); grad_v
+    (T, B, N) is the gradient with respect to the recorded membrane. Writes grad_x (T, B, N), the gradient
+    with respect to the input current of each step (when not empty), and accumulates grad_w (P, N).
+    The spike is the SuperSpike surrogate of (V - v_th) / unit; the reset is not differentiated and a
+    refractory neuron passes no gradient (core.simulate with detach_reset)."""
+    steps, p_in = src.shape[0], src.shape[2]
+    n = w.shape[1]
+    bits = src.view(np.uint32)
+    spiking, has_gz, has_gv = observed.shape[0] > 0, grad_z.shape[0] > 0, grad_v.shape[0] > 0
+    has_down, write_gx = down_gx.shape[0] > 0, grad_x.shape[0] > 0
+    v, i, x, zeros = np.empty(n, F32), np.empty(n, F32), np.empty(n, F32), np.zeros(n, F32)
+    z, vo, gz_row = np.empty(n, F32), np.empty(n, F32), np.empty(n, F32)
+    ref = np.zeros(n, np.int32)
+    pass_v, pass_z = np.ones((steps, n), F32), np.zeros((steps, n), F32)
+    gx = np.zeros((steps, n), F32)
+    gvp, gi = np.empty(n, F32), np.empty(n, F32)
+    index = np.empty(p_in, np.int64)
+    for b in range(lo, hi):
+        v[:] = v_leak
+        i[:] = F32(0.0)
+        ref[:] = 0
+        for t in range(steps):  # the twin's forward, recording how gradients pass each step
+            _events(src, bits, w, delay, t, b, x, index)
+            if spiking:
+                _neurons(v, i, ref, x, zeros, observed[t, b], True, v_leak, v_th, v_reset, a_mem, a_syn, k_syn,
+                         refractory, z, vo, True, unit, beta, pass_v[t], pass_z[t])
+            else:
+                _neurons(v, i, ref, x, zeros, zeros, False, v_leak, v_th, v_reset, a_mem, a_syn, k_syn,
+                         refractory, z, vo, False, unit, beta, pass_v[t], pass_z[t])
+        ga = grad_activity[b]
+        gvp[:] = F32(0.0)  # dL/dV'_{t+1}, V' the membrane before the reset
+        gi[:] = F32(0.0)  # dL/dI_{t+1}
+        for t in range(steps - 1, -1, -1):
+            if spiking:
+                for k in range(n):
+                    gz_row[k] = grad_z[t, b, k] if has_gz else F32(0.0)
+                td = t + down_delay
+                if has_down and td < steps:
+                    gdown = down_gx[td, b]
+                    for m in range(gdown.shape[0]):
+                        g, wm = gdown[m], down_wt[m]
+                        for k in range(n):
+                            gz_row[k] += g * wm[k]
+                if has_gv:
+                    _backward_step(t, b, gvp, gi, gx[t], a_mem, a_syn, k_syn, pass_v[t], pass_z[t], gz_row, ga,
+                                   grad_v, True, True)
+                else:
+                    _backward_step(t, b, gvp, gi, gx[t], a_mem, a_syn, k_syn, pass_v[t], pass_z[t], gz_row, ga,
+                                   grad_v, False, True)
+            elif has_gv:
+                _backward_step(t, b, gvp, gi, gx[t], a_mem, a_syn, k_syn, pass_v[t], pass_z[t], gz_row, ga,
+                               grad_v, True, False)
+            else:
+                _backward_step(t, b, gvp, gi, gx[t], a_mem, a_syn, k_syn, pass_v[t], pass_z[t], gz_row, ga,
+                               grad_v, False, False)
+        if write_gx:
+            for t in range(steps):
+                out = grad_x[t, b]
+                for k in range(n):
+                    out[k] = gx[t, k]
+        for t in range(delay, steps):  # dL/dW[p] += s * dL/dx_t for each source spike s at t - delay
+            row, gxt = src[t - delay, b], gx[t]
+            for e in range(_nonzero(row, bits[t - delay, b], index)):
+                s, gwp = row[index[e]], grad_w[index[e]]
+                for k in range(n):
+                    gwp[k] += s * gxt[k]
