@@ -1,0 +1,163 @@
+"""The fast path (event-driven kernels, fast_lif) against the general core: same spikes, membranes to float32
+rounding, the twin's adjoint against autograd through the core; and when the fast path steps aside."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from snnc.runtime.emulators import fast_lif
+from snnc.runtime.emulators.base import emulator_for
+from snnc.runtime.encoders import encode
+from snnc.runtime.in_the_loop import in_the_loop
+from snnc.runtime.twin import SmoothSpike, SpikingTwin
+from tests.runtime.conftest import TINY, compile_text
+
+# Feed-forward with what the kernels handle: refractory periods, delays, a population with two inputs.
+FEED_FORWARD = """\
+network ff {
+    timestep 1 ms
+    duration 25 ms
+    input  x[12] : latency(t_max = 15 ms)
+    pop    h1[10] : LIF(tau_mem = 5 ms, tau_syn = 3 ms, v_th = 0.6, v_reset = -0.1, refractory = 2 ms)
+    pop    h2[8]  : LIF(tau_mem = 4 ms, tau_syn = 4 ms, v_th = 0.5, v_leak = 0.05)
+    pop    o[%d]  : %s
+    proj x -> h1  : dense(init = normal(0.25, 0.3))
+    proj x -> h2  : dense(init = normal(0.1, 0.3)) delay 2 ms
+    proj h1 -> h2 : dense(init = normal(0.2, 0.4))
+    proj h2 -> o  : dense(init = normal(0.1, 0.5))
+    proj h1 -> o  : dense(init = normal(0, 0.5)) delay 1 ms
+    output o : %s
+}
+"""
+LI_OUT = FEED_FORWARD % (3, "LI(tau_mem = 4 ms, tau_syn = 3 ms)", "max_membrane")
+SPIKING_OUT = FEED_FORWARD % (4, "LIF(tau_mem = 4 ms, tau_syn = 3 ms, v_th = 0.3)", "spike_count")
+
+# bss2 holds delays up to 1 ms.
+BSS2_NET = """\
+network small {
+    timestep 1 ms
+    duration 20 ms
+    input  x[16] : latency(t_max = 12 ms)
+    pop    h[12] : LIF(tau_mem = 5 ms, tau_syn = 5 ms, v_th = 0.5, refractory = 1 ms)
+    pop    o[4]  : LI(tau_mem = 5 ms, tau_syn = 5 ms)
+    proj x -> h : dense(init = normal(0.2, 0.3))
+    proj h -> o : dense(init = normal(0, 0.5)) delay 1 ms
+    output o : max_membrane
+}
+"""
+
+
+def pair(text: str, target: str = "reference", **options):
+    """The same program on two emulators: the fast path and the general core."""
+    program = compile_text(text, target=target)
+    fast, general = emulator_for(program, **options), emulator_for(program, **options)
+    general.fast = False
+    assert fast.fast_path() and not general.fast_path()
+    return program, fast, general
+
+
+def batch(program, n: int = 24, seed: int = 0):
+    x = torch.rand(n, program.ir.size(program.ir.inputs()[0].name), generator=torch.Generator().manual_seed(seed))
+    return encode(program.ir, x)
+
+
+@pytest.mark.parametrize("text", [LI_OUT, SPIKING_OUT])
+def test_reference_fast_path_has_the_spikes_of_the_core(text):
+    program, fast, general = pair(text)
+    stimulus = batch(program)
+    a, b = fast.observe(stimulus, fast.initial_weights()), general.observe(stimulus, general.initial_weights())
+    assert sum(float(z.sum()) for z in b.spikes.values()) > 20  # the comparison is about spiking networks
+    assert a.spikes.keys() == b.spikes.keys() and a.membrane.keys() == b.membrane.keys()
+    for name in b.spikes:
+        assert torch.equal(a.spikes[name], b.spikes[name]), name
+    for name in b.membrane:  # float32: the step's input rows are summed in another order than the matmul
+        torch.testing.assert_close(a.membrane[name], b.membrane[name], rtol=0, atol=1e-5)
+    torch.testing.assert_close(a.scores, b.scores, rtol=0, atol=1e-5)
+    assert torch.equal(a.activity, b.activity)
+
+
+def test_bss2_fast_path_agrees_with_the_core_on_the_same_chip_and_noise():
+    program, fast, general = pair(BSS2_NET, target="bss2", chip_seed=3, noise_seed=5)
+    stimulus = batch(program, 32)
+    weights = fast.initial_weights()
+    a, b = fast.observe(stimulus, weights), general.observe(stimulus, weights)  # equal generators: equal noise
+    assert torch.equal(fast.generator.get_state(), general.generator.get_state())
+    assert float(b.activity.sum()) > 20
+    for name in b.spikes:
+        assert torch.equal(a.spikes[name], b.spikes[name]), name
+    for name, v in b.membrane.items():  # CADC codes: one LSB apart where float32 rounding crosses a code edge
+        p = fast.nominal[name]
+        lsb = float((3.5 * p.threshold_unit() / 255).max())
+        assert float((a.membrane[name] - v).abs().max()) <= lsb * 1.001
+        assert float((a.membrane[name] != v).float().mean()) < 1e-3
+
+
+def grads(emulator, stimulus, loss_of) -> dict[str, torch.Tensor]:
+    weights = {k: w.requires_grad_(True) for k, w in emulator.initial_weights().items()}
+    scores, activity = in_the_loop(emulator, emulator.make_twin(), stimulus, weights)
+    loss = loss_of(scores) + 1e-2 * torch.relu(activity - 2.0).square().mean()  # the spike budget's gradient
+    names = sorted(weights)
+    return dict(zip(names, torch.autograd.grad(loss, [weights[n] for n in names])))
+
+
+@pytest.mark.parametrize("text, target", [(LI_OUT, "reference"), (SPIKING_OUT, "reference"), (BSS2_NET, "bss2")])
+def test_the_adjoint_equals_autograd_through_the_core(text, target):
+    """Hand-written backpropagation through time against autograd of the twin on the core: equal to
+    float32 rounding (1e-4 of the largest gradient entry)."""
+    program, fast, general = pair(text, target=target, chip_seed=1)
+    stimulus = batch(program, 16, seed=2)
+    labels = torch.arange(16) % 3
+
+    def loss_of(scores):
+        return torch.nn.functional.cross_entropy(5 * scores, labels) + scores.square().mean()
+
+    a, b = grads(fast, stimulus, loss_of), grads(general, stimulus, loss_of)
+    for name in b:
+        assert b[name].abs().max() > 0, name
+        scale = float(b[name].abs().max())
+        torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-4 * scale)
+
+
+def test_the_general_core_runs_what_the_fast_path_does_not():
+    recurrent = emulator_for(compile_text(TINY))
+    assert "recurrent" in fast_lif.unsupported(recurrent.plan, recurrent.nominal, torch.float32)
+    assert not recurrent.fast_path()
+    double = emulator_for(compile_text(LI_OUT), dtype=torch.float64)
+    assert not double.fast_path()
+    reference = emulator_for(compile_text(LI_OUT))
+    assert reference.fast_path()
+    stimulus = batch(reference.program, 4)
+    observation = reference.observe(stimulus, reference.initial_weights())
+    assert SpikingTwin(reference).fast_replay(observation)
+    assert not SpikingTwin(reference, SmoothSpike()).fast_replay(observation)
+    assert not SpikingTwin(reference, detach_reset=False).fast_replay(observation)
+    assert not SpikingTwin(reference).fast_replay(None)
+
+
+def test_without_numba_the_emulator_warns_and_runs_the_core(monkeypatch):
+    monkeypatch.setattr(fast_lif, "fast_kernels", None)
+    monkeypatch.setattr(fast_lif, "NUMBA_MISSING", "No module named 'numba'")
+    monkeypatch.setattr(fast_lif, "_warned", False)
+    program = compile_text(LI_OUT)
+    emulator = emulator_for(program)
+    with pytest.warns(RuntimeWarning, match="numba"):
+        assert not emulator.fast_path()
+    observation = emulator.observe(batch(program, 4), emulator.initial_weights())
+    assert observation.scores.shape == (4, 3)
+
+
+def test_chunks_on_threads_give_the_result_of_one_thread():
+    program = compile_text(LI_OUT)
+    emulator = emulator_for(program)
+    stimulus = batch(program, 40)
+    threads = fast_lif.THREADS
+    try:
+        fast_lif.set_threads(1)
+        one = emulator.observe(stimulus, emulator.initial_weights())
+        fast_lif.set_threads(3)
+        three = emulator.observe(stimulus, emulator.initial_weights())
+    finally:
+        fast_lif.set_threads(threads)
+    for name in one.membrane:
+        assert torch.equal(one.membrane[name], three.membrane[name])
