@@ -21,7 +21,7 @@ F32 = np.float32
 BLOCK = 16  # samples advanced together through a step: the (T, B, N) outputs are written in order
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _nonzero(row, rbits, index):
     """Fills index with the positions of the nonzero entries of row, in order; returns their count.
     Blocks of 64 silent entries are skipped at once (rbits is row viewed as uint32: an or-reduction
@@ -45,7 +45,7 @@ def _nonzero(row, rbits, index):
     return count
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _events(src, bits, w, delay, t, b, x, index):
     """x = sum_p src[t - delay, b, p] * w[p] over the sources that spiked, in order of p."""
     for n in range(x.shape[0]):
@@ -60,48 +60,39 @@ def _events(src, bits, w, delay, t, b, x, index):
             x[n] += s * wp[n]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _neurons(v, i, ref, x, nrow, frow, forced, v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractory, zo, vo,
              record, unit, beta, pass_v, pass_z):
     """One step of every neuron of one sample (core._run_group: the membrane from the previous step's
     current, noise, refractory hold, spike, reset; then the current with this step's input x).
     Writes the spikes into zo and the membrane after reset into vo. With `record` (the adjoint), also
     how a gradient passes the step: pass_v = dV/dV' (1 - z, 0 while held) and pass_z = dz/dV' (the
-    SuperSpike surrogate 1 / (1 + beta |V' - v_th| / unit)^2 / unit, 0 while held).
-
-    Several short loops rather than one: LLVM vectorizes a loop only if it can rule out overlapping
-    arrays with a few runtime checks (8), so each loop writes one or two arrays and reads few."""
+    SuperSpike surrogate 1 / (1 + beta |V' - v_th| / unit)^2 / unit, 0 while held). Branch-free (selects)
+    so that the loop vectorizes; `forced` and `record` are literals at every call site."""
     one, zero = F32(1.0), F32(0.0)
-    n_neurons = v.shape[0]
-    for n in range(n_neurons):
-        v[n] = v_leak[n] + a_mem[n] * (v[n] - v_leak[n]) + k_syn[n] * i[n] + nrow[n]
-    if refractory > 0:  # a refractory neuron is held at v_reset
-        for n in range(n_neurons):
-            v[n] = v_reset[n] if ref[n] > 0 else v[n]
-    if forced:
-        for n in range(n_neurons):
-            zo[n] = frow[n]
-    else:
-        for n in range(n_neurons):
-            zo[n] = one if v[n] - v_th[n] >= 0 else zero
-    if record:
-        for n in range(n_neurons):
-            pass_v[n] = zero if ref[n] > 0 else one - zo[n]
-        for n in range(n_neurons):
-            d = one + beta * abs((v[n] - v_th[n]) / unit[n])
-            pass_z[n] = zero if ref[n] > 0 else one / (d * d) / unit[n]
-    for n in range(n_neurons):
-        v[n] = v[n] - zo[n] * (v[n] - v_reset[n])
-    for n in range(n_neurons):
-        vo[n] = v[n]
-    if refractory > 0:
-        for n in range(n_neurons):
-            ref[n] = refractory if zo[n] > 0.5 else max(ref[n] - 1, 0)
-    for n in range(n_neurons):
+    for n in range(v.shape[0]):
+        vn = v_leak[n] + a_mem[n] * (v[n] - v_leak[n]) + k_syn[n] * i[n] + nrow[n]
+        r = ref[n]
+        vn = v_reset[n] if r > 0 else vn  # a refractory neuron is held at v_reset (ref stays 0 without one)
+        u = vn - v_th[n]
+        if forced:
+            z = frow[n]
+        else:
+            z = one if u >= 0 else zero
+        if record:
+            d = one + beta * abs(u / unit[n])
+            g = one / (d * d) / unit[n]
+            pass_v[n] = zero if r > 0 else one - z
+            pass_z[n] = zero if r > 0 else g
+        vn = vn - z * (vn - v_reset[n])
+        ref[n] = refractory if z > 0.5 else max(r - 1, 0)
+        zo[n] = z
+        vo[n] = vn
+        v[n] = vn
         i[n] = a_syn[n] * i[n] + x[n]
 
 
-@njit(cache=True, fastmath=False, nogil=True)
+@njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def forward(src, w, delay, v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractory, noise, forced,
             z_out, v_out, lo, hi):
     """Simulate one population on the batch: src (T, B, P) source spikes, w (P, N); writes v_out and,
@@ -136,7 +127,7 @@ def forward(src, w, delay, v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractor
                              k_syn, refractory, zo, v_out[t, b], False, zeros, F32(0.0), zeros, zeros)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _backward_step(t, b, gvp, gi, gxt, a_mem, a_syn, k_syn, pv, pz, gz_row, ga, grad_v, has_gv, spiking):
     """One step of the adjoint, backwards: from dL/dV'_{t+1} (gvp) and dL/dI_{t+1} (gi) to dL/dV'_t and
     dL/dI_t = dL/dx_t (gxt). pv, pz: how the step passed a gradient (_neurons); gz_row + ga: dL/dz_t."""
@@ -154,7 +145,7 @@ def _backward_step(t, b, gvp, gi, gxt, a_mem, a_syn, k_syn, pv, pz, gz_row, ga, 
             gvp[k] = gv
 
 
-@njit(cache=True, fastmath=False, nogil=True)
+@njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def adjoint(src, w, delay, v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractory, observed, unit, beta,
             grad_z, grad_activity, grad_v, down_gx, down_wt, down_delay, grad_x, grad_w, lo, hi):
     """Backpropagation through time of one population of the twin, replayed with its observed spikes.
