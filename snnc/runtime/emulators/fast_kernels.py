@@ -21,41 +21,52 @@ F32 = np.float32
 BLOCK = 16  # samples advanced together through a step: the (T, B, N) outputs are written in order
 
 
-@njit(cache=True, inline="always", error_model="numpy")
-def _nonzero(row, rbits, index):
-    """Fills index with the positions of the nonzero entries of row, in order; returns their count.
-    Blocks of 64 silent entries are skipped at once (rbits is row viewed as uint32: an or-reduction
-    vectorizes)."""
-    size = row.shape[0]
-    full = size - size % 64
-    count = 0
-    for start in range(0, full, 64):
-        any_bits = np.uint32(0)
-        for p in range(start, start + 64):
-            any_bits |= rbits[p]
-        if any_bits != 0:
-            for p in range(start, start + 64):
+@njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+def count_events(bits, counts, t0, t1):
+    """counts[t, b] = the nonzero entries of row (t, b) of a (T, B, P) raster viewed as uint32, for
+    t0 <= t < t1 (an integer reduction: it vectorizes; rows are read in memory order)."""
+    for t in range(t0, t1):
+        for b in range(bits.shape[1]):
+            row = bits[t, b]
+            c = 0
+            for p in range(row.shape[0]):
+                c += row[p] != 0
+            counts[t, b] = c
+
+
+@njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+def list_events(bits, start, index, t0, t1):
+    """index[start[r]:start[r + 1]] = the positions of the nonzero entries of row r = t * B + b, in order
+    (the CSR index of a raster; count_events gave the row lengths)."""
+    batch = bits.shape[1]
+    for t in range(t0, t1):
+        for b in range(batch):
+            r = t * batch + b
+            k, stop = start[r], start[r + 1]
+            if k == stop:
+                continue
+            row = bits[t, b]
+            for p in range(row.shape[0]):
                 if row[p] != 0:
-                    index[count] = p
-                    count += 1
-    for p in range(full, size):
-        if row[p] != 0:
-            index[count] = p
-            count += 1
-    return count
+                    index[k] = p
+                    k += 1
+                    if k == stop:
+                        break
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _events(src, bits, w, delay, t, b, x, index):
-    """x = sum_p src[t - delay, b, p] * w[p] over the sources that spiked, in order of p."""
+def _events(src, start, index, w, delay, t, b, x):
+    """x = sum_p src[t - delay, b, p] * w[p] over the sources that spiked (the raster's CSR index), in
+    order of p."""
     for n in range(x.shape[0]):
         x[n] = F32(0.0)
     ts = t - delay
     if ts < 0:
         return
-    row = src[ts, b]
-    for e in range(_nonzero(row, bits[ts, b], index)):
-        s, wp = row[index[e]], w[index[e]]
+    r = ts * src.shape[1] + b
+    for e in range(start[r], start[r + 1]):
+        p = index[e]
+        s, wp = src[ts, b, p], w[p]
         for n in range(x.shape[0]):
             x[n] += s * wp[n]
 
@@ -93,19 +104,18 @@ def _neurons(v, i, ref, x, nrow, frow, forced, v_leak, v_th, v_reset, a_mem, a_s
 
 
 @njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
-def forward(src, w, delay, v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractory, noise, forced,
+def forward(src, start, index, w, delay, v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractory, noise, forced,
             z_out, v_out, lo, hi):
-    """Simulate one population on the batch: src (T, B, P) source spikes, w (P, N); writes v_out and,
+    """Simulate one population on the batch: src (T, B, P) source spikes (start, index: its CSR index),
+    w (P, N); writes v_out and,
     when not empty, z_out (T, B, N). `noise` (T, B, N) is added to the membrane after integration;
     `forced` (T, B, N) replaces the threshold crossing by given spikes (the twin's replay)."""
     steps = src.shape[0]
     n = w.shape[1]
-    bits = src.view(np.uint32)
     has_noise, has_forced, has_z = noise.shape[0] > 0, forced.shape[0] > 0, z_out.shape[0] > 0
     v, i = np.empty((BLOCK, n), F32), np.empty((BLOCK, n), F32)
     ref = np.zeros((BLOCK, n), np.int32)
     x, zeros, z = np.empty(n, F32), np.zeros(n, F32), np.empty(n, F32)
-    index = np.empty(src.shape[2], np.int64)
     for b0 in range(lo, hi, BLOCK):
         b1 = min(b0 + BLOCK, hi)
         for j in range(b1 - b0):
@@ -115,7 +125,7 @@ def forward(src, w, delay, v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractor
         for t in range(steps):
             for b in range(b0, b1):
                 j = b - b0
-                _events(src, bits, w, delay, t, b, x, index)
+                _events(src, start, index, w, delay, t, b, x)
                 nrow = noise[t, b] if has_noise else zeros
                 frow = forced[t, b] if has_forced else zeros
                 zo = z_out[t, b] if has_z else z
@@ -146,11 +156,12 @@ def _backward_step(t, b, gvp, gi, gxt, a_mem, a_syn, k_syn, pv, pz, gz_row, ga, 
 
 
 @njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
-def adjoint(src, w, delay, v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractory, observed, unit, beta,
+def adjoint(src, start, index, w, delay, v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractory, observed, unit, beta,
             grad_z, grad_activity, grad_v, down_gx, down_wt, down_delay, grad_x, grad_w, lo, hi):
     """Backpropagation through time of one population of the twin, replayed with its observed spikes.
 
-    Recomputes the membranes from src (T, B, P) and w (P, N), then runs the adjoint backwards in time.
+    Recomputes the membranes from src (T, B, P) (start, index: its CSR index) and w (P, N), then runs the
+    adjoint backwards in time.
     The loss's gradient with respect to the spikes is grad_z (T, B, N) + grad_activity (B,) + the
     gradient that flows back from a downstream population, down_gx[t + down_delay] @ down_wt (down_gx
     (T, B, M) its input currents' gradient, down_wt (M, N) the weights to it, transposed); grad_v
@@ -158,9 +169,8 @@ def adjoint(src, w, delay, v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractor
     with respect to the input current of each step (when not empty), and accumulates grad_w (P, N).
     The spike is the SuperSpike surrogate of (V - v_th) / unit; the reset is not differentiated and a
     refractory neuron passes no gradient (core.simulate with detach_reset)."""
-    steps, p_in = src.shape[0], src.shape[2]
+    steps, batch = src.shape[0], src.shape[1]
     n = w.shape[1]
-    bits = src.view(np.uint32)
     spiking, has_gz, has_gv = observed.shape[0] > 0, grad_z.shape[0] > 0, grad_v.shape[0] > 0
     has_down, write_gx = down_gx.shape[0] > 0, grad_x.shape[0] > 0
     v, i, x, zeros = np.empty(n, F32), np.empty(n, F32), np.empty(n, F32), np.zeros(n, F32)
@@ -169,13 +179,12 @@ def adjoint(src, w, delay, v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractor
     pass_v, pass_z = np.ones((steps, n), F32), np.zeros((steps, n), F32)
     gx = np.zeros((steps, n), F32)
     gvp, gi = np.empty(n, F32), np.empty(n, F32)
-    index = np.empty(p_in, np.int64)
     for b in range(lo, hi):
         v[:] = v_leak
         i[:] = F32(0.0)
         ref[:] = 0
         for t in range(steps):  # the twin's forward, recording how gradients pass each step
-            _events(src, bits, w, delay, t, b, x, index)
+            _events(src, start, index, w, delay, t, b, x)
             if spiking:
                 _neurons(v, i, ref, x, zeros, observed[t, b], True, v_leak, v_th, v_reset, a_mem, a_syn, k_syn,
                          refractory, z, vo, True, unit, beta, pass_v[t], pass_z[t])
@@ -214,8 +223,9 @@ def adjoint(src, w, delay, v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractor
                 for k in range(n):
                     out[k] = gx[t, k]
         for t in range(delay, steps):  # dL/dW[p] += s * dL/dx_t for each source spike s at t - delay
-            row, gxt = src[t - delay, b], gx[t]
-            for e in range(_nonzero(row, bits[t - delay, b], index)):
-                s, gwp = row[index[e]], grad_w[index[e]]
+            r, gxt = (t - delay) * batch + b, gx[t]
+            for e in range(start[r], start[r + 1]):
+                p = index[e]
+                s, gwp = src[t - delay, b, p], grad_w[p]
                 for k in range(n):
                     gwp[k] += s * gxt[k]
