@@ -161,3 +161,33 @@ def test_chunks_on_threads_give_the_result_of_one_thread():
         fast_lif.set_threads(threads)
     for name in one.membrane:
         assert torch.equal(one.membrane[name], three.membrane[name])
+
+
+def test_output_buffers_are_reused_only_once_nothing_refers_to_them():
+    program = compile_text(LI_OUT)
+    emulator = emulator_for(program)
+    weights = emulator.initial_weights()
+    first = emulator.observe(batch(program, 16, seed=1), weights)
+    kept = {name: v.clone() for name, v in first.membrane.items()}
+    hidden_spikes = first.spikes["h1"][3]  # a view keeps its buffer too
+    expected = hidden_spikes.clone()
+    del first
+    for seed in (2, 3):  # later batches must not write into buffers still in use
+        emulator.observe(batch(program, 16, seed=seed), weights)
+    assert torch.equal(hidden_spikes, expected)
+    again = emulator.observe(batch(program, 16, seed=1), weights)
+    for name, v in kept.items():
+        assert torch.equal(again.membrane[name], v)
+
+
+def test_a_released_output_buffer_is_reused():
+    program = compile_text(LI_OUT)
+    emulator = emulator_for(program)
+    weights = emulator.initial_weights()
+    first = emulator.observe(batch(program, 16, seed=1), weights)
+    address = first.membrane["h2"].data_ptr()
+    second = emulator.observe(batch(program, 16, seed=2), weights)
+    assert second.membrane["h2"].data_ptr() != address  # still in use
+    del first
+    third = emulator.observe(batch(program, 16, seed=3), weights)
+    assert third.membrane["h2"].data_ptr() == address
