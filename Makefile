@@ -36,5 +36,14 @@ test-fast: install
 lint: install
 	$(VENV)/bin/ruff check snnc tests benchmarks
 
+# Benchmarks (scripts, not tests). snnTorch is the optional `bench` extra; it declares no dependencies,
+# so --no-deps keeps our torch. Without it the comparison skips its column.
+bench: install
+	$(PIP) install --no-deps "snntorch>=0.9" || echo "snntorch not installed: its column is skipped"
+	mkdir -p build
+	$(PY) benchmarks/compile_scaling.py
+	$(PY) benchmarks/runtime_throughput.py --batch 256 --batches 4
+	$(PY) benchmarks/emulator_vs_snntorch.py --json build/bench.json
+
 clean:
 	rm -rf build .pytest_cache
