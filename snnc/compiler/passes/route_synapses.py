@@ -16,6 +16,13 @@ from snnc.diagnostics import error
 _KIND = {"signed": SIGNED, "positive": EXC, "negative": INH}
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique of an integer array by sorting: numpy 2's hash-based np.unique grew faster than linearly
+    here (0.017 s for 92k keys, 0.09 s for 282k; a sort takes 0.004 s and 0.012 s)."""
+    values = np.sort(values, kind="stable")
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
+
+
 def population_inputs(ir: NetworkIR, population: str) -> list[tuple[str, str, dict]]:
     """(source, projection, attrs) of a population's projections, in the order its inputs are laid out."""
     return [(source, key, attrs) for source, _, key, attrs in ir.graph.in_edges(population, keys=True, data=True)]
@@ -74,10 +81,10 @@ class RouteSynapses(Pass):
             driver = np.where(exc_row >= 0, exc_row, inh_row) // 2
             for s in range(circuits.shape[1]):
                 here = slot == s
-                for hemisphere in np.unique((circuits[:, s] % chip.circuits) // chip.columns):
+                for hemisphere in sorted_unique((circuits[:, s] % chip.circuits) // chip.columns):
                     where = (chunk["chip"] * chip.hemispheres + int(hemisphere)) * chip.drivers + driver[here]
                     keys.append(where * total + source[here])
-        entries = np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
+        entries = sorted_unique(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
         group, global_source = entries // total, entries % total
         label = np.arange(len(entries)) - np.searchsorted(group, group, side="left")
         node = np.searchsorted(offsets, global_source, side="right") - 1
