@@ -3,14 +3,23 @@ LI population over the samples [lo, hi) of a batch, the time loop inside, float3
 release the GIL: fast_lif runs chunks of a batch on threads.
 
 A source spike adds its weight row to the population's input at its step (plus the edge's delay), so an
-input that spikes once costs one row-add instead of T rows of a dense matmul. Every update is written
-in the order of core.simulate, one rounding per operation (fastmath off: no fused multiply-adds), so
-the neuron dynamics are those of the core bit for bit; only the order in which a step's input rows
-are summed differs from the core's matmul (float32 rounding of that sum, about 1e-7 relative).
-An LI population runs the LIF update with v_th = +inf: it never spikes, and `v - 0 * (v - v_reset)`
-is v exactly.
+input that spikes once costs one row-add instead of T rows of a dense matmul; the spikes of a (T, B, P)
+raster are found once (count_events, list_events: a CSR index over its rows r = t * B + b). Every update
+is written in the order of core.simulate, one rounding per operation (fastmath off: no fused
+multiply-adds), so the neuron dynamics are those of the core bit for bit; only the order in which a
+step's input rows are summed differs from the core's matmul (float32 rounding of that sum, ~1e-7
+relative). An LI population runs the LIF update with v_th = +inf: it never spikes, and
+`v - 0 * (v - v_reset)` is v exactly.
 
-Arrays of shape (0, ...) stand for "absent" (no noise, no observed spikes, no incoming gradient)."""
+How it is written, and why (each measured):
+- Helpers are inlined once per step and block of samples, and arrays are indexed element by element
+  rather than sliced into row views: each inlined call and each view takes and drops a reference on its
+  arrays (NRT_incref/decref calls), which cost ~100 ns per sample and step.
+- Optional addends (noise, gradients) come as a (1, 1, N) array of zeros when absent and are indexed at
+  [0, 0, n] then (a dimension of size 1 is broadcast), which adds 0.0 (exact) instead of branching.
+  Optional spikes and outputs come as (0, 0, 0) arrays when absent.
+- The neuron loop is branch-free (selects), so LLVM vectorizes it; numba's numpy error model keeps the
+  divisions of the surrogate free of Python's ZeroDivisionError checks, which stopped vectorization."""
 
 from __future__ import annotations
 
@@ -19,22 +28,23 @@ from numba import njit
 
 F32 = np.float32
 BLOCK = 16  # samples advanced together through a step: the (T, B, N) outputs are written in order
+JIT = dict(cache=True, fastmath=False, nogil=True, error_model="numpy")
+INLINE = dict(cache=True, inline="always", error_model="numpy")
 
 
-@njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@njit(**JIT)
 def count_events(bits, counts, t0, t1):
     """counts[t, b] = the nonzero entries of row (t, b) of a (T, B, P) raster viewed as uint32, for
     t0 <= t < t1 (an integer reduction: it vectorizes; rows are read in memory order)."""
     for t in range(t0, t1):
         for b in range(bits.shape[1]):
-            row = bits[t, b]
             c = 0
-            for p in range(row.shape[0]):
-                c += row[p] != 0
+            for p in range(bits.shape[2]):
+                c += bits[t, b, p] != 0
             counts[t, b] = c
 
 
-@njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@njit(**JIT)
 def list_events(bits, start, index, t0, t1):
     """index[start[r]:start[r + 1]] = the positions of the nonzero entries of row r = t * B + b, in order
     (the CSR index of a raster; count_events gave the row lengths)."""
@@ -45,187 +55,197 @@ def list_events(bits, start, index, t0, t1):
             k, stop = start[r], start[r + 1]
             if k == stop:
                 continue
-            row = bits[t, b]
-            for p in range(row.shape[0]):
-                if row[p] != 0:
+            for p in range(bits.shape[2]):
+                if bits[t, b, p] != 0:
                     index[k] = p
                     k += 1
                     if k == stop:
                         break
 
 
-@njit(cache=True, inline="always", error_model="numpy")
-def _events(src, start, index, w, delay, t, b, x):
-    """x = sum_p src[t - delay, b, p] * w[p] over the sources that spiked (the raster's CSR index), in
-    order of p."""
-    for n in range(x.shape[0]):
-        x[n] = F32(0.0)
+@njit(**INLINE)
+def _events(src, start, index, w, delay, t, b0, b1, x, has_x):
+    """x[b - b0] = sum_p src[t - delay, b, p] * w[p] over the sources that spiked (in order of p) for the
+    samples b0 <= b < b1; has_x[b - b0]: whether any did (x is not written otherwise)."""
     ts = t - delay
-    if ts < 0:
-        return
-    r = ts * src.shape[1] + b
-    for e in range(start[r], start[r + 1]):
-        p = index[e]
-        s, wp = src[ts, b, p], w[p]
-        for n in range(x.shape[0]):
-            x[n] += s * wp[n]
+    for b in range(b0, b1):
+        j = b - b0
+        has_x[j] = False
+        if ts < 0:
+            continue
+        r = ts * src.shape[1] + b
+        if start[r] == start[r + 1]:
+            continue
+        has_x[j] = True
+        for k in range(x.shape[1]):
+            x[j, k] = F32(0.0)
+        for e in range(start[r], start[r + 1]):
+            p = index[e]
+            s = src[ts, b, p]
+            for k in range(x.shape[1]):
+                x[j, k] += s * w[p, k]
 
 
-@njit(cache=True, inline="always", error_model="numpy")
-def _neurons(v, i, ref, x, nrow, frow, forced, v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractory, zo, vo,
-             record, unit, beta, pass_v, pass_z):
-    """One step of every neuron of one sample (core._run_group: the membrane from the previous step's
-    current, noise, refractory hold, spike, reset; then the current with this step's input x).
-    Writes the spikes into zo and the membrane after reset into vo. With `record` (the adjoint), also
-    how a gradient passes the step: pass_v = dV/dV' (1 - z, 0 while held) and pass_z = dz/dV' (the
-    SuperSpike surrogate 1 / (1 + beta |V' - v_th| / unit)^2 / unit, 0 while held). Branch-free (selects)
-    so that the loop vectorizes; `forced` and `record` are literals at every call site."""
+@njit(**INLINE)
+def _neurons(t, b0, b1, v, i, ref, x, has_x, noise, forced, is_forced, v_leak, v_th, v_reset, a_mem, a_syn, k_syn,
+             refractory, z_out, v_out, record, unit, beta, pass_v, pass_z):
+    """One step of every neuron of the samples b0 <= b < b1 (state rows b - b0 of v, i, ref):
+    core._run_group's membrane from the previous step's current, noise, refractory hold, spike, reset;
+    then the current with this step's input x (has_x: _events). Writes the spikes to z_out[t, b] and the
+    membrane after reset to v_out[t, b] (dimensions of size 1 are broadcast: a scratch). `is_forced`: the
+    spikes are forced[t, b] (the twin), not threshold crossings. With `record` (the adjoint) also how a
+    gradient passes the step: pass_v[t, b - b0] = dV/dV' (1 - z, 0 while held) and pass_z = dz/dV' (the
+    SuperSpike surrogate 1 / (1 + beta |V' - v_th| / unit)^2 / unit, 0 while held). `is_forced` and
+    `record` are literals at every call site. One call per step and block of samples: every call of an
+    inlined function takes and drops a reference on each array argument (an atomic operation), which
+    cost more than a small population's whole step when it was made per sample."""
     one, zero = F32(1.0), F32(0.0)
-    for n in range(v.shape[0]):
-        vn = v_leak[n] + a_mem[n] * (v[n] - v_leak[n]) + k_syn[n] * i[n] + nrow[n]
-        r = ref[n]
-        vn = v_reset[n] if r > 0 else vn  # a refractory neuron is held at v_reset (ref stays 0 without one)
-        u = vn - v_th[n]
-        if forced:
-            z = frow[n]
+    n_neurons = v.shape[1]
+    for b in range(b0, b1):
+        j = b - b0
+        tn, bn = t * (noise.shape[0] > 1), b * (noise.shape[1] > 1)
+        tz, bz = t * (z_out.shape[0] > 1), b * (z_out.shape[1] > 1)
+        tv, bv = t * (v_out.shape[0] > 1), b * (v_out.shape[1] > 1)
+        for n in range(n_neurons):
+            vn = v_leak[n] + a_mem[n] * (v[j, n] - v_leak[n]) + k_syn[n] * i[j, n] + noise[tn, bn, n]
+            r = ref[j, n]
+            vn = v_reset[n] if r > 0 else vn  # a refractory neuron is held at v_reset (ref stays 0 without one)
+            u = vn - v_th[n]
+            if is_forced:
+                z = forced[t, b, n]
+            else:
+                z = one if u >= 0 else zero
+            if record:
+                d = one + beta * abs(u / unit[n])
+                g = one / (d * d) / unit[n]
+                pass_v[t, j, n] = zero if r > 0 else one - z
+                pass_z[t, j, n] = zero if r > 0 else g
+            vn = vn - z * (vn - v_reset[n])
+            ref[j, n] = refractory if z > 0.5 else max(r - 1, 0)
+            z_out[tz, bz, n] = z
+            v_out[tv, bv, n] = vn
+            v[j, n] = vn
+        if has_x[j]:  # without input the current only decays (core: + 0)
+            for n in range(n_neurons):
+                i[j, n] = a_syn[n] * i[j, n] + x[j, n]
         else:
-            z = one if u >= 0 else zero
-        if record:
-            d = one + beta * abs(u / unit[n])
-            g = one / (d * d) / unit[n]
-            pass_v[n] = zero if r > 0 else one - z
-            pass_z[n] = zero if r > 0 else g
-        vn = vn - z * (vn - v_reset[n])
-        ref[n] = refractory if z > 0.5 else max(r - 1, 0)
-        zo[n] = z
-        vo[n] = vn
-        v[n] = vn
-        i[n] = a_syn[n] * i[n] + x[n]
+            for n in range(n_neurons):
+                i[j, n] = a_syn[n] * i[j, n]
 
 
-@njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@njit(**JIT)
 def forward(src, start, index, w, delay, v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractory, noise, forced,
             z_out, v_out, lo, hi):
-    """Simulate one population on the batch: src (T, B, P) source spikes (start, index: its CSR index),
-    w (P, N); writes v_out and,
-    when not empty, z_out (T, B, N). `noise` (T, B, N) is added to the membrane after integration;
-    `forced` (T, B, N) replaces the threshold crossing by given spikes (the twin's replay)."""
-    steps = src.shape[0]
-    n = w.shape[1]
-    has_noise, has_forced, has_z = noise.shape[0] > 0, forced.shape[0] > 0, z_out.shape[0] > 0
-    v, i = np.empty((BLOCK, n), F32), np.empty((BLOCK, n), F32)
-    ref = np.zeros((BLOCK, n), np.int32)
-    x, zeros, z = np.empty(n, F32), np.zeros(n, F32), np.empty(n, F32)
+    """Simulate one population on samples [lo, hi): src (T, B, P) source spikes with their CSR index
+    (start, index), w (P, N); writes v_out and z_out (T, B, N) ((0, 0, 0): spikes not kept). `noise`
+    (T, B, N) is added to the membrane after integration (a (1, 1, N) array of zeros: none); `forced`
+    (T, B, N) replaces the threshold crossings by given spikes (the twin's replay; (0, 0, 0): none)."""
+    steps, n = src.shape[0], w.shape[1]
+    is_forced = forced.shape[0] > 0
+    if z_out.shape[0] == 0:
+        z_out = np.empty((1, 1, n), F32)
+    v, i, x = np.empty((BLOCK, n), F32), np.empty((BLOCK, n), F32), np.empty((BLOCK, n), F32)
+    ref, has_x = np.zeros((BLOCK, n), np.int32), np.zeros(BLOCK, np.bool_)
+    unused = np.empty((1, 1, n), F32)
     for b0 in range(lo, hi, BLOCK):
         b1 = min(b0 + BLOCK, hi)
         for j in range(b1 - b0):
-            v[j] = v_leak
-            i[j] = F32(0.0)
-            ref[j] = 0
+            for k in range(n):
+                v[j, k] = v_leak[k]
+                i[j, k] = F32(0.0)
+                ref[j, k] = 0
         for t in range(steps):
-            for b in range(b0, b1):
-                j = b - b0
-                _events(src, start, index, w, delay, t, b, x)
-                nrow = noise[t, b] if has_noise else zeros
-                frow = forced[t, b] if has_forced else zeros
-                zo = z_out[t, b] if has_z else z
-                if has_forced:  # literal flags: the inlined loop has no branch left on them
-                    _neurons(v[j], i[j], ref[j], x, nrow, frow, True, v_leak, v_th, v_reset, a_mem, a_syn,
-                             k_syn, refractory, zo, v_out[t, b], False, zeros, F32(0.0), zeros, zeros)
-                else:
-                    _neurons(v[j], i[j], ref[j], x, nrow, frow, False, v_leak, v_th, v_reset, a_mem, a_syn,
-                             k_syn, refractory, zo, v_out[t, b], False, zeros, F32(0.0), zeros, zeros)
+            _events(src, start, index, w, delay, t, b0, b1, x, has_x)
+            if is_forced:  # literal flags: the inlined loops have no branch left on them
+                _neurons(t, b0, b1, v, i, ref, x, has_x, noise, forced, True, v_leak, v_th, v_reset, a_mem, a_syn,
+                         k_syn, refractory, z_out, v_out, False, v_leak, F32(0.0), unused, unused)
+            else:
+                _neurons(t, b0, b1, v, i, ref, x, has_x, noise, forced, False, v_leak, v_th, v_reset, a_mem, a_syn,
+                         k_syn, refractory, z_out, v_out, False, v_leak, F32(0.0), unused, unused)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
-def _backward_step(t, b, gvp, gi, gxt, a_mem, a_syn, k_syn, pv, pz, gz_row, ga, grad_v, has_gv, spiking):
-    """One step of the adjoint, backwards: from dL/dV'_{t+1} (gvp) and dL/dI_{t+1} (gi) to dL/dV'_t and
-    dL/dI_t = dL/dx_t (gxt). pv, pz: how the step passed a gradient (_neurons); gz_row + ga: dL/dz_t."""
-    for k in range(gvp.shape[0]):
-        # I_t enters I_{t+1} (times a_syn) and V'_{t+1} (times k_syn); x_t enters I_t (times 1).
-        g_i = a_syn[k] * gi[k] + k_syn[k] * gvp[k]
-        gi[k] = g_i
-        gxt[k] = g_i
-        gv = a_mem[k] * gvp[k]  # dL/dV_t: V_t enters V'_{t+1}
-        if has_gv:
-            gv += grad_v[t, b, k]
-        if spiking:
-            gvp[k] = pv[k] * gv + (gz_row[k] + ga) * pz[k]
-        else:
-            gvp[k] = gv
-
-
-@njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@njit(**JIT)
 def adjoint(src, start, index, w, delay, v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractory, observed, unit, beta,
             grad_z, grad_activity, grad_v, down_gx, down_wt, down_delay, grad_x, grad_w, lo, hi):
     """Backpropagation through time of one population of the twin, replayed with its observed spikes.
 
     Recomputes the membranes from src (T, B, P) (start, index: its CSR index) and w (P, N), then runs the
-    adjoint backwards in time.
-    The loss's gradient with respect to the spikes is grad_z (T, B, N) + grad_activity (B,) + the
-    gradient that flows back from a downstream population, down_gx[t + down_delay] @ down_wt (down_gx
-    (T, B, M) its input currents' gradient, down_wt (M, N) the weights to it, transposed); grad_v
-    (T, B, N) is the gradient with respect to the recorded membrane. Writes grad_x (T, B, N), the gradient
-    with respect to the input current of each step (when not empty), and accumulates grad_w (P, N).
+    adjoint backwards in time. The loss's gradient with respect to the spikes is grad_z (T, B, N) +
+    grad_activity (B,) + the gradient that flows back from a downstream population,
+    down_gx[t + down_delay] @ down_wt (down_gx (T, B, M) its input currents' gradient, down_wt (M, N) the
+    weights to it, transposed; M = 0: none); grad_v (T, B, N) is the gradient with respect to the
+    recorded membrane; (1, 1, N) arrays of zeros stand for absent grad_z and grad_v, a (0, 0, 0) observed
+    for a population that does not spike. Writes grad_x (T, B, N), the gradient with respect to the
+    input current of each step (unless its shape is (0, 0, 0)), and accumulates grad_w (P, N).
     The spike is the SuperSpike surrogate of (V - v_th) / unit; the reset is not differentiated and a
     refractory neuron passes no gradient (core.simulate with detach_reset)."""
-    steps, batch = src.shape[0], src.shape[1]
-    n = w.shape[1]
-    spiking, has_gz, has_gv = observed.shape[0] > 0, grad_z.shape[0] > 0, grad_v.shape[0] > 0
-    has_down, write_gx = down_gx.shape[0] > 0, grad_x.shape[0] > 0
-    v, i, x, zeros = np.empty(n, F32), np.empty(n, F32), np.empty(n, F32), np.zeros(n, F32)
-    z, vo, gz_row = np.empty(n, F32), np.empty(n, F32), np.empty(n, F32)
-    ref = np.zeros(n, np.int32)
-    pass_v, pass_z = np.ones((steps, n), F32), np.zeros((steps, n), F32)
+    steps, batch, n = src.shape[0], src.shape[1], w.shape[1]
+    spiking, write_gx = observed.shape[0] > 0, grad_x.shape[0] > 0
+    tz, bz = grad_z.shape[0] > 1, grad_z.shape[1] > 1  # which dimensions are not broadcast
+    tg, bg = grad_v.shape[0] > 1, grad_v.shape[1] > 1
+    # Blocks of samples through the twin's forward (one inlined call per step and block), as many as keep
+    # the recorded (T, block, N) factors near 4 MB.
+    block = max(1, min(BLOCK, (1 << 20) // max(steps * n, 1)))
+    v, i, ref = np.empty((block, n), F32), np.empty((block, n), F32), np.zeros((block, n), np.int32)
+    x, has_x = np.empty((block, n), F32), np.zeros(block, np.bool_)
+    gz, gvp, gi = np.empty(n, F32), np.empty(n, F32), np.empty(n, F32)
+    z, vo = np.empty((1, 1, n), F32), np.empty((1, 1, n), F32)
+    zeros = np.zeros((1, 1, n), F32)
+    pass_v, pass_z = np.ones((steps, block, n), F32), np.zeros((steps, block, n), F32)
     gx = np.zeros((steps, n), F32)
-    gvp, gi = np.empty(n, F32), np.empty(n, F32)
-    for b in range(lo, hi):
-        v[:] = v_leak
-        i[:] = F32(0.0)
-        ref[:] = 0
+    for b0 in range(lo, hi, block):
+        b1 = min(b0 + block, hi)
+        for j in range(b1 - b0):
+            for k in range(n):
+                v[j, k] = v_leak[k]
+                i[j, k] = F32(0.0)
+                ref[j, k] = 0
         for t in range(steps):  # the twin's forward, recording how gradients pass each step
-            _events(src, start, index, w, delay, t, b, x)
+            _events(src, start, index, w, delay, t, b0, b1, x, has_x)
             if spiking:
-                _neurons(v, i, ref, x, zeros, observed[t, b], True, v_leak, v_th, v_reset, a_mem, a_syn, k_syn,
-                         refractory, z, vo, True, unit, beta, pass_v[t], pass_z[t])
+                _neurons(t, b0, b1, v, i, ref, x, has_x, zeros, observed, True, v_leak, v_th, v_reset, a_mem,
+                         a_syn, k_syn, refractory, z, vo, True, unit, beta, pass_v, pass_z)
             else:
-                _neurons(v, i, ref, x, zeros, zeros, False, v_leak, v_th, v_reset, a_mem, a_syn, k_syn,
-                         refractory, z, vo, False, unit, beta, pass_v[t], pass_z[t])
-        ga = grad_activity[b]
-        gvp[:] = F32(0.0)  # dL/dV'_{t+1}, V' the membrane before the reset
-        gi[:] = F32(0.0)  # dL/dI_{t+1}
-        for t in range(steps - 1, -1, -1):
-            if spiking:
+                _neurons(t, b0, b1, v, i, ref, x, has_x, zeros, zeros, False, v_leak, v_th, v_reset, a_mem,
+                         a_syn, k_syn, refractory, z, vo, False, unit, beta, pass_v, pass_z)
+        for b in range(b0, b1):
+            _backward(b, b - b0, steps, n, delay, batch, src, start, index, a_mem, a_syn, k_syn, pass_v, pass_z,
+                      grad_z, tz, bz, grad_activity, grad_v, tg, bg, down_gx, down_wt, down_delay, gz, gvp, gi, gx,
+                      grad_x, write_gx, grad_w)
+
+
+@njit(cache=True, error_model="numpy")  # a call per sample (not inlined: numba refused to inline it)
+def _backward(b, j, steps, n, delay, batch, src, start, index, a_mem, a_syn, k_syn, pass_v, pass_z, grad_z, tz, bz,
+              grad_activity, grad_v, tg, bg, down_gx, down_wt, down_delay, gz, gvp, gi, gx, grad_x, write_gx, grad_w):
+    """The adjoint of sample b (row j of pass_v, pass_z), backwards in time; then grad_x and grad_w."""
+    ga = grad_activity[b]
+    for k in range(n):
+        gvp[k] = F32(0.0)  # dL/dV'_{t+1}, V' the membrane before the reset
+        gi[k] = F32(0.0)  # dL/dI_{t+1}
+    for t in range(steps - 1, -1, -1):
+        for k in range(n):
+            gz[k] = grad_z[t * tz, b * bz, k] + ga
+        td = t + down_delay
+        if td < steps:
+            for m in range(down_gx.shape[2]):
+                g = down_gx[td, b, m]
                 for k in range(n):
-                    gz_row[k] = grad_z[t, b, k] if has_gz else F32(0.0)
-                td = t + down_delay
-                if has_down and td < steps:
-                    gdown = down_gx[td, b]
-                    for m in range(gdown.shape[0]):
-                        g, wm = gdown[m], down_wt[m]
-                        for k in range(n):
-                            gz_row[k] += g * wm[k]
-                if has_gv:
-                    _backward_step(t, b, gvp, gi, gx[t], a_mem, a_syn, k_syn, pass_v[t], pass_z[t], gz_row, ga,
-                                   grad_v, True, True)
-                else:
-                    _backward_step(t, b, gvp, gi, gx[t], a_mem, a_syn, k_syn, pass_v[t], pass_z[t], gz_row, ga,
-                                   grad_v, False, True)
-            elif has_gv:
-                _backward_step(t, b, gvp, gi, gx[t], a_mem, a_syn, k_syn, pass_v[t], pass_z[t], gz_row, ga,
-                               grad_v, True, False)
-            else:
-                _backward_step(t, b, gvp, gi, gx[t], a_mem, a_syn, k_syn, pass_v[t], pass_z[t], gz_row, ga,
-                               grad_v, False, False)
-        if write_gx:
-            for t in range(steps):
-                out = grad_x[t, b]
-                for k in range(n):
-                    out[k] = gx[t, k]
-        for t in range(delay, steps):  # dL/dW[p] += s * dL/dx_t for each source spike s at t - delay
-            r, gxt = (t - delay) * batch + b, gx[t]
-            for e in range(start[r], start[r + 1]):
-                p = index[e]
-                s, gwp = src[t - delay, b, p], grad_w[p]
-                for k in range(n):
-                    gwp[k] += s * gxt[k]
+                    gz[k] += g * down_wt[m, k]
+        for k in range(n):
+            # I_t enters I_{t+1} (times a_syn) and V'_{t+1} (times k_syn); x_t enters I_t (times 1).
+            g_i = a_syn[k] * gi[k] + k_syn[k] * gvp[k]
+            gi[k] = g_i
+            gx[t, k] = g_i
+            gv = a_mem[k] * gvp[k] + grad_v[t * tg, b * bg, k]  # dL/dV_t: from V'_{t+1} and the readout
+            gvp[k] = pass_v[t, j, k] * gv + gz[k] * pass_z[t, j, k]  # LI: pass_v = 1, pass_z = 0
+    if write_gx:
+        for t in range(steps):
+            for k in range(n):
+                grad_x[t, b, k] = gx[t, k]
+    for t in range(delay, steps):  # dL/dW[p] += s * dL/dx_t for each source spike s at t - delay
+        r = (t - delay) * batch + b
+        for e in range(start[r], start[r + 1]):
+            p = index[e]
+            s = src[t - delay, b, p]
+            for k in range(n):
+                grad_w[p, k] += s * gx[t, k]

@@ -135,8 +135,12 @@ def _np(t: Tensor) -> np.ndarray:
     return t.detach().to(torch.float32).contiguous().numpy()
 
 
-_EMPTY3 = np.zeros((0, 0, 0), np.float32)
-_EMPTY2 = np.zeros((0, 0), np.float32)
+_EMPTY3 = np.zeros((0, 0, 0), np.float32)  # an absent spike raster or output (fast_kernels)
+
+
+def _zeros(n: int) -> np.ndarray:
+    """An absent addend of n neurons: broadcast over steps and samples by the kernels."""
+    return np.zeros((1, 1, n), np.float32)
 
 
 _buffers: dict[tuple[int, ...], list[np.ndarray]] = {}
@@ -274,7 +278,7 @@ def simulate(plan: core.Plan, params: dict[str, core.NeuronParams], weights: dic
         z = _empty((T, batch, n)) if p.spiking else _EMPTY3
         v = _empty((T, batch, n))
         _parallel(_forward, _chunks(batch), drive.src, drive.start, drive.index, _np(drive.w), drive.delay,
-                  *_coefficients(p, plan.dt), _EMPTY3 if noise is None or name not in noise else _np(noise[name]),
+                  *_coefficients(p, plan.dt), _zeros(n) if noise is None or name not in noise else _np(noise[name]),
                   _EMPTY3 if forced is None or name not in forced else _np(forced[name]), z, v)
         if p.spiking:
             spikes[name] = torch.from_numpy(z)
@@ -309,7 +313,7 @@ class _Replay(torch.autograd.Function):
         grads: dict[str, Tensor] = {}
         grad_x_of: dict[str, np.ndarray] = {}  # population -> dL/d(its input current), (T, B, N)
         for (name,) in reversed(plan.groups):
-            p = job.params[name]
+            p, n = job.params[name], plan.sizes[name]
             drive = _drive(plan, name, job.sources, weights, batch)
             # The gradient from downstream populations: the first edge inside the kernel, others here.
             down = [e for e in plan.edges if e.source == name and e.target in grad_x_of]
@@ -317,17 +321,18 @@ class _Replay(torch.autograd.Function):
                 g = _shift_back(torch.from_numpy(grad_x_of[e.target]) @ weights[e.name].detach().T, e.delay_steps)
                 grad_spikes[name] = g if name not in grad_spikes else grad_spikes[name] + g
             upstream = any(e.source in job.observed for e, _, _ in drive.edges)
-            grad_x = _empty((T, batch, plan.sizes[name])) if upstream else _EMPTY3
+            grad_x = _empty((T, batch, n)) if upstream else _EMPTY3
             gv = grad_v if name == job.output and grad_v is not None else None
             chunks = _chunks(batch)
             grad_w = np.zeros((len(chunks),) + tuple(drive.w.shape), np.float32)
             _parallel(_adjoint, chunks, drive.src, drive.start, drive.index, _np(drive.w), drive.delay,
                       *_coefficients(p, plan.dt),
                       _np(job.observed[name]) if p.spiking else _EMPTY3, _np(p.threshold_unit()),
-                      np.float32(job.beta), _np(grad_spikes[name]) if name in grad_spikes else _EMPTY3,
-                      g_act if p.spiking else no_activity, _EMPTY3 if gv is None else _np(gv),
-                      grad_x_of[down[0].target] if down else _EMPTY3,
-                      _np(weights[down[0].name].T) if down else _EMPTY2, down[0].delay_steps if down else 0,
+                      np.float32(job.beta), _np(grad_spikes[name]) if name in grad_spikes else _zeros(n),
+                      g_act if p.spiking else no_activity, _zeros(n) if gv is None else _np(gv),
+                      grad_x_of[down[0].target] if down else np.zeros((1, 1, 0), np.float32),
+                      _np(weights[down[0].name].T) if down else np.zeros((0, n), np.float32),
+                      down[0].delay_steps if down else 0,
                       grad_x, grad_w)
             if upstream:
                 grad_x_of[name] = grad_x
