@@ -42,6 +42,7 @@ _warned = False
 # of spinning, so busy shared cores cost no more than their share. SNNC_THREADS overrides.
 THREADS = int(os.environ.get("SNNC_THREADS", 0)) or min(len(os.sched_getaffinity(0)), 8)
 MIN_CHUNK = 8  # samples: smaller chunks cost more in hand-over than they gain
+MIN_ROWS = 4096  # raster rows (steps x samples) per chunk of the event index
 _pool: ThreadPoolExecutor | None = None
 
 
@@ -78,10 +79,11 @@ def set_threads(threads: int) -> None:
         _pool = None
 
 
-def _chunks(batch: int) -> list[tuple[int, int]]:
-    """The sample ranges [lo, hi) a batch is split into, one per thread at most."""
-    chunks = max(1, min(THREADS, batch // MIN_CHUNK))
-    return [(c * batch // chunks, (c + 1) * batch // chunks) for c in range(chunks)]
+def _chunks(size: int, least: int = MIN_CHUNK) -> list[tuple[int, int]]:
+    """The ranges [lo, hi) that `size` items (samples, steps) are split into, one per thread at most and
+    none smaller than `least`."""
+    chunks = max(1, min(THREADS, size // least))
+    return [(c * size // chunks, (c + 1) * size // chunks) for c in range(chunks)]
 
 
 def _parallel(kernel, chunks: list[tuple[int, int]], *args) -> None:
@@ -196,11 +198,12 @@ def _index(raster: Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     bits = src.view(np.uint32)
     steps, batch = src.shape[:2]
     counts = np.empty((steps, batch), np.int64)
-    _parallel(_count, _chunks(steps), bits, counts)
+    rows = _chunks(steps, max(1, MIN_ROWS // batch))  # threads only for many rows: a hand-over costs ~50 us
+    _parallel(_count, rows, bits, counts)
     start = np.zeros(steps * batch + 1, np.int64)
     np.cumsum(counts.ravel(), out=start[1:])
     index = np.empty(int(start[-1]), np.int64)
-    _parallel(_list, _chunks(steps), bits, start, index)
+    _parallel(_list, rows, bits, start, index)
     _index_cache[key] = (weakref.ref(raster), src, start, index)
     while len(_index_cache) > INDEX_CACHE:
         _index_cache.popitem(last=False)
