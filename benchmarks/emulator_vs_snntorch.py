@@ -111,7 +111,7 @@ class Snnc:
 
     def infer(self):
         obs = self.s.emulator.observe(self.s.stimulus, self.w)
-        return obs.scores, obs.spikes["hidden"].sum(dim=(0, 2))
+        return obs.scores, obs.activity  # spikes per sample: the hidden layer's (the output does not spike)
 
     def loss(self):
         stim = Stimulus(self.s.batch, self.s.steps, dict(self.s.stimulus.events))

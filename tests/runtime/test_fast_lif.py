@@ -191,3 +191,19 @@ def test_a_released_output_buffer_is_reused():
     del first
     third = emulator.observe(batch(program, 16, seed=3), weights)
     assert third.membrane["h2"].data_ptr() == address
+
+
+def test_buffers_of_other_shapes_make_room_in_a_full_pool(monkeypatch):
+    program = compile_text(LI_OUT)
+    emulator = emulator_for(program)
+    weights = emulator.initial_weights()
+    monkeypatch.setattr(fast_lif, "_buffers", {})
+    monkeypatch.setattr(fast_lif, "POOL_BYTES", 25 * 16 * 10 * 4 * 3)  # three (T, 16, 10) arrays
+    first = emulator.observe(batch(program, 16, seed=1), weights).membrane["h1"].clone()
+    held_16 = sum(len(xs) for shape, xs in fast_lif._buffers.items() if shape[1] == 16)
+    emulator.observe(batch(program, 12, seed=2), weights)  # another shape: idle 16-sample buffers make room
+    assert sum(len(xs) for shape, xs in fast_lif._buffers.items() if shape[1] == 16) < held_16
+    assert sum(len(xs) for shape, xs in fast_lif._buffers.items() if shape[1] == 12) > 0
+    assert sum(x.nbytes for xs in fast_lif._buffers.values() for x in xs) <= fast_lif.POOL_BYTES
+    again = emulator.observe(batch(program, 16, seed=1), weights).membrane["h1"]
+    assert torch.equal(again, first)

@@ -165,9 +165,9 @@ def _empty(shape: tuple[int, ...]) -> np.ndarray:
         if held + a.nbytes <= POOL_BYTES:
             break
         if other != shape:
-            for x in [x for x in xs if sys.getrefcount(x) == 3]:
-                xs.remove(x)
-                held -= x.nbytes
+            idle = [k for k, x in enumerate(xs) if sys.getrefcount(x) == 3]  # xs, x and the argument
+            held -= sum(xs[k].nbytes for k in idle)
+            _buffers[other] = [x for k, x in enumerate(xs) if k not in idle]
     if held + a.nbytes <= POOL_BYTES:
         arrays.append(a)
     return a
@@ -286,8 +286,33 @@ def simulate(plan: core.Plan, params: dict[str, core.NeuronParams], weights: dic
         if p.spiking:
             spikes[name] = torch.from_numpy(z)
         membrane[name] = torch.from_numpy(v)
-    return core.Trace(spikes={k: s for k, s in spikes.items() if k in params and params[k].spiking},
-                      membrane=membrane)
+    return _Trace(spikes={k: s for k, s in spikes.items() if k in params and params[k].spiking},
+                  membrane=membrane)
+
+
+def _spikes_per_sample(raster: Tensor) -> Tensor:
+    """(B,) spikes of a (T, B, N) raster: its row lengths when its event index is cached (the forward
+    indexed it for the next population), else a sum (a pass over the raster)."""
+    key = (id(raster), raster.data_ptr(), raster._version, tuple(raster.shape))
+    hit = _index_cache.get(key)
+    if hit is not None and hit[0]() is raster and raster.dtype == torch.float32:
+        start = hit[2]
+        per_row = (start[1:] - start[:-1]).reshape(raster.shape[:2])
+        return torch.from_numpy(per_row.sum(axis=0).astype(np.float32))  # 0/1 spikes: the count is the sum
+    return raster.sum(dim=(0, 2))
+
+
+def _activity(spikes: dict[str, Tensor], batch: int) -> Tensor:
+    """core.Trace.activity: (B,) spikes per sample over the spiking populations."""
+    return sum((_spikes_per_sample(z) for z in spikes.values()), torch.zeros(batch))
+
+
+class _Trace(core.Trace):
+    """core.Trace whose activity counts spikes from the event index where there is one."""
+
+    def activity(self) -> Tensor:
+        batch = next(iter(self.membrane.values())).shape[1]
+        return _activity(self.spikes, batch)
 
 
 class _Replay(torch.autograd.Function):
@@ -301,7 +326,7 @@ class _Replay(torch.autograd.Function):
         trace = simulate(job.plan, job.params, w, job.sources, forced=job.observed, run=(out,))
         ctx.job, ctx.weights = job, w
         spikes = trace.spikes.get(out, torch.zeros(0))
-        activity = sum((z.sum(dim=(0, 2)) for z in job.observed.values()), torch.zeros(job.batch))
+        activity = _activity(job.observed, job.batch)
         return trace.membrane[out], spikes, activity
 
     @staticmethod
