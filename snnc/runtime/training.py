@@ -110,7 +110,8 @@ def evaluate(emulator: Emulator, weights: dict[str, torch.Tensor], x: torch.Tens
     correct, events, start = 0, 0.0, time.perf_counter()
     energy: dict[str, float] = {}  # the emulator's energy figures, averaged over samples
     for i in range(0, len(x), EVAL_BATCH):
-        observation = emulator.observe(encode(emulator.ir, x[i:i + EVAL_BATCH], generator), weights)
+        observation = emulator.observe(encode(emulator.ir, x[i:i + EVAL_BATCH], generator), weights,
+                                       membranes="output")
         correct += int((observation.scores.argmax(1) == y[i:i + EVAL_BATCH]).sum())
         events += float(observation.activity.sum())
         for key, value in emulator.energy().items():

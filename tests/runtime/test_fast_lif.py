@@ -207,3 +207,35 @@ def test_buffers_of_other_shapes_make_room_in_a_full_pool(monkeypatch):
     assert sum(x.nbytes for xs in fast_lif._buffers.values() for x in xs) <= fast_lif.POOL_BYTES
     again = emulator.observe(batch(program, 16, seed=1), weights).membrane["h1"]
     assert torch.equal(again, first)
+
+
+def test_spike_buffers_indexed_for_the_next_population_are_reused_after_a_training_step(monkeypatch):
+    # The event index of a raster is cached for the twin's backward; it must not keep the raster's pooled
+    # buffer alive, or every batch writes its spikes to fresh (page-faulting) memory.
+    program = compile_text(BSS2_NET)  # h's spikes are o's only input: indexed as they are
+    emulator = emulator_for(program)
+    twin = emulator.make_twin()
+    weights = {k: w.requires_grad_(True) for k, w in emulator.initial_weights().items()}
+    monkeypatch.setattr(fast_lif, "_buffers", {})
+    for seed in range(6):
+        scores, _ = in_the_loop(emulator, twin, batch(program, 16, seed=seed), weights)
+        scores.sum().backward()
+        del scores
+    h_spikes = (program.ir.header.steps, 16, 12)
+    assert len(fast_lif._buffers[h_spikes]) <= 2  # not one per step
+
+
+def test_observe_records_only_the_readout_membrane_when_asked():
+    program = compile_text(LI_OUT)
+    fast, general = emulator_for(program), emulator_for(program)
+    general.fast = False
+    stimulus = batch(program, 8)
+    for emulator in (fast, general):
+        every = emulator.observe(stimulus, emulator.initial_weights())
+        output = emulator.observe(stimulus, emulator.initial_weights(), membranes="output")
+        assert set(every.membrane) == {"h1", "h2", "o"} and set(output.membrane) == {"o"}
+        assert torch.equal(every.membrane["o"], output.membrane["o"])
+        assert torch.equal(every.scores, output.scores)
+        assert all(torch.equal(every.spikes[k], output.spikes[k]) for k in every.spikes)
+    with pytest.raises(ValueError, match="membranes"):
+        fast.observe(stimulus, fast.initial_weights(), membranes="hidden")

@@ -133,8 +133,10 @@ class Emulator(ABC):
 
     # --- running -------------------------------------------------------------------------------
     @abstractmethod
-    def observe(self, stimulus: Stimulus, weights: dict[str, Tensor]) -> Observation:
-        """The substrate's forward pass on a batch with `weights` deployed."""
+    def observe(self, stimulus: Stimulus, weights: dict[str, Tensor], *, membranes: str = "all") -> Observation:
+        """The substrate's forward pass on a batch with `weights` deployed. `membranes`: "all" records every
+        population's membrane in the observation, "output" only the readout population's (what training
+        and inference read; it saves writing the hidden layers' traces)."""
 
     def energy(self) -> dict[str, float]:
         """Energy figures of the last `observe` for the metrics (optics: photons per MAC); none by default."""

@@ -137,13 +137,15 @@ def _neurons(t, b0, b1, v, i, ref, x, has_x, noise, forced, is_forced, v_leak, v
 def forward(src, start, index, w, delay, v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractory, noise, forced,
             z_out, v_out, lo, hi):
     """Simulate one population on samples [lo, hi): src (T, B, P) source spikes with their CSR index
-    (start, index), w (P, N); writes v_out and z_out (T, B, N) ((0, 0, 0): spikes not kept). `noise`
+    (start, index), w (P, N); writes v_out and z_out (T, B, N) ((0, 0, 0): not kept). `noise`
     (T, B, N) is added to the membrane after integration (a (1, 1, N) array of zeros: none); `forced`
     (T, B, N) replaces the threshold crossings by given spikes (the twin's replay; (0, 0, 0): none)."""
     steps, n = src.shape[0], w.shape[1]
     is_forced = forced.shape[0] > 0
     if z_out.shape[0] == 0:
         z_out = np.empty((1, 1, n), F32)
+    if v_out.shape[0] == 0:
+        v_out = np.empty((1, 1, n), F32)
     v, i, x = np.empty((BLOCK, n), F32), np.empty((BLOCK, n), F32), np.empty((BLOCK, n), F32)
     ref, has_x = np.zeros((BLOCK, n), np.int32), np.zeros(BLOCK, np.bool_)
     unused = np.empty((1, 1, n), F32)

@@ -192,7 +192,7 @@ class OnnEmulator(Emulator):
         return value
 
     @torch.no_grad()
-    def observe(self, stimulus: Stimulus, weights: dict[str, Tensor]) -> Observation:
+    def observe(self, stimulus: Stimulus, weights: dict[str, Tensor], *, membranes: str = "all") -> Observation:
         transmissions = {}
         for name in self.weight_names():
             deployed = self.deploy(name, weights[name])

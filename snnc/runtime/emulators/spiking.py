@@ -62,15 +62,19 @@ class SpikingEmulator(Emulator):
                 and fast_lif.unsupported(self.plan, self.nominal, self.dtype) is None)
 
     @torch.no_grad()
-    def observe(self, stimulus: Stimulus, weights: dict[str, Tensor]) -> Observation:
+    def observe(self, stimulus: Stimulus, weights: dict[str, Tensor], *, membranes: str = "all") -> Observation:
+        if membranes not in ("all", "output"):
+            raise ValueError(f"membranes must be 'all' or 'output', not {membranes!r}")
+        out = self.output.population
+        recorded = None if membranes == "all" else (out,)
         if self.fast_path() and stimulus.events:
             trace = fast_lif.simulate(self.plan, self.neuron_params(), self.deploy(weights), stimulus.events,
-                                      noise=self.membrane_noise(stimulus.batch))
+                                      noise=self.membrane_noise(stimulus.batch), membranes=recorded)
         else:
             trace = core.simulate(self.plan, self.neuron_params(), self.deploy(weights), stimulus.events,
                                   stimulus.values, self.spike_fn, noise=self.membrane_noise(stimulus.batch))
-        membrane = {name: self.read_membrane(name, v) for name, v in trace.membrane.items()}
-        out = self.output.population
+        membrane = {name: self.read_membrane(name, v) for name, v in trace.membrane.items()
+                    if recorded is None or name in recorded}
         scores = READOUTS[type(self.output.readout)](membrane[out], trace.spikes.get(out), self.plan.dt)
         return Observation(scores=scores, activity=trace.activity(), spikes=trace.spikes, membrane=membrane)
 
