@@ -18,12 +18,19 @@ def _source(path: str | Path, text: str | None) -> Source:
 
 def check(path: str | Path, *, text: str | None = None, network: str | None = None,
           target: str | Target | None = None,
-          after_pass: Callable[[Pass, NetworkIR], None] | None = None) -> list[CompileResult]:
-    """Parse and validate a program (and, with `target`, run that target's whole pipeline): the named
-    network, or every network of the file. Returns one result (IR and warnings) per network;
-    raises SnncError listing every error."""
+          after_pass: Callable[[Pass, NetworkIR], None] | None = None,
+          chips: int | None = None) -> list[CompileResult]:
+    """Parse and validate a program (and, with `target`, run that target's whole pipeline, over `chips`
+    chips of a multi-chip target): the named network, or every network of the file. Returns one result
+    (IR and warnings) per network; raises SnncError listing every error."""
+    _check_chips(chips)
     return run_pipeline(_source(path, text), target=target, network=network, after_pass=after_pass,
-                        all_networks=True)
+                        all_networks=True, options={"chips": chips} if chips is not None else None)
+
+
+def _check_chips(chips: int | None) -> None:
+    if chips is not None and (isinstance(chips, bool) or not isinstance(chips, int) or chips < 1):
+        raise ValueError(f"chips must be an integer >= 1, got {chips!r}")
 
 
 def compile(path: str | Path, *, target: str | Target = "reference", out: str | Path | None = None,  # noqa: A001
@@ -32,8 +39,7 @@ def compile(path: str | Path, *, target: str | Target = "reference", out: str | 
             chips: int | None = None) -> CompiledProgram:
     """Compile a program for a target; with `out`, also write the program directory atomically.
     `chips` spreads a multi-chip target (bss2) over that many chips (default: the target's own count)."""
-    if chips is not None and (isinstance(chips, bool) or not isinstance(chips, int) or chips < 1):
-        raise ValueError(f"chips must be an integer >= 1, got {chips!r}")
+    _check_chips(chips)
     [result] = run_pipeline(_source(path, text), target=target, network=network, seed=seed,
                             after_pass=after_pass, options={"chips": chips} if chips is not None else None)
     program = CompiledProgram(ir=result.ir, target=result.target, seed=seed,

@@ -45,8 +45,15 @@ def _dump_callback(args) -> Callable | None:
     return after_pass
 
 
+def _chips(args) -> int | None:
+    if args.chips is not None and args.chips < 1:
+        raise UsageError(f"--chips must be at least 1, got {args.chips}")
+    return args.chips
+
+
 def cmd_check(args) -> int:
-    results = snnc.check(args.file, network=args.network, target=args.target, after_pass=_dump_callback(args))
+    results = snnc.check(args.file, network=args.network, target=args.target, after_pass=_dump_callback(args),
+                         chips=_chips(args))
     if args.json:
         print(json.dumps({"ok": True, "networks": [r.ir.name for r in results],
                           "diagnostics": [d.to_dict() for r in results for d in r.diagnostics]}, indent=1))
@@ -65,10 +72,8 @@ def cmd_compile(args) -> int:
     from snnc.compiler.backend.report import build_report, render_summary
 
     target_name = Path(args.target).stem
-    if args.chips is not None and args.chips < 1:
-        raise UsageError(f"--chips must be at least 1, got {args.chips}")
     program = snnc.compile(args.file, target=args.target, network=args.network, seed=args.seed,
-                           after_pass=_dump_callback(args), out=None, chips=args.chips)
+                           after_pass=_dump_callback(args), out=None, chips=_chips(args))
     out = Path(args.output) if args.output else Path("build") / f"{program.name}.{target_name}"
     from snnc.compiler.backend.artifact import save_program
 
@@ -130,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help="a .snn program")
     p.add_argument("--network", metavar="NAME", help="which network of the file (default: the only one)")
     p.add_argument("--target", metavar="T", help="also check against a target (name or .yaml path)")
+    p.add_argument("--chips", type=int, metavar="N", help="with --target bss2: check the placement over N chips")
     p.add_argument("--dump-ir-after", metavar="PASS", help="print the IR as JSON after this pass")
     _add_common(p)
     p.set_defaults(handler=cmd_check)

@@ -106,3 +106,15 @@ def test_loaded_program_keeps_the_placement(compiled):
         assert np.array_equal(loaded.ir.node_attrs(name)["circuits"], program.ir.node_attrs(name)["circuits"])
     assert loaded.ir.edge_attrs("pixels->hidden")["hw_weights"].dtype == np.int16
     assert loaded.ir.graph.graph["partitions"] == program.ir.graph.graph["partitions"]
+
+
+def test_cli_check_places_over_the_chips_it_is_given(capsys):
+    source = str(REPO / "dsl_examples" / "latency_digits.snn")
+    assert run(["check", source, "--target", "bss2"]) == 1
+    assert "does not fit: needs 984 neuron circuits" in capsys.readouterr().err
+    assert run(["check", source, "--target", "bss2", "--chips", "2"]) == 0
+    assert "network 'latency_digits' ok" in capsys.readouterr().out
+    assert run(["check", source, "--target", "bss2", "--chips", "0"]) == 2
+    assert "--chips must be at least 1" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="chips must be an integer"):
+        snnc.check(source, target="bss2", chips=0)
