@@ -8,6 +8,7 @@ import pytest
 import snnc
 from snnc.compiler.targets import load_target
 from snnc.diagnostics import SnncError
+from snnc.runtime.emulators.base import emulator_for
 from tests.conftest import REPO, network
 
 BSS2_YAML = (REPO / "snnc" / "compiler" / "targets" / "bss2.yaml").read_text()
@@ -48,9 +49,11 @@ def test_unknown_keys_and_wrong_types_are_reported_with_their_path(tmp_path):
 
 def test_values_that_make_no_chip_are_reported(tmp_path):
     path = variant(tmp_path, ("columns_per_hemisphere: 256", "columns_per_hemisphere: 0"),
-                   ("tau_mem: [5.0e-7, 1.0e-4]", "tau_mem: [1.0e-4, 5.0e-7]"))
+                   ("tau_mem: [5.0e-7, 1.0e-4]", "tau_mem: [1.0e-4, 5.0e-7]"),
+                   ("readout_range: [-1.0, 2.5]", "readout_range: [2.5, -1.0]"))
     text = rendered_errors(path)
     assert "resources.columns_per_hemisphere: must be >= 1, got 0" in text
+    assert "resources.readout_range: must be [low, high] with low < high, got [2.5, -1.0]" in text
     assert "parameter_ranges.tau_mem: expected [low, high] with low <= high" in text
 
 
@@ -58,7 +61,8 @@ def test_a_smaller_variant_drives_the_placement(tmp_path):
     path = variant(tmp_path, ("columns_per_hemisphere: 256", "columns_per_hemisphere: 64"),
                    ("rows_per_hemisphere: 256", "rows_per_hemisphere: 64"),
                    ("synapse_drivers_per_hemisphere: 128", "synapse_drivers_per_hemisphere: 32"),
-                   ("weight_bits: 6", "weight_bits: 4"))
+                   ("weight_bits: 6", "weight_bits: 4"), ("readout_range: [-1.0, 2.5]", "readout_range: [-2.0, 2.0]"),
+                   ("readout_bits: 8", "readout_bits: 6"))
     program = snnc.compile("net.snn", target=path, text=network("""
     input x[40] : latency(t_max = 10 ms)
     pop y[30] : LIF(tau_mem = 6 ms, tau_syn = 6 ms)
@@ -69,3 +73,5 @@ def test_a_smaller_variant_drives_the_placement(tmp_path):
     assert ir.graph.graph["resources"]["neuron_circuits"] == {"used": 60, "available": 128}
     assert abs(ir.edge_attrs("x->y")["hw_weights"]).max() == 15
     assert (ir.node_attrs("y")["circuits"] < 128).all()
+    emulator = emulator_for(program)  # the readout is the variant's too
+    assert emulator.readout_range == (-2.0, 2.0) and emulator.readout_bits == 6

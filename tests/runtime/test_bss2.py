@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from snnc.runtime.emulators.base import emulator_for
-from snnc.runtime.emulators.bss2 import CADC_RANGE, NEURON_MISMATCH_KEYS
+from snnc.runtime.emulators.bss2 import NEURON_MISMATCH_KEYS
 from snnc.runtime.encoders import encode
 from tests.runtime.conftest import TINY, compile_text
 
@@ -64,8 +64,9 @@ def test_readout_is_quantized_to_eight_bits_and_noise_is_seeded():
     x = torch.rand(8, 6, generator=torch.Generator().manual_seed(0))
     stimulus = encode(emulator.ir, x)
     first = emulator.observe(stimulus, emulator.initial_weights())
-    v = first.membrane["h"]  # v_th - v_leak = 0.5: the CADC covers 3.5 * 0.5 in 255 steps
-    codes = (v - CADC_RANGE[0] * 0.5) / (3.5 * 0.5 / 255)
+    v = first.membrane["h"]  # v_th - v_leak = 0.5: the CADC covers (2.5 + 1) * 0.5 in 255 steps (bss2.yaml)
+    assert emulator.readout_range == (-1.0, 2.5)
+    codes = (v + 1.0 * 0.5) / (3.5 * 0.5 / 255)
     assert torch.allclose(codes, codes.round(), atol=1e-3)
     again = tiny_bss2(noise_seed=1).observe(stimulus, emulator.initial_weights())
     assert torch.equal(first.membrane["o"], again.membrane["o"])

@@ -22,6 +22,8 @@ BSS2_SCHEMA: dict = family_schema("bss2", {
         "weight_bits": int,
         "address_bits": int,
         "readout_bits": int,
+        # The CADC's input range [low, high] in units of (v_th - v_leak) around v_leak.
+        "readout_range": ListOf(float),
         "chips": int,
         "events_per_second_between_chips": float,
     },
@@ -105,6 +107,9 @@ def value_problems(spec: dict) -> list[str]:
         problems.append(f"resources.rows_per_hemisphere: must be synapse_drivers_per_hemisphere * "
                         f"rows_per_driver = {resources['synapse_drivers_per_hemisphere'] * 2}, "
                         f"got {resources['rows_per_hemisphere']}")
+    low_high = resources["readout_range"]
+    if len(low_high) != 2 or not low_high[0] < low_high[1]:
+        problems.append(f"resources.readout_range: must be [low, high] with low < high, got {low_high}")
     if resources["events_per_second_between_chips"] <= 0:
         problems.append("resources.events_per_second_between_chips: must be > 0")
     if spec["time_scale"] <= 0:

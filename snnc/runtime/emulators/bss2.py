@@ -8,7 +8,7 @@
   the placement (node attr `circuits`); merged circuits share one membrane, so a logical neuron has
   the mean of its circuits' deviations.
 - Temporal noise on the membrane every step; the membrane is read out by the CADC at `readout_bits`
-  over a fixed range (CADC_RANGE).
+  over the YAML's `readout_range`.
 The figures come from the target's `noise:` and `resources:` sections."""
 
 from __future__ import annotations
@@ -26,10 +26,6 @@ from snnc.runtime.emulators.spiking import SpikingEmulator
 
 Tensor = torch.Tensor
 
-# The CADC's input range in units of (v_th - v_leak) around v_leak (1 for models without threshold).
-# Assumed calibration: the resting potential a third of the way up the ADC range, the threshold
-# ~70 LSB above it, as in the published BrainScaleS-2 MNIST set-ups.
-CADC_RANGE = (-1.0, 2.5)
 NEURON_MISMATCH_KEYS = ("tau_mem_mismatch", "tau_syn_mismatch", "threshold_mismatch", "leak_mismatch")
 
 
@@ -44,6 +40,8 @@ class BSS2Emulator(SpikingEmulator):
         resources = spec["resources"]
         self.weight_bits = int(resources["weight_bits"])
         self.readout_bits = int(resources["readout_bits"])
+        # in units of (v_th - v_leak) around v_leak (1 for models without threshold)
+        self.readout_range = tuple(float(x) for x in resources["readout_range"])
         self.circuits_per_chip = int(resources["hemispheres"]) * int(resources["columns_per_hemisphere"])
         self.noise = {k: float(v) if imperfections else 0.0 for k, v in spec["noise"].items()}
         missing = [f"node '{p.name}' attr 'circuits'" for p in self.ir.populations()
@@ -140,7 +138,7 @@ class BSS2Emulator(SpikingEmulator):
     def read_membrane(self, name: str, v: Tensor) -> Tensor:
         p = self.nominal[name]
         unit = p.threshold_unit()
-        low = p.v_leak + CADC_RANGE[0] * unit
-        lsb = (CADC_RANGE[1] - CADC_RANGE[0]) * unit / ((1 << self.readout_bits) - 1)
+        low = p.v_leak + self.readout_range[0] * unit
+        lsb = (self.readout_range[1] - self.readout_range[0]) * unit / ((1 << self.readout_bits) - 1)
         code = torch.clamp(torch.round((v - low) / lsb), 0, (1 << self.readout_bits) - 1)
         return low + code * lsb
