@@ -43,6 +43,7 @@ bench: install
 	mkdir -p build
 	$(PY) benchmarks/compile_scaling.py
 	$(PY) benchmarks/runtime_throughput.py --batch 256 --batches 4
+	$(PY) benchmarks/fusion_options.py
 	$(PY) benchmarks/emulator_vs_snntorch.py --json build/bench.json
 
 clean:
