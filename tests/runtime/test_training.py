@@ -150,3 +150,26 @@ def test_every_spiking_example_takes_training_steps(example, network):
     moved = [not np.array_equal(attrs["weights"], initial.ir.edge_attrs(key)["weights"])
              for key, attrs in result.program.ir.edge_attrs_by_name().items()]
     assert any(moved)  # the optimizer stepped
+
+
+def test_evaluation_warms_the_kernels_up_without_touching_the_run_s_random_state(small_digits_file, monkeypatch):
+    from snnc.runtime import training
+    from snnc.runtime.emulators.base import emulator_for
+
+    program = snnc.compile(small_digits_file, target="bss2")
+    x = torch.rand(40, *program.ir.inputs()[0].shape, generator=torch.Generator().manual_seed(3))
+    y = torch.randint(0, 10, (40,), generator=torch.Generator().manual_seed(4))
+
+    def evaluated(warm_up: bool):
+        emulator = emulator_for(program, chip_seed=1, noise_seed=5)
+        calls = []
+        if not warm_up:
+            monkeypatch.setattr(training, "_load_kernels", lambda *args: calls.append(args))
+        result = training.evaluate(emulator, emulator.initial_weights(), x, y, torch.Generator().manual_seed(6))
+        monkeypatch.undo()
+        return result, emulator.generator.get_state(), calls
+
+    (warm, warm_state, _), (cold, cold_state, skipped) = evaluated(True), evaluated(False)
+    assert skipped  # the comparison ran without the warm-up
+    assert warm["accuracy"] == cold["accuracy"] and warm["spikes_per_sample"] == cold["spikes_per_sample"]
+    assert torch.equal(warm_state, cold_state)
