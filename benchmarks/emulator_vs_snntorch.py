@@ -184,10 +184,8 @@ class PlainTorch:
             return self.run()
 
     def grads(self) -> list[torch.Tensor]:
-        s, grads = self.s, [torch.zeros_like(self.w1), torch.zeros_like(self.w2)]
-        for lo, hi in micro_batches(s, self.name):
-            scores, _ = self.run(s.raster[:, lo:hi])
-            loss = torch.nn.functional.cross_entropy(LOGIT_SCALE * scores, s.labels[lo:hi]) * (hi - lo) / s.batch
+        grads = [torch.zeros_like(self.w1), torch.zeros_like(self.w2)]
+        for loss in micro_batch_losses(self):
             for g, part in zip(grads, torch.autograd.grad(loss, [self.w1, self.w2])):
                 g += part
         return grads
@@ -196,14 +194,20 @@ class PlainTorch:
         accumulated_step(self, self.opt)
 
 
+def micro_batch_losses(impl):
+    """A baseline's batch loss as the losses of its micro-batches (micro_batches), each weighted by its
+    share of the batch, so their gradients add up to the whole batch's."""
+    s = impl.s
+    for lo, hi in micro_batches(s, impl.name):
+        scores, _ = impl.run(s.raster[:, lo:hi])
+        yield torch.nn.functional.cross_entropy(LOGIT_SCALE * scores, s.labels[lo:hi]) * (hi - lo) / s.batch
+
+
 def accumulated_step(impl, opt: torch.optim.Optimizer) -> None:
     """One optimizer step of a baseline on the whole batch; where autograd's graph of the whole batch
     would not fit in memory, its gradient is accumulated over equal micro-batches (the same gradient)."""
-    s = impl.s
     opt.zero_grad(set_to_none=True)
-    for lo, hi in micro_batches(s, type(impl).name):
-        scores, _ = impl.run(s.raster[:, lo:hi])
-        loss = torch.nn.functional.cross_entropy(LOGIT_SCALE * scores, s.labels[lo:hi]) * (hi - lo) / s.batch
+    for loss in micro_batch_losses(impl):
         loss.backward()
     opt.step()
 
