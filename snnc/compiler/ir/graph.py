@@ -13,7 +13,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from snnc.compiler.ir import catalogue
+from snnc.compiler.ir import catalogue  # noqa: F401 - every vocabulary type, known to the deserializer
 from snnc.compiler.ir.nodes import Input, NetworkHeader, Population, Projection
 from snnc.compiler.ir.serialize import from_jsonable, to_jsonable
 
@@ -132,7 +132,6 @@ class NetworkIR:
         if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
             raise ValueError(f"IR schema version {data.get('schema_version') if isinstance(data, dict) else '?'}"
                              f" is not {SCHEMA_VERSION}")
-        catalogue.all_entries()  # registers every catalogue type with the deserializer
         ir = cls()
         ir.graph.graph.update(from_jsonable(data["attrs"], arrays))
         ir.graph.graph["header"] = from_jsonable(data["header"], arrays)

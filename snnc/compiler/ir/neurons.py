@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from snnc.compiler.ir.catalogue import register
 from snnc.compiler.ir.fields import param
+from snnc.compiler.ir.registry import register
 from snnc.compiler.ir.units import Dim
 
 

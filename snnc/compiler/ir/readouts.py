@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from snnc.compiler.ir.catalogue import register
+from snnc.compiler.ir.registry import register
 
 
 @register("readout", "max_membrane")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from snnc.compiler.ir.catalogue import register
 from snnc.compiler.ir.fields import param
+from snnc.compiler.ir.registry import register
 from snnc.compiler.ir.serialize import serializable
 
 
