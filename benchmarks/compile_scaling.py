@@ -45,7 +45,7 @@ def chips_for(neurons: int) -> int:
 def compile_once(text: str, chips: int):
     """The whole bss2 pipeline on `text`: (result with per-pass timings, seconds)."""
     start = time.perf_counter()
-    [result] = run_pipeline(Source("scaling.snn", text), target="bss2", options={"chips": chips})
+    [result] = run_pipeline(Source("scaling.snn", text), target="bss2", chips=chips)
     return result, time.perf_counter() - start
 
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from snnc.compiler.backend.artifact import CompiledProgram, diagnostics_to_dicts, load_program, save_program
 from snnc.compiler.driver import CompileResult, Source, read_source, run_pipeline
+from snnc.compiler.families import load_target
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.passes.base import Pass
-from snnc.compiler.targets import Target, builtin_targets, load_target
+from snnc.compiler.targets import Target, builtin_targets
 
 
 def _source(path: str | Path, text: str | None) -> Source:
@@ -23,14 +24,8 @@ def check(path: str | Path, *, text: str | None = None, network: str | None = No
     """Parse and validate a program (and, with `target`, run that target's whole pipeline, over `chips`
     chips of a multi-chip target): the named network, or every network of the file. Returns one result
     (IR and warnings) per network; raises SnncError listing every error."""
-    _check_chips(chips)
     return run_pipeline(_source(path, text), target=target, network=network, after_pass=after_pass,
-                        all_networks=True, options={"chips": chips} if chips is not None else None)
-
-
-def _check_chips(chips: int | None) -> None:
-    if chips is not None and (isinstance(chips, bool) or not isinstance(chips, int) or chips < 1):
-        raise ValueError(f"chips must be an integer >= 1, got {chips!r}")
+                        all_networks=True, chips=chips)
 
 
 def compile(path: str | Path, *, target: str | Target = "reference", out: str | Path | None = None,  # noqa: A001
@@ -39,9 +34,8 @@ def compile(path: str | Path, *, target: str | Target = "reference", out: str | 
             chips: int | None = None) -> CompiledProgram:
     """Compile a program for a target; with `out`, also write the program directory atomically.
     `chips` spreads a multi-chip target (bss2) over that many chips (default: the target's own count)."""
-    _check_chips(chips)
     [result] = run_pipeline(_source(path, text), target=target, network=network, seed=seed,
-                            after_pass=after_pass, options={"chips": chips} if chips is not None else None)
+                            after_pass=after_pass, chips=chips)
     program = CompiledProgram(ir=result.ir, target=result.target, seed=seed,
                               source={"path": result.source.path, "sha256": result.source.sha256},
                               diagnostics=diagnostics_to_dicts(result.diagnostics))

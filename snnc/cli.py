@@ -13,13 +13,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import snnc
-from snnc.diagnostics import SnncError
+from snnc.diagnostics import SnncError, UsageError
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-
-
-class UsageError(Exception):
-    """A wrong flag or flag value found after argparse (exit code 2)."""
 
 
 def _print_warnings(diagnostics, sources, args) -> None:
@@ -45,15 +41,9 @@ def _dump_callback(args) -> Callable | None:
     return after_pass
 
 
-def _chips(args) -> int | None:
-    if args.chips is not None and args.chips < 1:
-        raise UsageError(f"--chips must be at least 1, got {args.chips}")
-    return args.chips
-
-
 def cmd_check(args) -> int:
     results = snnc.check(args.file, network=args.network, target=args.target, after_pass=_dump_callback(args),
-                         chips=_chips(args))
+                         chips=args.chips)
     if args.json:
         print(json.dumps({"ok": True, "networks": [r.ir.name for r in results],
                           "diagnostics": [d.to_dict() for r in results for d in r.diagnostics]}, indent=1))
@@ -73,7 +63,7 @@ def cmd_compile(args) -> int:
 
     target_name = Path(args.target).stem
     program = snnc.compile(args.file, target=args.target, network=args.network, seed=args.seed,
-                           after_pass=_dump_callback(args), out=None, chips=_chips(args))
+                           after_pass=_dump_callback(args), out=None, chips=args.chips)
     out = Path(args.output) if args.output else Path("build") / f"{program.name}.{target_name}"
     from snnc.compiler.backend.artifact import save_program
 
@@ -106,7 +96,7 @@ def cmd_report(args) -> int:
 def cmd_targets(args) -> int:
     targets = snnc.targets()
     if args.json:
-        print(json.dumps([{"name": t.name, "pipeline": t.pipeline, "description": t.description,
+        print(json.dumps([{"name": t.name, "family": t.family.name, "description": t.description,
                            "resources": t.spec.get("resources", {})} for t in targets], indent=1))
         return EXIT_OK
     for target in targets:

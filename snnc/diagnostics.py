@@ -152,3 +152,8 @@ class SnncError(Exception):
         if count > 1:
             body += f"\n{count} errors"
         return body
+
+
+class UsageError(ValueError):
+    """A wrong argument of a call, not a problem in the user's files: a flag value out of range
+    (`--chips 0`). The command line reports it as a usage error (exit code 2)."""

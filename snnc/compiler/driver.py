@@ -7,13 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from snnc.compiler.families import FRONTEND, all_pass_names, check_chips, load_target
 from snnc.compiler.frontend import ast
 from snnc.compiler.frontend.lower import lower
 from snnc.compiler.frontend.parser import parse
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.passes.base import Pass, PassContext, PassManager
-from snnc.compiler.pipeline import FRONTEND, PIPELINES, all_pass_names
-from snnc.compiler.targets import Target, load_target
+from snnc.compiler.targets import Target
 from snnc.diagnostics import Diagnostic, DiagnosticBag, SnncError, Span, did_you_mean, error
 
 
@@ -86,10 +86,12 @@ def check_dump_pass(name: str | None) -> None:
 
 def run_pipeline(source: Source, *, target: str | Target | None, network: str | None = None,
                  seed: int = 0, after_pass: Callable[[Pass, NetworkIR], None] | None = None,
-                 all_networks: bool = False, options: dict | None = None) -> list[CompileResult]:
+                 all_networks: bool = False, chips: int | None = None) -> list[CompileResult]:
     """Parse, lower and run the frontend (target None) or the target's whole pipeline, for the chosen
-    network (or, with `all_networks` and no name, for each network of the file).
-    Raises SnncError with every diagnostic of every network if any is an error."""
+    network (or, with `all_networks` and no name, for each network of the file); `chips` spreads a
+    multi-chip target over that many chips. Raises SnncError with every diagnostic of every network if
+    any is an error, UsageError on a bad `chips`."""
+    check_chips(chips)  # a usage error comes before any in the files
     sources = {source.path: source.text}
     try:
         module = parse(source.text, source.path)
@@ -97,7 +99,7 @@ def run_pipeline(source: Source, *, target: str | Target | None, network: str | 
             chosen = list(module.networks)
         else:
             chosen = [select_network(module, network)]
-        loaded = load_target(target) if isinstance(target, str) else target
+        loaded = None if target is None else load_target(target, chips)
     except SnncError as exc:
         raise SnncError(exc.diagnostics, {**sources, **exc.sources}) from None
     bag = DiagnosticBag()
@@ -105,9 +107,8 @@ def run_pipeline(source: Source, *, target: str | Target | None, network: str | 
     for one in chosen:
         network_bag = DiagnosticBag()
         ir = lower(one, network_bag)
-        passes = FRONTEND if loaded is None else PIPELINES[loaded.pipeline]
-        ctx = PassContext(target=loaded, diagnostics=network_bag, seed=seed, base_dir=source.base_dir,
-                          options=dict(options or {}))
+        passes = FRONTEND if loaded is None else loaded.family.passes
+        ctx = PassContext(target=loaded, diagnostics=network_bag, seed=seed, base_dir=source.base_dir)
         ir = PassManager(passes, after_pass).run(ir, ctx)
         bag.extend(network_bag.items)
         results.append(CompileResult(ir=ir, target=loaded, source=source, seed=seed,

@@ -12,9 +12,10 @@ import numpy as np
 import torch
 
 from snnc.compiler.backend.artifact import CompiledProgram, load_program
+from snnc.compiler.families import load_target
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.passes.base import Pass
-from snnc.compiler.targets import Target, load_target
+from snnc.compiler.targets import Target
 from snnc.diagnostics import SnncError, error
 from snnc.runtime.data import load_data
 from snnc.runtime.emulators.base import emulator_for

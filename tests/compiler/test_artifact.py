@@ -27,8 +27,9 @@ def test_program_directory_has_the_promised_files(compiled):
     _, out = compiled
     assert sorted(p.name for p in out.iterdir()) == ["program.json", "report.json", "report.md", "weights.npz"]
     document = json.loads((out / "program.json").read_text())
-    assert document["format"] == "snnc-program" and document["schema_version"] == 1
-    assert document["target"]["name"] == "reference" and document["seed"] == 3
+    assert document["format"] == "snnc-program" and document["schema_version"] == 2
+    assert document["target"]["name"] == "reference" and document["target"]["family"] == "digital"
+    assert document["seed"] == 3
     assert len(document["source"]["sha256"]) == 64
     with np.load(out / "weights.npz", allow_pickle=False) as archive:
         assert "pixels->hidden.weights" in archive.files

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import snnc
-from snnc.compiler.targets import load_target
+from snnc.compiler.families import load_target
 from snnc.diagnostics import SnncError
 from snnc.runtime.emulators.base import emulator_for
 from tests.conftest import REPO, network

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from snnc.compiler.targets import TARGET_DIR, load_target
+from snnc.compiler.families import load_target
+from snnc.compiler.targets import TARGET_DIR
 from snnc.compiler.targets.onn import Optics
 from snnc.diagnostics import SnncError
 
@@ -28,8 +29,8 @@ def rendered_error(path: str) -> str:
 
 def test_onn_target_loads_with_its_resources():
     target = load_target("onn")
-    optics = Optics.from_spec(target.spec)
-    assert target.pipeline == "onn"
+    optics = target.substrate
+    assert target.family.name == "onn" and optics == Optics.from_spec(target.spec)
     assert (optics.channels, optics.modulator_bits, optics.detectors) == (16384, 8, 256)
     assert optics.levels == 255 and optics.max_count == 65535
     assert 0 < optics.detector_efficiency <= 1 and optics.signed_weights == "auto"
@@ -37,7 +38,7 @@ def test_onn_target_loads_with_its_resources():
 
 def test_a_user_yaml_changes_the_numbers(tmp_path):
     path = variant(tmp_path, lambda s: s["resources"].update(channels=1024, modulator_bits=4))
-    optics = Optics.from_spec(load_target(path).spec)
+    optics = load_target(path).substrate
     assert (optics.channels, optics.levels) == (1024, 15)
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from snnc.compiler.targets import builtin_targets, load_target
+from snnc.compiler.families import load_target
+from snnc.compiler.targets import builtin_targets
 from snnc.compiler.targets.schema import AnyOf, Choice, ListOf, OpenMapping, Optional, validate
 from snnc.diagnostics import SnncError
 
 REFERENCE_YAML = """\
 name: my_reference
 description: a user's variant
-pipeline: digital
+family: digital
 time_scale: 1.0
 supports:
   neuron_models: [LIF, LI]
@@ -27,7 +28,7 @@ def errors(path) -> str:
 
 def test_reference_target_loads():
     target = load_target("reference")
-    assert target.pipeline == "digital" and "reference" in builtin_targets()
+    assert target.family.name == "digital" and target.substrate is None and "reference" in builtin_targets()
 
 
 def test_user_yaml_loads_by_path(tmp_path):
@@ -47,11 +48,19 @@ def test_schema_errors_name_the_key_path(tmp_path):
     assert "supports.encoders: expected 'all' or a list of strings, got a list" in rendered
 
 
-def test_missing_keys_and_unknown_pipeline(tmp_path):
+def test_missing_keys_and_unknown_family(tmp_path):
     path = tmp_path / "bad.yaml"
-    path.write_text("name: x\npipeline: quantum\n")
+    path.write_text("name: x\nfamily: quantum\n")
     rendered = errors(path)
-    assert "description: missing" in rendered and "pipeline: expected one of" in rendered
+    assert "description: missing" in rendered
+    assert "family: expected one of 'bss2', 'digital', 'onn', got 'quantum'" in rendered
+
+
+def test_the_old_key_pipeline_is_named_with_its_new_name(tmp_path):
+    path = tmp_path / "old.yaml"
+    path.write_text(REFERENCE_YAML.replace("family: digital", "pipeline: digital"))
+    assert errors(path).splitlines() == [
+        f"error: target '{path}': pipeline: this key is now called 'family' (write 'family: digital')"]
 
 
 def test_invalid_yaml_points_at_line(tmp_path):

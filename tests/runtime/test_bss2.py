@@ -15,7 +15,7 @@ def tiny_bss2(**options):
     return emulator_for(compile_text(TINY, target="bss2"), **options)
 
 
-def test_the_emulator_is_picked_by_the_target_pipeline():
+def test_the_emulator_is_picked_by_the_target_family():
     assert type(tiny_bss2()).__name__ == "BSS2Emulator"
     assert type(emulator_for(compile_text(TINY))).__name__ == "ReferenceEmulator"
 

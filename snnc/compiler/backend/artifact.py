@@ -21,12 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from snnc.compiler.families import restore_target
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.targets import Target
 from snnc.diagnostics import Diagnostic, SnncError, error
 
 FORMAT = "snnc-program"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the target record names its `family` (was `pipeline`) and `chips`
 
 
 @dataclass
@@ -137,9 +138,7 @@ def load_program(directory: str | Path, *, validator: Callable[[CompiledProgram]
         raise SnncError([error("E302", f"'{weights_file}' is corrupt: {exc}")]) from None
     try:
         ir = NetworkIR.from_dict(document["ir"], arrays)
-        spec = document["target"]
-        target = Target(name=spec["name"], pipeline=spec["pipeline"], description=spec["spec"]["description"],
-                        spec=spec["spec"], path=spec["path"], sha256=spec["sha256"])
+        target = restore_target(document["target"])
         program = CompiledProgram(ir=ir, target=target, seed=int(document["seed"]),
                                   source=dict(document["source"]),
                                   diagnostics=list(document.get("diagnostics", [])), path=directory)

@@ -21,7 +21,7 @@ def synapse_arrays(program, partition: int = 0, chip_index: int = 0) -> tuple[np
     the index of the projection a synapse serves (-1 free), magnitude |hw| / max weight on the row
     of the weight's sign, column owner (hemispheres, columns) the population index of each circuit."""
     ir = program.ir
-    chip = Chip.from_spec(program.target.spec)
+    chip: Chip = program.target.substrate
     shape = (chip.hemispheres, chip.rows, chip.columns)
     owner, magnitude = np.full(shape, -1, np.int32), np.zeros(shape, np.float32)
     column_owner = np.full((chip.hemispheres, chip.columns), -1, np.int32)
@@ -57,7 +57,7 @@ def synapse_png(program, partition: int = 0, chip_index: int = 0) -> bytes:
     from matplotlib.patches import Patch
 
     ir = program.ir
-    chip = Chip.from_spec(program.target.spec)
+    chip: Chip = program.target.substrate
     owner, magnitude, column_owner = synapse_arrays(program, partition, chip_index)
     modes = np.asarray(ir.graph.graph["row_modes"])
     names = [key for _, _, key, _ in ir.edges()]
@@ -104,7 +104,7 @@ def _bar(entry: dict[str, Any]) -> float:
 
 
 def render_bss2_report(program, report: dict[str, Any]) -> dict[str, bytes]:
-    """EXTRA_RENDERERS["bss2"]: report.png (the synapse arrays) and report.html (which embeds it)."""
+    """The bss2 family's renderer: report.png (the synapse arrays) and report.html (which embeds it)."""
     partitions = report["partitions"]
     chips = partitions[0]["chips"] if partitions else 0
     png = synapse_png(program)

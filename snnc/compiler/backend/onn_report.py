@@ -14,7 +14,7 @@ from snnc.compiler.targets.onn import Optics
 def channel_contents(program) -> tuple[int, dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
     """(passes, projection -> colour index, owner (passes, channels) int (-1 = free), transmission
     (passes, channels) float, detector owner (passes, detectors) int) from the placed IR."""
-    optics = Optics.from_spec(program.target.spec)
+    optics: Optics = program.target.substrate
     ir = program.ir
     passes = int(ir.graph.graph.get("resources", {}).get("passes", {}).get("used", 0))
     index = {key: i for i, (_, _, key, _) in enumerate(ir.edges())}
@@ -37,7 +37,7 @@ def channel_map_png(program) -> bytes:
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    optics = Optics.from_spec(program.target.spec)
+    optics: Optics = program.target.substrate
     passes, index, owner, transmission, detector_owner = channel_contents(program)
     columns = optics.modulator_columns
     rows = -(-optics.channels // columns)
@@ -70,7 +70,7 @@ def channel_map_png(program) -> bytes:
 
 
 def render_onn_report(program, report: dict[str, Any]) -> dict[str, bytes]:
-    """EXTRA_RENDERERS["onn"]: channel_map.png and report.html (which embeds it)."""
+    """The onn family's renderer: channel_map.png and report.html (which embeds it)."""
     png = channel_map_png(program)
     caption = ("Channel map: each pass's modulator pixels (colour = projection, brightness = transmission) "
                "and detectors")

@@ -69,22 +69,14 @@ def render_summary(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-# Targets whose reports carry more (HTML, pictures) register a renderer here by pipeline name: a
-# callable, or "module:function" imported on first use (keeps matplotlib out of every start-up).
-EXTRA_RENDERERS: dict[str, Any] = {"onn": "snnc.compiler.backend.onn_report:render_onn_report",
-                                   "bss2": "snnc.compiler.backend.bss2_report:render_bss2_report"}
-
-
 def render_report_files(program) -> dict[str, bytes]:
     report = build_report(program)
     files = {
         "report.json": json.dumps(report, indent=1, allow_nan=False).encode("utf-8"),
         "report.md": render_markdown(report).encode("utf-8"),
     }
-    renderer = EXTRA_RENDERERS.get(program.target.pipeline)
-    if isinstance(renderer, str):
-        module, function = renderer.split(":")
-        renderer = getattr(importlib.import_module(module), function)
+    renderer = program.target.family.renderer  # "module:function", imported on first use (matplotlib)
     if renderer is not None:
-        files.update(renderer(program, report))
+        module, function = renderer.split(":")
+        files.update(getattr(importlib.import_module(module), function)(program, report))
     return files

@@ -10,7 +10,7 @@ import numpy as np
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.passes.base import Pass, PassContext
 from snnc.compiler.passes.route_synapses import population_inputs
-from snnc.compiler.targets.bss2 import Chip, chip_count, describe_fan_in
+from snnc.compiler.targets.bss2 import Chip, describe_fan_in
 
 RESOURCES = ("neuron_circuits", "synapse_rows", "synapse_drivers", "synapses")
 
@@ -47,8 +47,8 @@ class AccountBss2Resources(Pass):
     name: ClassVar[str] = "account_bss2_resources"
 
     def apply(self, ir: NetworkIR, ctx: PassContext) -> NetworkIR:
-        chip = Chip.from_spec(ctx.target.spec)
-        chips = chip_count(ctx.target.spec, ctx.options)
+        chip: Chip = ctx.target.substrate
+        chips = chip.chips
         available = {"neuron_circuits": chips * chip.circuits, "synapse_rows": chips * chip.hemispheres * chip.rows,
                      "synapse_drivers": chips * chip.hemispheres * chip.drivers,
                      "synapses": chips * chip.synapses}

@@ -10,9 +10,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.targets import Target
 from snnc.diagnostics import DiagnosticBag
 
 
@@ -20,11 +21,10 @@ from snnc.diagnostics import DiagnosticBag
 class PassContext:
     """What passes may read besides the IR, and where they report."""
 
-    target: Any  # snnc.compiler.targets.Target, or None for target-independent checking
+    target: Target | None  # None for target-independent checking (the frontend's passes)
     diagnostics: DiagnosticBag = field(default_factory=DiagnosticBag)
     seed: int = 0
     base_dir: Path = Path(".")  # paths in the program (from_file) are relative to this
-    options: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
 

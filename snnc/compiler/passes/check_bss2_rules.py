@@ -10,7 +10,7 @@ from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.nodes import Population
 from snnc.compiler.ir.units import Dim
 from snnc.compiler.passes.base import Pass, PassContext
-from snnc.compiler.targets.bss2 import Chip, chip_count, describe_fan_in
+from snnc.compiler.targets.bss2 import Chip, describe_fan_in
 from snnc.compiler.targets.bss2_layout import fits_at_once, population_units
 from snnc.diagnostics import Note, error
 
@@ -24,13 +24,13 @@ class CheckBss2Rules(Pass):
     tolerant: ClassVar[bool] = True  # parameter ranges are worth reporting next to earlier errors
 
     def apply(self, ir: NetworkIR, ctx: PassContext) -> NetworkIR:
-        chip = Chip.from_spec(ctx.target.spec)
+        chip: Chip = ctx.target.substrate
         populations = [p for p in ir.populations() if isinstance(p, Population)]
         for population in populations:
             self._parameter_ranges(population, ctx, chip)
         self._spiking_sources(ir, ctx)
         if all("circuits_per_neuron" in ir.node_attrs(p.name) for p in populations):
-            self._fit(ir, ctx, chip, chip_count(ctx.target.spec, ctx.options))
+            self._fit(ir, ctx, chip, chip.chips)
         return ir
 
     def _parameter_ranges(self, population: Population, ctx: PassContext, chip: Chip) -> None:

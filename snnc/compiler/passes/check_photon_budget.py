@@ -37,7 +37,7 @@ class CheckPhotonBudget(Pass):
     name: ClassVar[str] = "check_photon_budget"
 
     def apply(self, ir: NetworkIR, ctx: PassContext) -> NetworkIR:
-        optics = Optics.from_spec(ctx.target.spec)
+        optics: Optics = ctx.target.substrate
         total = 0.0
         drawn: dict[str, float] = {}  # input -> photons one of its pixels must emit
         for source, target, _, attrs in ir.edges():

@@ -70,7 +70,7 @@ class LegalizeTransmissions(Pass):
     name: ClassVar[str] = "legalize_transmissions"
 
     def apply(self, ir: NetworkIR, ctx: PassContext) -> NetworkIR:
-        optics = Optics.from_spec(ctx.target.spec)
+        optics: Optics = ctx.target.substrate
         signed_scheme = self._signed_scheme(ir, optics)
         for _, target, key, attrs in ir.edges():
             projection = attrs["decl"]

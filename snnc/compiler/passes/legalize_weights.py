@@ -48,7 +48,8 @@ class LegalizeWeights(Pass):
     name: ClassVar[str] = "legalize_weights"
 
     def apply(self, ir: NetworkIR, ctx: PassContext) -> NetworkIR:
-        bits = Chip.from_spec(ctx.target.spec).weight_bits
+        chip: Chip = ctx.target.substrate
+        bits = chip.weight_bits
         for _, _, _, attrs in ir.edges():
             weights, mask = attrs["weights"], attrs.get("mask")
             scale = choose_scale(weights, mask, bits)

@@ -27,7 +27,7 @@ class MergeCircuits(Pass):
     name: ClassVar[str] = "merge_circuits"
 
     def apply(self, ir: NetworkIR, ctx: PassContext) -> NetworkIR:
-        chip = Chip.from_spec(ctx.target.spec)
+        chip: Chip = ctx.target.substrate
         counts = {p.name: fan_in(ir, p.name) for p in ir.populations()}
         plan = choose_plan(chip, [(ir.size(name), c["signed"], c["exc"], c["inh"]) for name, c in counts.items()])
         ir.graph.graph["driver_plan"] = plan.to_dict()

@@ -10,7 +10,7 @@ import numpy as np
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.nodes import Population
 from snnc.compiler.passes.base import InternalError, Pass, PassContext
-from snnc.compiler.targets.bss2 import Chip, chip_count
+from snnc.compiler.targets.bss2 import Chip
 from snnc.compiler.targets.bss2_layout import Chunk, pack, population_units
 from snnc.diagnostics import warning
 
@@ -31,8 +31,8 @@ class PartitionNetwork(Pass):
     name: ClassVar[str] = "partition_network"
 
     def apply(self, ir: NetworkIR, ctx: PassContext) -> NetworkIR:
-        chip = Chip.from_spec(ctx.target.spec)
-        chips = chip_count(ctx.target.spec, ctx.options)
+        chip: Chip = ctx.target.substrate
+        chips = chip.chips
         order = [p.name for p in ir.populations()]
         units = [(recurrent, [(n, ir.size(n), ir.node_attrs(n)["circuits_per_neuron"]) for n in names])
                  for recurrent, names in population_units(ir.graph, order)]

@@ -75,7 +75,7 @@ class PlaceChannels(Pass):
     name: ClassVar[str] = "place_channels"
 
     def apply(self, ir: NetworkIR, ctx: PassContext) -> NetworkIR:
-        optics = Optics.from_spec(ctx.target.spec)
+        optics: Optics = ctx.target.substrate
         order = self._layer_order(ir, ctx)
         if order is None:
             return ir

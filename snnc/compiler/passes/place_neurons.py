@@ -26,7 +26,7 @@ class PlaceNeurons(Pass):
     name: ClassVar[str] = "place_neurons"
 
     def apply(self, ir: NetworkIR, ctx: PassContext) -> NetworkIR:
-        chip = Chip.from_spec(ctx.target.spec)
+        chip: Chip = ctx.target.substrate
         placed = {p.name: np.full((p.size, ir.node_attrs(p.name)["circuits_per_neuron"]), -1, np.int64)
                   for p in ir.populations()}
         for partition in ir.graph.graph["partitions"]:

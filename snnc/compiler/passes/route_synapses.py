@@ -38,7 +38,7 @@ class RouteSynapses(Pass):
     name: ClassVar[str] = "route_synapses"
 
     def apply(self, ir: NetworkIR, ctx: PassContext) -> NetworkIR:
-        chip = Chip.from_spec(ctx.target.spec)
+        chip: Chip = ctx.target.substrate
         plan = DriverPlan(**ir.graph.graph["driver_plan"])
         ir.graph.graph["row_modes"] = plan.row_modes()
         layouts = {}

@@ -1,15 +1,23 @@
-"""Targets: YAML resource models of substrates, shipped here or loaded from a user's path."""
+"""Targets: YAML resource models of substrates, shipped here or loaded from a user's path.
+
+A target's YAML names its substrate family (`family: bss2`); the family's record says which schema the
+YAML must match, which passes compile for it and how its substrate model (a `Chip`, an `Optics`) is
+built. The records are made in `snnc/compiler/families.py`, which also loads targets (`load_target`):
+this module sits below the passes, so it is handed the families rather than importing them."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 import yaml
 
+from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.targets.bss2 import Chip
+from snnc.compiler.targets.onn import Optics
 from snnc.compiler.targets.schema import AnyOf, Choice, ListOf, OpenMapping, Optional, validate
 from snnc.diagnostics import SnncError, Span, did_you_mean, error
 
@@ -17,11 +25,11 @@ TARGET_DIR = Path(__file__).parent
 
 _NAME_LIST = AnyOf((Choice(("all",)), ListOf(str)))
 
-# Keys every target has; `pipeline` selects the extra keys a family needs (PIPELINE_SCHEMAS).
+# Keys every target has; a family's own schema is exact (targets/schema.py: family_schema).
 BASE_SCHEMA: dict = {
     "name": str,
     "description": str,
-    "pipeline": str,
+    "family": str,
     "time_scale": float,
     "supports": {
         Optional("neuron_models"): _NAME_LIST,
@@ -33,34 +41,65 @@ BASE_SCHEMA: dict = {
     Optional("noise"): OpenMapping(AnyOf((int, float, OpenMapping((int, float))))),
 }
 
-# Families register the exact schema they need; a family without an entry uses BASE_SCHEMA.
-PIPELINE_SCHEMAS: dict[str, dict] = {}
-# Families may also check values the schema cannot (counts >= 1, ordered ranges): spec -> problems.
-PIPELINE_CHECKS: dict[str, Callable[[dict], list[str]]] = {}
+Substrate = Chip | Optics | None
+
+
+class PassLike(Protocol):
+    """A pass as a family lists it: snnc.compiler.passes.base.Pass, named by its shape here because
+    targets sit below the passes."""
+
+    name: ClassVar[str]
+
+    def apply(self, ir: NetworkIR, ctx: Any) -> NetworkIR: ...
+
+
+def no_value_problems(spec: dict) -> list[str]:
+    return []
+
+
+@dataclass(frozen=True)
+class Family:
+    """A substrate family: everything that differs between digital, bss2 and onn targets, named once."""
+
+    name: str  # what a target YAML's `family:` says
+    schema: dict  # the exact schema of its targets' YAML (targets/schema.py)
+    passes: tuple[PassLike, ...]  # the pass pipeline, in order
+    build_substrate: Callable[[dict, int | None], Substrate]  # (validated spec, --chips) -> the model
+    value_problems: Callable[[dict], list[str]] = no_value_problems  # what the schema cannot check
+    renderer: str | None = None  # "module:function" adding report files, imported on use (matplotlib)
+    emulator: str | None = None  # "module:Class" in snnc.runtime, imported there: the compiler never is
+
+    @property
+    def pass_names(self) -> list[str]:
+        return [p.name for p in self.passes]
 
 
 @dataclass(frozen=True)
 class Target:
-    """A loaded, validated target description."""
+    """A loaded, validated target: its YAML, its family and its substrate model, built once at load."""
 
     name: str
-    pipeline: str
+    family: Family
     description: str
     spec: dict[str, Any]
     path: str
     sha256: str
+    chips: int | None = None  # `--chips` as given; None: the target's own count
+    substrate: Substrate = None  # bss2: Chip (with the chips applied), onn: Optics, digital: None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "pipeline": self.pipeline, "path": self.path, "sha256": self.sha256,
-                "spec": self.spec}
+        """program.json's target record."""
+        return {"name": self.name, "family": self.family.name, "path": self.path, "sha256": self.sha256,
+                "chips": self.chips, "spec": self.spec}
 
 
 def builtin_targets() -> list[str]:
     return sorted(p.stem for p in TARGET_DIR.glob("*.yaml"))
 
 
-def load_target(name_or_path: str) -> Target:
-    """A shipped target by name (`bss2`), or a YAML file by path; SnncError on any problem."""
+def read_target(name_or_path: str, families: Mapping[str, Family], chips: int | None = None) -> Target:
+    """A shipped target by name (`bss2`), or a YAML file by path, validated against its family's schema;
+    SnncError on any problem. `chips` must already be checked (families.load_target does)."""
     path = Path(name_or_path)
     if name_or_path in builtin_targets():
         path = TARGET_DIR / f"{name_or_path}.yaml"
@@ -81,21 +120,32 @@ def load_target(name_or_path: str) -> Target:
         span = Span(str(path), mark.line + 1, mark.column + 1) if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise SnncError([error("E201", f"target file is not valid YAML: {problem}", span)]) from None
-    problems = validate(data, _schema_for(data))
-    if not problems and data["pipeline"] in PIPELINE_CHECKS:
-        problems = PIPELINE_CHECKS[data["pipeline"]](data)
+    problems = _renamed_keys(data)
+    if problems:
+        data = {("family" if k == "pipeline" else k): v for k, v in data.items()}
+    problems += validate(data, _schema_for(data, families))
+    if not problems:
+        problems = families[data["family"]].value_problems(data)
     if problems:
         raise SnncError([error("E202", f"target '{shown}': {p}") for p in problems])
-    return Target(name=data["name"], pipeline=data["pipeline"], description=data["description"],
-                  spec=data, path=str(path), sha256=hashlib.sha256(raw).hexdigest())
+    family = families[data["family"]]
+    return Target(name=data["name"], family=family, description=data["description"], spec=data, path=str(path),
+                  sha256=hashlib.sha256(raw).hexdigest(), chips=chips, substrate=family.build_substrate(data, chips))
 
 
-def _schema_for(data: Any) -> dict:
-    from snnc.compiler.pipeline import PIPELINES  # the pipelines decide which families exist
+def _renamed_keys(data: Any) -> list[str]:
+    """The key `pipeline` became `family` (one record per substrate family, not a pipeline name)."""
+    if isinstance(data, dict) and "pipeline" in data and "family" not in data:
+        return [f"pipeline: this key is now called 'family' (write 'family: {data['pipeline']}')"]
+    return []
 
+
+def _schema_for(data: Any, families: Mapping[str, Family]) -> dict:
     if not isinstance(data, dict):
         return BASE_SCHEMA
-    pipeline = data.get("pipeline")
-    if isinstance(pipeline, str) and pipeline not in PIPELINES:
-        return {**BASE_SCHEMA, "pipeline": Choice(tuple(sorted(PIPELINES)))}
-    return PIPELINE_SCHEMAS.get(pipeline, BASE_SCHEMA)
+    family = data.get("family")
+    if isinstance(family, str) and family in families:
+        return families[family].schema
+    if isinstance(family, str):
+        return {**BASE_SCHEMA, "family": Choice(tuple(sorted(families)))}
+    return BASE_SCHEMA

@@ -57,16 +57,18 @@ class Chip:
     address_bits: int
     events_per_second_between_chips: float
     time_scale: float
+    chips: int  # chips to map onto: `--chips N`, else the target's `resources.chips`
 
     @classmethod
-    def from_spec(cls, spec: dict) -> Chip:
+    def from_spec(cls, spec: dict, chips: int | None = None) -> Chip:
+        """The chip of a validated bss2 spec; built once, when the target is loaded."""
         r = spec["resources"]
         return cls(hemispheres=r["hemispheres"], columns=r["columns_per_hemisphere"],
                    rows=r["rows_per_hemisphere"], drivers=r["synapse_drivers_per_hemisphere"],
                    rows_per_driver=r["rows_per_driver"], weight_bits=r["weight_bits"],
                    address_bits=r["address_bits"],
                    events_per_second_between_chips=float(r["events_per_second_between_chips"]),
-                   time_scale=float(spec["time_scale"]))
+                   time_scale=float(spec["time_scale"]), chips=int(chips or r["chips"]))
 
     @property
     def circuits(self) -> int:
@@ -190,11 +192,6 @@ def choose_plan(chip: Chip, demands: list[tuple[int, int, int, int]]) -> DriverP
     order = np.lexsort((-E, -S, cost))  # lowest cost, then most signed, then most excitatory drivers
     best = order[0]
     return DriverPlan(int(S[best]), int(E[best]), int(I[best]))
-
-
-def chip_count(spec: dict, options: dict) -> int:
-    """Chips to map onto: `--chips N` (options["chips"]) or the target's `resources.chips`."""
-    return int(options.get("chips") or spec["resources"]["chips"])
 
 
 def describe_fan_in(fan_in: dict[str, int]) -> str:

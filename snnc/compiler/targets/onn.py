@@ -1,4 +1,4 @@
-"""The optical family (`pipeline: onn`): the exact schema of its target YAML and the optics model the
+"""The optical family (`family: onn`): the exact schema of its target YAML and the optics model the
 passes and the emulator read.
 
 Every number lives in the YAML (onn.yaml or a user's variant); this module only names them, checks
@@ -8,22 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from snnc.compiler.targets.schema import AnyOf, Choice, ListOf, Optional
+from snnc.compiler.targets.schema import Choice, family_schema
 
-_NAME_LIST = AnyOf((Choice(("all",)), ListOf(str)))
 SIGNED_SCHEMES = ("auto", "differential", "offset")
 
-ONN_SCHEMA: dict = {
-    "name": str,
-    "description": str,
-    "pipeline": Choice(("onn",)),
-    "time_scale": float,
-    "supports": {
-        "neuron_models": _NAME_LIST,
-        "encoders": _NAME_LIST,
-        "readouts": _NAME_LIST,
-        Optional("max_delay"): float,
-    },
+ONN_SCHEMA: dict = family_schema("onn", {
     "resources": {
         "channels": int,
         "modulator_columns": int,
@@ -40,7 +29,7 @@ ONN_SCHEMA: dict = {
         "dark_counts": float,
         "transmission_mismatch": float,
     },
-}
+})
 
 _POSITIVE_COUNTS = ("channels", "modulator_columns", "modulator_bits", "detectors", "readout_bits",
                     "max_passes")

@@ -117,14 +117,14 @@ def _show(data: Any) -> str:
     return repr(data)
 
 
-def family_schema(pipeline: str, sections: dict) -> dict:
-    """The exact schema of a pipeline family's target YAML: the keys every target has (`pipeline` fixed
-    to the family, every `supports` list required) plus the family's own `sections`."""
+def family_schema(family: str, sections: dict) -> dict:
+    """The exact schema of a substrate family's target YAML: the keys every target has (`family` fixed
+    to this one, every `supports` list required) plus the family's own `sections`."""
     names = AnyOf((Choice(("all",)), ListOf(str)))
     return {
         "name": str,
         "description": str,
-        "pipeline": Choice((pipeline,)),
+        "family": Choice((family,)),
         "time_scale": float,
         "supports": {"neuron_models": names, "encoders": names, "readouts": names, Optional("max_delay"): float},
         **sections,

@@ -1,5 +1,5 @@
 """What every emulated substrate offers the runtime: the Emulator and Twin interfaces, the Stimulus and
-Observation they exchange, and the registry that picks an emulator by the target's pipeline family.
+Observation they exchange, and `emulator_for`, which picks the emulator the target's family names.
 See docs/runtime.md."""
 
 from __future__ import annotations
@@ -18,13 +18,6 @@ from snnc.compiler.ir.graph import NetworkIR
 from snnc.diagnostics import SnncError, error
 
 Tensor = torch.Tensor
-
-# Pipeline family (a target YAML's `pipeline:`) -> "module:Class" of its emulator, imported on use.
-EMULATORS: dict[str, str] = {
-    "digital": "snnc.runtime.emulators.reference:ReferenceEmulator",
-    "bss2": "snnc.runtime.emulators.bss2:BSS2Emulator",
-    "onn": "snnc.runtime.emulators.onn:OnnEmulator",
-}
 
 
 @dataclass
@@ -148,10 +141,10 @@ class Emulator(ABC):
 
 
 def emulator_for(program: CompiledProgram, **options: Any) -> Emulator:
-    """The emulator of the program's target family, from EMULATORS."""
-    family = program.target.pipeline
-    if family not in EMULATORS:
-        raise SnncError([error("E402", f"target '{program.target.name}' (pipeline '{family}') has no emulator; "
-                               f"emulated pipelines: {', '.join(sorted(EMULATORS))}")])
-    module, _, cls = EMULATORS[family].partition(":")
+    """The emulator of the program's target family (`Family.emulator`, "module:Class", imported on use)."""
+    family = program.target.family
+    if family.emulator is None:
+        raise SnncError([error("E402", f"target '{program.target.name}' (family '{family.name}') has no "
+                               "emulator")])
+    module, _, cls = family.emulator.partition(":")
     return getattr(importlib.import_module(module), cls)(program, **options)

@@ -69,7 +69,7 @@ class OnnEmulator(Emulator):
     def __init__(self, program, *, chip_seed: int = 0, noise_seed: int = 0, dtype: torch.dtype = torch.float32,
                  shot_noise: bool = True):
         super().__init__(program, chip_seed=chip_seed, noise_seed=noise_seed, dtype=dtype)
-        self.optics = Optics.from_spec(program.target.spec)
+        self.optics: Optics = program.target.substrate
         self.shot_noise = shot_noise
         self.photons_per_mac: dict[str, float] = {}  # measured in the last `observe`, per detector population
         for population in self.ir.populations():
