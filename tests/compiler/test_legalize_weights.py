@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import snnc
-from snnc.compiler.passes.legalize_weights import choose_scale, quantization_error, quantize_weights
+from snnc.compiler.targets.bss2 import choose_scale, quantization_error, quantize_weights
 from tests.conftest import network
 
 LIF = "LIF(tau_mem = 6 ms, tau_syn = 6 ms)"

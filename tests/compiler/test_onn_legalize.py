@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import snnc
-from snnc.compiler.passes.legalize_transmissions import deployed_weights, quantize_transmissions
+from snnc.compiler.targets.onn import deployed_weights, quantize_transmissions
 from snnc.diagnostics import SnncError
 from tests.compiler.test_onn_target import variant
 

@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 
 from snnc.compiler.backend.html import figure_png, render_html
-from snnc.compiler.passes.route_synapses import population_inputs
 from snnc.compiler.targets.bss2 import Chip
 
 PALETTE = np.array([[0.12, 0.47, 0.71], [1.0, 0.50, 0.05], [0.17, 0.63, 0.17], [0.84, 0.15, 0.16],
@@ -33,7 +32,7 @@ def synapse_arrays(program, partition: int = 0, chip_index: int = 0) -> tuple[np
         local = ir.node_attrs(name)["circuits"][start:stop] % chip.circuits
         hemisphere, column = local // chip.columns, local % chip.columns
         column_owner[hemisphere, column] = populations[name]
-        for _, key, attrs in population_inputs(ir, name):
+        for _, key, attrs in ir.population_inputs(name):
             layout = attrs["synapse_rows"]
             hw = attrs["hw_weights"][:, start:stop].astype(np.float32) / chip.max_weight
             mask = attrs.get("mask")

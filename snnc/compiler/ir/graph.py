@@ -67,6 +67,11 @@ class NetworkIR:
     def edge_attrs_by_name(self) -> dict[str, dict[str, Any]]:
         return {key: attrs for _, _, key, attrs in self.graph.edges(keys=True, data=True)}
 
+    def population_inputs(self, population: str) -> list[tuple[str, str, dict[str, Any]]]:
+        """(source, projection, attributes) of the projections into a population, in a fixed order: the
+        order its inputs are laid out in (a bss2 neuron's rows)."""
+        return [(source, key, attrs) for source, _, key, attrs in self.graph.in_edges(population, keys=True, data=True)]
+
     def size(self, name: str) -> int:
         return self.decl(name).size
 

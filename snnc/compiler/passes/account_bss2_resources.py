@@ -9,7 +9,6 @@ import numpy as np
 
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.passes.base import Pass, PassContext
-from snnc.compiler.passes.route_synapses import population_inputs
 from snnc.compiler.targets.bss2 import Chip, describe_fan_in
 
 RESOURCES = ("neuron_circuits", "synapse_rows", "synapse_drivers", "synapses")
@@ -24,7 +23,7 @@ def partition_usage(ir: NetworkIR, chip: Chip, partition: dict) -> dict[str, int
         name, start, stop = chunk["population"], chunk["start"], chunk["stop"]
         placed = ir.node_attrs(name)["circuits"][start:stop]
         circuits += placed.size
-        for _, _, attrs in population_inputs(ir, name):
+        for _, _, attrs in ir.population_inputs(name):
             layout = attrs["synapse_rows"]
             mask = attrs.get("mask")
             connections = (stop - start) * len(layout) if mask is None else int(mask[:, start:stop].sum())

@@ -13,21 +13,10 @@ from typing import ClassVar
 
 from snnc.compiler.ir.encoders import Intensity
 from snnc.compiler.ir.graph import NetworkIR
-from snnc.compiler.ir.neurons import PhotonDetector
 from snnc.compiler.ir.nodes import Input
 from snnc.compiler.passes.base import Pass, PassContext
-from snnc.compiler.passes.legalize_transmissions import channels_per_weight
-from snnc.compiler.targets.onn import Optics
+from snnc.compiler.targets.onn import Optics, channels_per_weight, photons_per_mac
 from snnc.diagnostics import error
-
-
-def photons_per_mac(ir: NetworkIR, population: str, optics: Optics) -> float:
-    """The operating point of a population's detectors: photons per MAC and inference (all exposures) at
-    full transmission."""
-    model = ir.decl(population).model
-    if isinstance(model, PhotonDetector):
-        return model.photons_per_mac * model.shots
-    return optics.linear_photons_per_mac
 
 
 class CheckPhotonBudget(Pass):
@@ -42,7 +31,7 @@ class CheckPhotonBudget(Pass):
         drawn: dict[str, float] = {}  # input -> photons one of its pixels must emit
         for source, target, _, attrs in ir.edges():
             pre, post = ir.size(source), ir.size(target)
-            per_pixel = photons_per_mac(ir, target, optics) * post * channels_per_weight(attrs["encoding"])
+            per_pixel = photons_per_mac(ir.decl(target).model, optics) * post * channels_per_weight(attrs["encoding"])
             attrs["photons"] = per_pixel * pre
             attrs["report"]["photons_peak"] = per_pixel * pre
             total += per_pixel * pre

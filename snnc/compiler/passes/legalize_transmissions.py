@@ -1,13 +1,10 @@
 """Pass: weights become modulator transmissions in [0, 1] at the modulator's bit depth.
 
-A weight w of a projection deploys as (edge attr `encoding`):
-    positive      w =  t / scale                 one channel
-    negative      w = -t / scale                 one channel, its detector subtracted electronically
-    differential  w = (t_pos - t_neg) / scale    two channels and two detectors (differential detection)
-    offset        w = (2 t - 1) / scale          one channel; the offset sum_j x_j is known electronically
-with t = level / (2**modulator_bits - 1). Into a `photon_detector` the weight *is* the transmission
-(scale 1): its photon count lambda = photons_per_mac * sum_j w_j x_j is physical and must not be
-rescaled; a `linear` detector's count is rescaled electronically, so its scale uses the full range."""
+A weight deploys in one of the encodings of targets/onn.py (positive, negative, differential, offset),
+whose maths is there too (`quantize_transmissions`, `deployed_weights`). Into a `photon_detector` the
+weight *is* the transmission (scale 1): its photon count lambda = photons_per_mac * sum_j w_j x_j is
+physical and must not be rescaled; a `linear` detector's count is rescaled electronically, so its scale
+uses the full range."""
 
 from __future__ import annotations
 
@@ -18,49 +15,8 @@ import numpy as np
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.neurons import PhotonDetector
 from snnc.compiler.passes.base import Pass, PassContext
-from snnc.compiler.targets.onn import Optics
+from snnc.compiler.targets.onn import Optics, choose_scale, deployed_weights, quantize_transmissions
 from snnc.diagnostics import error, warning
-
-ENCODINGS = ("positive", "negative", "differential", "offset")
-
-
-def channels_per_weight(encoding: str) -> int:
-    return 2 if encoding == "differential" else 1
-
-
-def quantize_transmissions(weights: np.ndarray, scale: float, bits: int, encoding: str) -> np.ndarray:
-    """Transmission levels (uint16, shape (channels_per_weight, pre, post)) that deploy `weights`
-    (model units) at `scale` (transmission per model unit); out-of-range weights are clipped."""
-    top = (1 << bits) - 1
-    scaled = np.asarray(weights, dtype=np.float64) * scale
-    if encoding == "positive":
-        parts = [scaled]
-    elif encoding == "negative":
-        parts = [-scaled]
-    elif encoding == "differential":
-        parts = [np.maximum(scaled, 0.0), np.maximum(-scaled, 0.0)]
-    elif encoding == "offset":
-        parts = [(1.0 + scaled) / 2.0]
-    else:
-        raise AssertionError(f"unknown encoding {encoding!r}")
-    return np.stack([np.rint(np.clip(p, 0.0, 1.0) * top) for p in parts]).astype(np.uint16)
-
-
-def deployed_weights(levels: np.ndarray, scale: float, bits: int, encoding: str) -> np.ndarray:
-    """The weights (model units, float32, (pre, post)) that transmission `levels` realize."""
-    t = np.asarray(levels, dtype=np.float64) / ((1 << bits) - 1)
-    signed = {"positive": lambda: t[0], "negative": lambda: -t[0], "differential": lambda: t[0] - t[1],
-              "offset": lambda: 2.0 * t[0] - 1.0}[encoding]()
-    return (signed / scale).astype(np.float32)
-
-
-def choose_scale(weights: np.ndarray, into_detector: bool) -> float:
-    """Transmission per model unit: 1 into a photon detector (the weight is the transmission), else
-    the largest weight magnitude maps to full transmission."""
-    if into_detector:
-        return 1.0
-    largest = float(np.max(np.abs(weights))) if weights.size else 0.0
-    return 1.0 / largest if largest > 0.0 else 1.0
 
 
 class LegalizeTransmissions(Pass):

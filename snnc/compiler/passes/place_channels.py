@@ -19,9 +19,7 @@ import networkx as nx
 
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.passes.base import Pass, PassContext
-from snnc.compiler.passes.check_photon_budget import photons_per_mac
-from snnc.compiler.passes.legalize_transmissions import channels_per_weight
-from snnc.compiler.targets.onn import Optics
+from snnc.compiler.targets.onn import Optics, channels_per_weight, photons_per_mac, tile_shape
 from snnc.diagnostics import error
 
 
@@ -58,14 +56,6 @@ class Configuration:
     tiles: list[Tile] = field(default_factory=list)
     channels: int = 0
     detectors: int = 0
-
-
-def tile_shape(pre: int, post: int, k: int, optics: Optics) -> tuple[int, int] | None:
-    """(rows, cols) of the largest tile the device holds, or None if not even one weight fits."""
-    cols = min(post, optics.detectors // k, optics.channels // k)
-    if cols < 1:
-        return None
-    return min(pre, optics.channels // (k * cols)), cols
 
 
 class PlaceChannels(Pass):
@@ -151,7 +141,7 @@ class PlaceChannels(Pass):
             ir.node_attrs(population.name)["report"] = {
                 "neurons": population.size, "model": population.model.dsl_name,
                 "detectors": detectors[population.name],
-                "peak_photons_per_mac": photons_per_mac(ir, population.name, optics)}
+                "peak_photons_per_mac": photons_per_mac(population.model, optics)}
         ir.graph.graph["resources"] = {
             "channels": {"used": max((p.channels for p in passes), default=0), "available": optics.channels},
             "detectors": {"used": max((p.detectors for p in passes), default=0), "available": optics.detectors},

@@ -1,4 +1,5 @@
-"""The BrainScaleS-2 family: the exact schema of its target YAML and the chip model the passes read.
+"""The BrainScaleS-2 family: the exact schema of its target YAML, the chip model, and the chip's maths
+(weight quantization, driver plans) that the passes, the emulator and the report share.
 
 Every number lives in the YAML (bss2.yaml or a user's variant); this module only names them, checks
 the values make a chip (counts >= 1, ranges ordered) and derives the figures the passes share."""
@@ -192,6 +193,35 @@ def choose_plan(chip: Chip, demands: list[tuple[int, int, int, int]]) -> DriverP
     order = np.lexsort((-E, -S, cost))  # lowest cost, then most signed, then most excitatory drivers
     best = order[0]
     return DriverPlan(int(S[best]), int(E[best]), int(I[best]))
+
+
+def quantize_weights(weights: np.ndarray, scale: float, bits: int, sign: str) -> np.ndarray:
+    """Model weights -> int16 hardware weights: round(w * scale), clipped to the magnitude
+    2**bits - 1 and to the projection's sign ("signed", "positive" or "negative"). Pure."""
+    largest = (1 << bits) - 1
+    low = 0 if sign == "positive" else -largest
+    high = 0 if sign == "negative" else largest
+    scaled = np.rint(np.asarray(weights, dtype=np.float64) * float(scale))
+    return np.clip(scaled, low, high).astype(np.int16)
+
+
+def choose_scale(weights: np.ndarray, mask: np.ndarray | None, bits: int) -> float:
+    """Hardware units per model unit: the largest magnitude among existing synapses maps onto the
+    largest hardware weight, so nothing clips and the full resolution is used."""
+    present = weights if mask is None else weights[mask]
+    largest = float(np.max(np.abs(present))) if present.size else 0.0
+    return ((1 << bits) - 1) / largest if largest > 0 else float((1 << bits) - 1)
+
+
+def quantization_error(weights: np.ndarray, hw_weights: np.ndarray, scale: float,
+                       mask: np.ndarray | None) -> tuple[float, float]:
+    """RMSE and largest absolute error, in model units, of the deployed weights hw / scale."""
+    error = hw_weights.astype(np.float32) / np.float32(scale) - weights
+    if mask is not None:
+        error = error[mask]
+    if not error.size:
+        return 0.0, 0.0
+    return float(np.sqrt(np.mean(np.square(error, dtype=np.float64)))), float(np.max(np.abs(error)))
 
 
 def describe_fan_in(fan_in: dict[str, int]) -> str:

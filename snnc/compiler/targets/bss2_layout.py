@@ -1,4 +1,4 @@
-"""BrainScaleS-2 layout arithmetic shared by the passes: where a population's inputs sit on the rows of
+"""BrainScaleS-2 layout arithmetic shared by the passes and the report: where a population's inputs sit on the rows of
 its circuits, how many neurons a chip still takes, and how populations are packed into partitions.
 
 Pure functions of counts; the passes turn their results into IR attributes and diagnostics."""
@@ -13,6 +13,13 @@ import numpy as np
 from snnc.compiler.targets.bss2 import Chip, DriverPlan
 
 SIGNED, EXC, INH = 0, 1, -1  # an input's kind: a signed source, an excitatory-only, an inhibitory-only one
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique of an integer array by sorting: numpy 2's hash-based np.unique grew faster than linearly
+    here (0.017 s for 92k keys, 0.09 s for 282k; a sort takes 0.004 s and 0.012 s)."""
+    values = np.sort(values, kind="stable")
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
 
 
 def input_layout(plan: DriverPlan, circuits_per_neuron: int, kinds: np.ndarray

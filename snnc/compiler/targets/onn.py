@@ -1,13 +1,23 @@
-"""The optical family (`family: onn`): the exact schema of its target YAML and the optics model the
-passes and the emulator read.
+"""The optical family (`family: onn`): the exact schema of its target YAML, the optics model, and the
+maths of the device that the passes, the emulator and the report share.
 
 Every number lives in the YAML (onn.yaml or a user's variant); this module only names them, checks
-that the values make a device (counts >= 1, probabilities in [0, 1]) and derives shared figures."""
+that the values make a device (counts >= 1, probabilities in [0, 1]) and derives shared figures.
+
+A weight w of a projection deploys as one of the ENCODINGS:
+    positive      w =  t / scale                 one channel
+    negative      w = -t / scale                 one channel, its detector subtracted electronically
+    differential  w = (t_pos - t_neg) / scale    two channels and two detectors (differential detection)
+    offset        w = (2 t - 1) / scale          one channel; the offset sum_j x_j is known electronically
+with t = level / (2**modulator_bits - 1)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from snnc.compiler.ir.neurons import PhotonDetector
 from snnc.compiler.targets.schema import Choice, family_schema
 
 SIGNED_SCHEMES = ("auto", "differential", "offset")
@@ -96,3 +106,62 @@ def value_problems(spec: dict) -> list[str]:
     if spec["time_scale"] <= 0:
         problems.append(f"time_scale: must be > 0, got {spec['time_scale']}")
     return problems
+
+
+ENCODINGS = ("positive", "negative", "differential", "offset")
+
+
+def channels_per_weight(encoding: str) -> int:
+    return 2 if encoding == "differential" else 1
+
+
+def quantize_transmissions(weights: np.ndarray, scale: float, bits: int, encoding: str) -> np.ndarray:
+    """Transmission levels (uint16, shape (channels_per_weight, pre, post)) that deploy `weights`
+    (model units) at `scale` (transmission per model unit); out-of-range weights are clipped."""
+    top = (1 << bits) - 1
+    scaled = np.asarray(weights, dtype=np.float64) * scale
+    if encoding == "positive":
+        parts = [scaled]
+    elif encoding == "negative":
+        parts = [-scaled]
+    elif encoding == "differential":
+        parts = [np.maximum(scaled, 0.0), np.maximum(-scaled, 0.0)]
+    elif encoding == "offset":
+        parts = [(1.0 + scaled) / 2.0]
+    else:
+        raise AssertionError(f"unknown encoding {encoding!r}")
+    return np.stack([np.rint(np.clip(p, 0.0, 1.0) * top) for p in parts]).astype(np.uint16)
+
+
+def deployed_weights(levels: np.ndarray, scale: float, bits: int, encoding: str) -> np.ndarray:
+    """The weights (model units, float32, (pre, post)) that transmission `levels` realize."""
+    t = np.asarray(levels, dtype=np.float64) / ((1 << bits) - 1)
+    signed = {"positive": lambda: t[0], "negative": lambda: -t[0], "differential": lambda: t[0] - t[1],
+              "offset": lambda: 2.0 * t[0] - 1.0}[encoding]()
+    return (signed / scale).astype(np.float32)
+
+
+def choose_scale(weights: np.ndarray, into_detector: bool) -> float:
+    """Transmission per model unit: 1 into a photon detector (the weight is the transmission), else
+    the largest weight magnitude maps to full transmission."""
+    if into_detector:
+        return 1.0
+    largest = float(np.max(np.abs(weights))) if weights.size else 0.0
+    return 1.0 / largest if largest > 0.0 else 1.0
+
+
+def photons_per_mac(model: object, optics: Optics) -> float:
+    """The operating point of a population's detectors (its neuron model): photons per MAC and inference
+    (all exposures) at full transmission."""
+    if isinstance(model, PhotonDetector):
+        return model.photons_per_mac * model.shots
+    return optics.linear_photons_per_mac
+
+
+def tile_shape(pre: int, post: int, k: int, optics: Optics) -> tuple[int, int] | None:
+    """(rows, cols) of the largest block of a pre x post projection at k channels per weight that the
+    device holds at once (cols <= detectors / k, rows * cols * k <= channels); None if not one weight."""
+    cols = min(post, optics.detectors // k, optics.channels // k)
+    if cols < 1:
+        return None
+    return min(pre, optics.channels // (k * cols)), cols

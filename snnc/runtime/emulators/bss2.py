@@ -19,7 +19,7 @@ from functools import cached_property
 import numpy as np
 import torch
 
-from snnc.compiler.passes.legalize_weights import quantization_error, quantize_weights
+from snnc.compiler.targets.bss2 import quantization_error, quantize_weights
 from snnc.diagnostics import SnncError, error
 from snnc.runtime.emulators import core
 from snnc.runtime.emulators.spiking import SpikingEmulator

@@ -31,8 +31,7 @@ import torch
 
 from snnc.compiler.ir.neurons import Linear, PhotonDetector
 from snnc.compiler.ir.nodes import Input
-from snnc.compiler.passes.legalize_transmissions import choose_scale, deployed_weights, quantize_transmissions
-from snnc.compiler.targets.onn import Optics
+from snnc.compiler.targets.onn import Optics, choose_scale, deployed_weights, quantize_transmissions
 from snnc.diagnostics import SnncError, error
 from snnc.runtime import physics
 from snnc.runtime.emulators.base import Emulator, Observation, Stimulus, Twin
