@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import snnc
+from snnc.compiler.ir.bss2_records import DriverPlan
 from snnc.diagnostics import SnncError
 from tests.conftest import REPO, network
 
@@ -26,11 +27,11 @@ def placement_problems(program) -> list[str]:
                                   resources["rows_per_hemisphere"])
     per_chip = columns * hemispheres
     largest = (1 << resources["weight_bits"]) - 1
-    modes = np.asarray(ir.graph.graph["row_modes"])
+    modes = ir.graph.graph["driver_plan"].row_modes()
     chips = ir.graph.graph["chips"]
     problems = []
     for _, _, key, attrs in ir.edges():
-        hw, sign = attrs["hw_weights"], attrs["decl"].sign
+        hw, sign = attrs["legalization"].hw_weights, attrs["decl"].sign
         if hw.dtype != np.int16 or hw.shape != attrs["weights"].shape:
             problems.append(f"{key}: hw_weights {hw.dtype} {hw.shape}")
         if np.abs(hw.astype(np.int64)).max(initial=0) > largest:
@@ -39,8 +40,7 @@ def placement_problems(program) -> list[str]:
             problems.append(f"{key}: a weight against the projection's sign")
         if attrs.get("mask") is not None and (hw[~attrs["mask"]] != 0).any():
             problems.append(f"{key}: a weight where there is no synapse")
-        layout = attrs["synapse_rows"].astype(np.int64)
-        exc, inh = layout[:, 1], layout[:, 2]
+        exc, inh = attrs["synapse_rows"].exc_row.astype(np.int64), attrs["synapse_rows"].inh_row.astype(np.int64)
         if (modes[exc[exc >= 0]] != 1).any() or (modes[inh[inh >= 0]] != -1).any():
             problems.append(f"{key}: a row used against its sign mode")
         if ((hw > 0) & (exc[:, None] < 0)).any() or ((hw < 0) & (inh[:, None] < 0)).any():
@@ -48,39 +48,39 @@ def placement_problems(program) -> list[str]:
     covered = {p.name: np.zeros(p.size, np.int64) for p in ir.populations()}
     for partition in ir.graph.graph["partitions"]:
         circuit_keys, synapse_keys = [], []
-        for chunk in partition["chunks"]:
-            name, start, stop = chunk["population"], chunk["start"], chunk["stop"]
+        for chunk in partition.chunks:
+            name, start, stop = chunk.population, chunk.start, chunk.stop
             covered[name][start:stop] += 1
-            placed = ir.node_attrs(name)["circuits"][start:stop].astype(np.int64)
-            c = ir.node_attrs(name)["circuits_per_neuron"]
-            on_chip = placed // per_chip == chunk["chip"]
-            if placed.shape != (stop - start, c) or not on_chip.all() or chunk["chip"] >= chips:
-                problems.append(f"{name}: circuits off chip {chunk['chip']} of {chips}")
+            placed = ir.node_attrs(name)["placement"].circuits[start:stop].astype(np.int64)
+            c = ir.node_attrs(name)["merge"].circuits_per_neuron
+            on_chip = placed // per_chip == chunk.chip
+            if placed.shape != (stop - start, c) or not on_chip.all() or chunk.chip >= chips:
+                problems.append(f"{name}: circuits off chip {chunk.chip} of {chips}")
             column = placed % columns
             if c > 1 and (column.max(axis=1) - column.min(axis=1) + 1 > -(-c // hemispheres)).any():
                 problems.append(f"{name}: merged circuits are not adjacent columns")
             circuit_keys.append(placed.ravel())
             for _, _, attrs in ir.graph.in_edges(name, data=True):
-                layout = attrs["synapse_rows"].astype(np.int64)
+                layout = attrs["synapse_rows"]
                 mask = attrs.get("mask")
-                exists = np.ones((len(layout), stop - start), bool) if mask is None else mask[:, start:stop]
+                exists = np.ones((len(layout.slot), stop - start), bool) if mask is None else mask[:, start:stop]
                 i, j = np.nonzero(exists)
-                circuit = placed[j, layout[i, 0]]
-                for row in (layout[i, 1], layout[i, 2]):
+                circuit = placed[j, layout.slot[i].astype(np.int64)]
+                for row in (layout.exc_row[i].astype(np.int64), layout.inh_row[i].astype(np.int64)):
                     keep = row >= 0
                     if (row[keep] >= rows).any():
                         problems.append(f"{name}: a row beyond the array")
                     synapse_keys.append(circuit[keep] * rows + row[keep])
         circuits = np.concatenate(circuit_keys)
         if len(np.unique(circuits)) != len(circuits):
-            problems.append(f"partition {partition['index']}: a neuron circuit used twice")
+            problems.append(f"partition {partition.index}: a neuron circuit used twice")
         synapses = np.concatenate(synapse_keys) if synapse_keys else np.zeros(0, np.int64)
         if len(np.unique(synapses)) != len(synapses):
-            problems.append(f"partition {partition['index']}: a synapse used twice")
+            problems.append(f"partition {partition.index}: a synapse used twice")
     for table in ir.graph.graph["routing"]:
-        driver = (table["chip"].astype(np.int64) * hemispheres + table["hemisphere"]) * 1000 + table["driver"]
-        labelled = driver * 100_000 + table["label"]
-        if len(np.unique(labelled)) != len(labelled) or (table["label"] >= 1 << resources["address_bits"]).any():
+        driver = (table.chip.astype(np.int64) * hemispheres + table.hemisphere) * 1000 + table.driver
+        labelled = driver * 100_000 + table.label
+        if len(np.unique(labelled)) != len(labelled) or (table.label >= 1 << resources["address_bits"]).any():
             problems.append("two sources share an address label on one driver, or a label is too wide")
     for name, count in covered.items():
         if (count != 1).any():
@@ -106,15 +106,15 @@ def three_layers(inputs: int, hidden: int) -> str:
 def test_256_246_10_fills_the_chip_exactly():
     program = compile_text(FEED_FORWARD)
     ir = program.ir
-    assert [ir.node_attrs(n)["circuits_per_neuron"] for n in ("hidden", "out")] == [2, 2]
-    assert ir.node_attrs("hidden")["circuits"].shape == (246, 2)
+    assert [ir.node_attrs(n)["merge"].circuits_per_neuron for n in ("hidden", "out")] == [2, 2]
+    assert ir.node_attrs("hidden")["placement"].circuits.shape == (246, 2)
     resources = ir.graph.graph["resources"]
     assert resources["neuron_circuits"] == {"used": 512, "available": 512}
     assert resources["synapse_rows"] == {"used": 512, "available": 512}
     assert resources["synapses"]["used"] == 2 * (256 * 246 + 246 * 10)
     assert len(ir.graph.graph["partitions"]) == 1
     # A merged neuron is the top and the bottom circuit of one column: rows from both synapse arrays.
-    circuits = ir.node_attrs("hidden")["circuits"]
+    circuits = ir.node_attrs("hidden")["placement"].circuits
     assert (circuits[:, 1] - circuits[:, 0] == 256).all()
     assert placement_problems(program) == []
 
@@ -136,24 +136,24 @@ def test_recurrent_latency_digits_does_not_fit_one_chip_and_says_why():
 def test_recurrent_latency_digits_on_two_chips_accounts_crossing_events():
     program = compile_text(LATENCY_DIGITS, chips=2)
     ir = program.ir
-    assert ir.node_attrs("hidden")["circuits_per_neuron"] == 4
+    assert ir.node_attrs("hidden")["merge"].circuits_per_neuron == 4
     [partition] = ir.graph.graph["partitions"]
-    assert partition["chips"] == 2
-    hidden_chips = ir.node_attrs("hidden")["circuits"][:, 0] // 512
+    assert partition.chips == 2
+    hidden_chips = ir.node_attrs("hidden")["placement"].circuits[:, 0] // 512
     # Hidden neurons on chip 0 reach the hidden and output neurons on chip 1 (one copy each), and
     # the hidden neurons on chip 1 reach their recurrent partners on chip 0.
     assert set(hidden_chips.tolist()) == {0, 1}
-    links = partition["chip_links"]
-    assert 0 < links["crossing_sources"] <= 246 and links["event_copies"] >= links["crossing_sources"]
-    assert links["peak_events_per_second"] > 0
+    links = partition.chip_links
+    assert 0 < links.crossing_sources <= 246 and links.event_copies >= links.crossing_sources
+    assert links.peak_events_per_second > 0
     assert placement_problems(program) == []
 
 
 def test_hundred_inputs_take_one_circuit_per_neuron_in_one_hemisphere():
     program = compile_text(three_layers(100, 50))
     ir = program.ir
-    assert [ir.node_attrs(n)["circuits_per_neuron"] for n in ("h", "o")] == [1, 1]
-    assert (ir.node_attrs("h")["circuits"] < 256).all()  # single circuits fill one hemisphere first
+    assert [ir.node_attrs(n)["merge"].circuits_per_neuron for n in ("h", "o")] == [1, 1]
+    assert (ir.node_attrs("h")["placement"].circuits < 256).all()  # single circuits fill one hemisphere first
     assert ir.graph.graph["resources"]["synapse_rows"]["used"] == 200
     assert placement_problems(program) == []
 
@@ -165,8 +165,8 @@ def test_sign_constrained_projections_take_one_row_per_source():
     proj x -> h : dense(init = uniform(0, 1)) positive
     output h : spike_count"""))
     ir = program.ir
-    assert ir.graph.graph["driver_plan"] == {"signed": 0, "exc": 128, "inh": 0}
-    assert ir.node_attrs("h")["circuits_per_neuron"] == 1  # 256 excitatory rows in one circuit
+    assert ir.graph.graph["driver_plan"] == DriverPlan(signed=0, exc=128, inh=0)
+    assert ir.node_attrs("h")["merge"].circuits_per_neuron == 1  # 256 excitatory rows in one circuit
     assert ir.edge_attrs("x->h")["report"]["rows"] == 256
     assert placement_problems(program) == []
 
@@ -177,8 +177,8 @@ def test_large_feed_forward_layer_runs_in_partitions():
     assert len(partitions) == 4  # 3 circuits per hidden neuron take 2 columns: 128 per chip
     # The last partition holds the last 16 hidden neurons and the output layer, which listens to the
     # 384 hidden neurons of the earlier partitions through recorded and replayed spikes.
-    assert partitions[-1]["populations"] == ["h", "o"] and partitions[-1]["chunks"][0]["start"] == 384
-    assert partitions[-1]["replayed_sources"] == 384
+    assert partitions[-1].populations == ("h", "o") and partitions[-1].chunks[0].start == 384
+    assert partitions[-1].replayed_sources == 384
     assert any(d["code"] == "W402" and "4 partitions" in d["message"] for d in program.diagnostics)
     assert placement_problems(program) == []
 
@@ -186,9 +186,10 @@ def test_large_feed_forward_layer_runs_in_partitions():
 def test_placement_is_deterministic():
     first, second = compile_text(FEED_FORWARD, seed=3), compile_text(FEED_FORWARD, seed=3)
     for name in ("hidden", "out"):
-        assert np.array_equal(first.ir.node_attrs(name)["circuits"], second.ir.node_attrs(name)["circuits"])
-    assert np.array_equal(first.ir.edge_attrs("pixels->hidden")["hw_weights"],
-                          second.ir.edge_attrs("pixels->hidden")["hw_weights"])
+        assert np.array_equal(first.ir.node_attrs(name)["placement"].circuits,
+                              second.ir.node_attrs(name)["placement"].circuits)
+    assert np.array_equal(first.ir.edge_attrs("pixels->hidden")["legalization"].hw_weights,
+                          second.ir.edge_attrs("pixels->hidden")["legalization"].hw_weights)
 
 
 def test_parameters_out_of_range_after_time_scaling_point_at_the_population():
@@ -271,8 +272,8 @@ def test_every_placement_is_valid_or_names_the_resource(sizes, signs, recurrent,
     assert placement_problems(program) == []
     ir = program.ir
     for population in ir.populations():
-        c = ir.node_attrs(population.name)["circuits_per_neuron"]
-        assert ir.node_attrs(population.name)["circuits"].shape == (population.size, c)
+        c = ir.node_attrs(population.name)["merge"].circuits_per_neuron
+        assert ir.node_attrs(population.name)["placement"].circuits.shape == (population.size, c)
     used = ir.graph.graph["resources"]["neuron_circuits"]
     assert used["used"] <= used["available"] == 512 * chips
 

@@ -103,8 +103,9 @@ def test_loaded_program_keeps_the_placement(compiled):
     program, out = compiled
     loaded = snnc.load(out)
     for name in ("hidden", "out"):
-        assert np.array_equal(loaded.ir.node_attrs(name)["circuits"], program.ir.node_attrs(name)["circuits"])
-    assert loaded.ir.edge_attrs("pixels->hidden")["hw_weights"].dtype == np.int16
+        assert np.array_equal(loaded.ir.node_attrs(name)["placement"].circuits,
+                              program.ir.node_attrs(name)["placement"].circuits)
+    assert loaded.ir.edge_attrs("pixels->hidden")["legalization"].hw_weights.dtype == np.int16
     assert loaded.ir.graph.graph["partitions"] == program.ir.graph.graph["partitions"]
 
 

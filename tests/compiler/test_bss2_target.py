@@ -69,9 +69,9 @@ def test_a_smaller_variant_drives_the_placement(tmp_path):
     proj x -> y : dense
     output y : spike_count"""))
     ir = program.ir
-    assert ir.node_attrs("y")["circuits_per_neuron"] == 2  # 40 signed inputs, 32 per circuit
+    assert ir.node_attrs("y")["merge"].circuits_per_neuron == 2  # 40 signed inputs, 32 per circuit
     assert ir.graph.graph["resources"]["neuron_circuits"] == {"used": 60, "available": 128}
-    assert abs(ir.edge_attrs("x->y")["hw_weights"]).max() == 15
-    assert (ir.node_attrs("y")["circuits"] < 128).all()
+    assert abs(ir.edge_attrs("x->y")["legalization"].hw_weights).max() == 15
+    assert (ir.node_attrs("y")["placement"].circuits < 128).all()
     emulator = emulator_for(program)  # the readout is the variant's too
     assert emulator.readout_range == (-2.0, 2.0) and emulator.readout_bits == 6

@@ -58,13 +58,15 @@ def test_the_pass_records_scale_hw_weights_and_error_per_projection():
     proj y -> z : dense(init = constant(0.2)) negative
     output z : spike_count"""))
     xy, yz = program.ir.edge_attrs("x->y"), program.ir.edge_attrs("y->z")
-    assert xy["row_signs"] == ["exc", "inh"] and xy["rows_per_source"] == 2
-    assert yz["row_signs"] == ["inh"] and yz["rows_per_source"] == 1
-    assert (xy["hw_weights"][~xy["mask"]] == 0).all()
-    assert np.array_equal(xy["hw_weights"], quantize_weights(xy["weights"], xy["scale"], 6, "signed"))
-    assert (yz["hw_weights"] == -63).all() and yz["scale"] == pytest.approx(63 / 0.2)
+    assert xy["sign_split"].row_signs == ("exc", "inh") and xy["sign_split"].rows_per_source == 2
+    assert yz["sign_split"].row_signs == ("inh",) and yz["sign_split"].rows_per_source == 1
+    legal, legal_yz = xy["legalization"], yz["legalization"]
+    assert (legal.hw_weights[~xy["mask"]] == 0).all()
+    assert np.array_equal(legal.hw_weights, quantize_weights(xy["weights"], legal.scale, 6, "signed"))
+    assert (legal_yz.hw_weights == -63).all() and legal_yz.scale == pytest.approx(63 / 0.2)
     report = program.ir.edge_attrs("x->y")["report"]
-    deployed = xy["hw_weights"] / xy["scale"]
+    assert (legal.quant_rmse, legal.quant_max) == (report["quant_rmse"], report["quant_max"])
+    deployed = legal.hw_weights / legal.scale
     errors = (deployed - xy["weights"])[xy["mask"]]
     assert report["quant_rmse"] == pytest.approx(float(np.sqrt(np.mean(errors.astype(np.float64) ** 2))), rel=1e-5)
     assert report["quant_max"] == pytest.approx(float(np.abs(errors).max()), rel=1e-5)

@@ -56,10 +56,12 @@ def test_quantization_round_trips_within_half_a_level(encoding):
 def test_weights_into_photon_detectors_are_transmissions_with_scale_one():
     program = compile_onn(net())
     attrs = program.ir.edge_attrs("img->h")
-    assert attrs["encoding"] == "positive" and attrs["scale"] == 1.0
-    np.testing.assert_allclose(attrs["levels"][0] / 255.0, attrs["weights"], atol=0.5 / 255 + 1e-7)
+    legal = attrs["transmissions"]
+    assert legal.encoding == "positive" and legal.scale == 1.0
+    np.testing.assert_allclose(legal.levels[0] / 255.0, attrs["weights"], atol=0.5 / 255 + 1e-7)
     report = attrs["report"]
     assert 0.0 < report["quant_rmse"] <= report["quant_max"] <= 0.5 / 255 + 1e-7
+    assert (legal.quant_rmse, legal.quant_max) == (report["quant_rmse"], report["quant_max"])
 
 
 def test_signed_layer_is_differential_when_it_fits_else_offset():
@@ -68,14 +70,14 @@ def test_signed_layer_is_differential_when_it_fits_else_offset():
     # 64 x 240 single-channel weights leave 1,024 channels: 240 x 10 x 2 differential ones do not fit
     large = compile_onn(net(hidden=240))
     attrs = large.ir.edge_attrs("h->out")
-    assert attrs["encoding"] == "offset" and attrs["levels"].shape == (1, 240, 10)
+    assert attrs["transmissions"].encoding == "offset" and attrs["transmissions"].levels.shape == (1, 240, 10)
     # an offset weight has half the levels of a differential one: the quantization error doubles
     assert attrs["report"]["quant_max"] > small.ir.edge_attrs("h->out")["report"]["quant_max"]
 
 
 def test_a_user_target_may_force_the_signed_scheme(tmp_path):
     path = variant(tmp_path, lambda s: s["resources"].update(signed_weights="offset"))
-    assert compile_onn(net(), path).ir.edge_attrs("h->out")["encoding"] == "offset"
+    assert compile_onn(net(), path).ir.edge_attrs("h->out")["transmissions"].encoding == "offset"
 
 
 def test_signed_light_into_photon_detectors_is_an_error():
@@ -88,7 +90,7 @@ def test_transmissions_above_one_are_clipped_with_a_warning():
     program = compile_onn(net(hi=1.5))
     [warning] = [d for d in program.diagnostics if d["code"] == "W601"]
     assert "a transmission is at most 1, so they are clipped to 1" in warning["message"]
-    assert program.ir.edge_attrs("img->h")["levels"].max() == 255
+    assert program.ir.edge_attrs("img->h")["transmissions"].levels.max() == 255
 
 
 def test_the_photon_budget_of_the_input_is_checked():

@@ -9,6 +9,7 @@ import numpy as np
 
 from snnc.compiler.backend.artifact import emit
 from snnc.compiler.backend.onn_report import channel_contents
+from snnc.compiler.ir.onn_records import ModulatorPass, Tile
 from tests.compiler.test_onn_legalize import compile_error, compile_onn, net
 from tests.compiler.test_onn_target import variant
 
@@ -21,11 +22,11 @@ def test_a_network_that_fits_takes_one_pass_with_disjoint_blocks():
     assert resources["passes"] == {"used": 1, "available": 8}
     [first] = program.ir.edge_attrs("img->h")["tiles"]
     [second] = program.ir.edge_attrs("h->out")["tiles"]
-    assert first == {"pass": 0, "rows": [0, 64], "cols": [0, 32], "channels": [0, 2048], "detectors": [0, 32]}
-    assert second["channels"] == [2048, 2048 + 640] and second["detectors"] == [32, 52]
-    assert program.ir.graph.graph["partitions"] == [{"index": 0, "populations": ["h", "out"],
-                                                     "projections": ["h->out", "img->h"], "channels": 2688,
-                                                     "detectors": 52}]
+    assert first == Tile(pass_index=0, rows=(0, 64), cols=(0, 32), channels=(0, 2048), detectors=(0, 32))
+    assert second.channels == (2048, 2048 + 640) and second.detectors == (32, 52)
+    assert program.ir.graph.graph["partitions"] == [ModulatorPass(index=0, populations=("h", "out"),
+                                                                  projections=("h->out", "img->h"), channels=2688,
+                                                                  detectors=52)]
 
 
 def test_a_layer_larger_than_the_modulator_is_tiled_over_passes(tmp_path):
@@ -33,17 +34,17 @@ def test_a_layer_larger_than_the_modulator_is_tiled_over_passes(tmp_path):
     program = compile_onn(net(hidden=32), path)
     tiles = program.ir.edge_attrs("img->h")["tiles"]
     # 32 detector columns fit; 1000 // 32 = 31 input rows per tile: 3 row blocks cover 64 inputs
-    assert [t["rows"] for t in tiles] == [[0, 31], [31, 62], [62, 64]]
-    assert all(t["cols"] == [0, 32] for t in tiles)
+    assert [t.rows for t in tiles] == [(0, 31), (31, 62), (62, 64)]
+    assert all(t.cols == (0, 32) for t in tiles)
     covered = np.zeros((64, 32), dtype=int)
     for t in tiles:
-        covered[t["rows"][0]:t["rows"][1], t["cols"][0]:t["cols"][1]] += 1
+        covered[t.rows[0]:t.rows[1], t.cols[0]:t.cols[1]] += 1
     assert (covered == 1).all()
     resources = program.ir.graph.graph["resources"]
     assert resources["passes"]["used"] == len(program.ir.graph.graph["partitions"]) > 1
     assert resources["channels"]["used"] <= 1000 and resources["detectors"]["used"] <= 40
     for p in program.ir.graph.graph["partitions"]:
-        assert p["channels"] <= 1000 and p["detectors"] <= 40
+        assert p.channels <= 1000 and p.detectors <= 40
 
 
 def test_too_large_without_time_multiplexing_names_the_resources(tmp_path):
@@ -85,7 +86,7 @@ def test_report_has_the_shared_keys_and_an_html_channel_map():
     passes, index, owner, transmission, detectors = channel_contents(program)
     assert passes == 1 and (owner[0] == index["img->h"]).sum() == 64 * 32
     assert (detectors[0] == index["h->out"]).sum() == 20
-    levels = program.ir.edge_attrs("img->h")["levels"][0]
+    levels = program.ir.edge_attrs("img->h")["transmissions"].levels[0]
     np.testing.assert_allclose(transmission[0, :64 * 32], levels.ravel() / 255.0, rtol=1e-6)
 
 

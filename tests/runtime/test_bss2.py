@@ -25,7 +25,8 @@ def test_deployed_weights_are_the_compiled_hardware_weights_with_synapse_mismatc
     ideal = tiny_bss2(imperfections=False)
     weights = emulator.initial_weights()
     for name, attrs in emulator.ir.edge_attrs_by_name().items():
-        hw_over_scale = torch.as_tensor(attrs["hw_weights"] / attrs["scale"], dtype=torch.float32)
+        legal = attrs["legalization"]
+        hw_over_scale = torch.as_tensor(legal.hw_weights / legal.scale, dtype=torch.float32)
         assert torch.equal(ideal.deploy(weights)[name], hw_over_scale)  # no mismatch: exactly hw / scale
         ratio = emulator.deploy(weights)[name][hw_over_scale != 0] / hw_over_scale[hw_over_scale != 0]
         assert 0 < float((ratio - 1).abs().mean()) < 0.05  # weight_mismatch 2%
@@ -42,7 +43,7 @@ def test_one_chip_seed_is_one_chip():
 def test_merged_circuits_average_their_mismatch():
     program = compile_text(TINY.replace("x[6]", "x[200]"), target="bss2")  # 200 signed inputs: 2 circuits
     emulator = emulator_for(program, chip_seed=2)
-    circuits = np.asarray(program.ir.node_attrs("h")["circuits"])
+    circuits = np.asarray(program.ir.node_attrs("h")["placement"].circuits)
     assert circuits.shape == (5, 2)
     table = emulator.circuit_deviations(0)
     sigma = emulator.noise[NEURON_MISMATCH_KEYS[0]]

@@ -86,7 +86,7 @@ def test_linear_readout_is_unbiased_and_exact_without_shot_noise(tmp_path):
     x = torch.rand(1, 16).expand(3000, 16)
     exact = emulator(READOUT, target, shot_noise=False)
     weights = exact.initial_weights()
-    assert exact.ir.edge_attrs("img->out")["encoding"] == "differential"
+    assert exact.ir.edge_attrs("img->out")["transmissions"].encoding == "differential"
     deployed = torch.as_tensor(exact.deployed_attrs("img->out", weights["img->out"].numpy())["weights"])
     ideal = x[:1] @ deployed
     torch.testing.assert_close(exact.observe(stimulus_of(exact, x), weights).values["out"][:1], ideal,
@@ -99,7 +99,8 @@ def test_linear_readout_is_unbiased_and_exact_without_shot_noise(tmp_path):
 
 def test_pat_backward_is_the_probabilistic_detector_model(tmp_path):
     em = emulator(DETECTORS.format(ppm=0.5, shots=1), quiet_target(tmp_path), noise_seed=7)
-    optics = Optics.from_spec(em.program.target.spec)
+    optics = em.program.target.substrate
+    assert optics == Optics.from_spec(em.program.target.spec)
     x = torch.rand(256, 4)
     stimulus = stimulus_of(em, x)
     weights = {k: v.requires_grad_(True) for k, v in em.initial_weights().items()}
@@ -124,8 +125,9 @@ def test_legalize_keeps_transmissions_and_export_keeps_the_placement():
     exported = em.export(weights)
     attrs = exported.ir.edge_attrs("img->h")
     assert attrs["tiles"] == em.ir.edge_attrs("img->h")["tiles"]
-    np.testing.assert_allclose(attrs["levels"][0] / 255.0, weights["img->h"].numpy(), atol=0.5 / 255 + 1e-6)
-    np.testing.assert_allclose(attrs["weights"], attrs["levels"][0] / 255.0, rtol=1e-6)
+    levels = attrs["transmissions"].levels
+    np.testing.assert_allclose(levels[0] / 255.0, weights["img->h"].numpy(), atol=0.5 / 255 + 1e-6)
+    np.testing.assert_allclose(attrs["weights"], levels[0] / 255.0, rtol=1e-6)
 
 
 def test_snnc_train_method_pat_writes_a_trained_program(tmp_path, capsys):

@@ -40,10 +40,12 @@ def test_outputs_of_a_training_run(small_digits_file, tmp_path):
     assert (tmp_path / "out" / "loss.png").read_bytes()[:4] == b"\x89PNG"
     trained = snnc.load(tmp_path / "out")
     for name, attrs in trained.ir.edge_attrs_by_name().items():  # re-legalized: hw weights follow the weights
-        expected = np.clip(np.rint(attrs["weights"].astype(np.float64) * attrs["scale"]), -63, 63)
-        assert np.array_equal(attrs["hw_weights"], expected.astype(np.int16))
+        legal = attrs["legalization"]
+        expected = np.clip(np.rint(attrs["weights"].astype(np.float64) * legal.scale), -63, 63)
+        assert np.array_equal(legal.hw_weights, expected.astype(np.int16))
         assert np.array_equal(attrs["weights"], result.weights[name].numpy())
-        error = np.sqrt(np.mean((attrs["hw_weights"] / attrs["scale"] - attrs["weights"]) ** 2))
+        error = np.sqrt(np.mean((legal.hw_weights / legal.scale - attrs["weights"]) ** 2))
+        assert legal.quant_rmse == pytest.approx(error, rel=1e-4)
         assert attrs["report"]["quant_rmse"] == pytest.approx(error, rel=1e-4)  # the report describes them
     assert trained.ir.graph.graph["training"]["epochs"] == 3
     ran = snnc.run(tmp_path / "out", samples=48)

@@ -26,24 +26,23 @@ def synapse_arrays(program, partition: int = 0, chip_index: int = 0) -> tuple[np
     column_owner = np.full((chip.hemispheres, chip.columns), -1, np.int32)
     projections = {key: i for i, (_, _, key, _) in enumerate(ir.edges())}
     populations = {p.name: i for i, p in enumerate(ir.populations())}
-    chunks = [c for c in ir.graph.graph["partitions"][partition]["chunks"] if c["chip"] == chip_index]
+    chunks = [c for c in ir.graph.graph["partitions"][partition].chunks if c.chip == chip_index]
     for chunk in chunks:
-        name, start, stop = chunk["population"], chunk["start"], chunk["stop"]
-        local = ir.node_attrs(name)["circuits"][start:stop] % chip.circuits
+        name, start, stop = chunk.population, chunk.start, chunk.stop
+        local = ir.node_attrs(name)["placement"].circuits[start:stop] % chip.circuits
         hemisphere, column = local // chip.columns, local % chip.columns
         column_owner[hemisphere, column] = populations[name]
         for _, key, attrs in ir.population_inputs(name):
             layout = attrs["synapse_rows"]
-            hw = attrs["hw_weights"][:, start:stop].astype(np.float32) / chip.max_weight
+            hw = attrs["legalization"].hw_weights[:, start:stop].astype(np.float32) / chip.max_weight
             mask = attrs.get("mask")
             exists = np.ones(hw.shape, bool) if mask is None else mask[:, start:stop]
             for slot in range(local.shape[1]):
-                inputs = np.flatnonzero(layout[:, 0] == slot)
-                for row_column, sign in ((1, 1.0), (2, -1.0)):
-                    rows = layout[inputs, row_column]
-                    keep = inputs[rows >= 0]
+                inputs = np.flatnonzero(layout.slot == slot)
+                for row_of, sign in ((layout.exc_row, 1.0), (layout.inh_row, -1.0)):
+                    keep = inputs[row_of[inputs] >= 0]
                     i, j = np.nonzero(exists[keep])
-                    target = (hemisphere[j, slot], layout[keep[i], row_column], column[j, slot])
+                    target = (hemisphere[j, slot], row_of[keep[i]], column[j, slot])
                     owner[target] = projections[key]
                     magnitude[target] = np.maximum(sign * hw[keep[i], j], 0.0)
     return owner, magnitude, column_owner
@@ -58,7 +57,7 @@ def synapse_png(program, partition: int = 0, chip_index: int = 0) -> bytes:
     ir = program.ir
     chip: Chip = program.target.substrate
     owner, magnitude, column_owner = synapse_arrays(program, partition, chip_index)
-    modes = np.asarray(ir.graph.graph["row_modes"])
+    modes = ir.graph.graph["driver_plan"].row_modes()
     names = [key for _, _, key, _ in ir.edges()]
     populations = [p.name for p in ir.populations()]
     figure = Figure(figsize=(5.0 * chip.hemispheres, 5.8))

@@ -22,13 +22,13 @@ def channel_contents(program) -> tuple[int, dict[str, int], np.ndarray, np.ndarr
     transmission = np.zeros((passes, optics.channels), dtype=np.float32)
     detector_owner = np.full((passes, optics.detectors), -1, dtype=np.int32)
     for _, _, key, attrs in ir.edges():
-        levels = attrs["levels"]
+        levels = attrs["transmissions"].levels
         for tile in attrs["tiles"]:
-            (r0, r1), (c0, c1), (a, b), (da, db) = tile["rows"], tile["cols"], tile["channels"], tile["detectors"]
+            (r0, r1), (c0, c1), (a, b), (da, db) = tile.rows, tile.cols, tile.channels, tile.detectors
             block = levels[:, r0:r1, c0:c1].transpose(1, 2, 0).ravel()  # row-major (row, column, channel)
-            owner[tile["pass"], a:b] = index[key]
-            transmission[tile["pass"], a:b] = block / optics.levels
-            detector_owner[tile["pass"], da:db] = index[key]
+            owner[tile.pass_index, a:b] = index[key]
+            transmission[tile.pass_index, a:b] = block / optics.levels
+            detector_owner[tile.pass_index, da:db] = index[key]
     return passes, index, owner, transmission, detector_owner
 
 

@@ -1,9 +1,10 @@
 """The placement report: a dict built from the IR's pass attributes, rendered as JSON, Markdown and a
-terminal summary. Passes decide what is in it (`report` attrs on nodes and edges, `resources` and
-`partitions` on the graph); this module only gathers and renders."""
+terminal summary. Passes decide what is in it (`report` attrs on nodes and edges, `resources` and the
+`partitions` records on the graph, each entry their fields); this module only gathers and renders."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 from functools import lru_cache
@@ -36,7 +37,7 @@ def build_report(program) -> dict[str, Any]:
         "resources": ir.graph.graph.get("resources", {}),
         "populations": populations,
         "projections": projections,
-        "partitions": ir.graph.graph.get("partitions", []),
+        "partitions": [dataclasses.asdict(p) for p in ir.graph.graph.get("partitions", [])],
         "diagnostics": program.diagnostics,
     }
 

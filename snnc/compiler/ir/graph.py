@@ -2,8 +2,10 @@
 
 Nodes are named by their input/population name and carry {"decl": Input | Population, ...};
 edges are keyed by projection name and carry {"decl": Projection, ...}; graph.graph holds
-{"header": NetworkHeader, ...}. Passes add further JSON-compatible attributes (or numpy arrays)
-next to "decl"; nothing about the network is kept anywhere else."""
+{"header": NetworkHeader, ...}. Passes add further attributes next to "decl": numpy arrays (`weights`,
+`mask`), report entries (`report`, `resources`: what report.json shows) and the typed records of what a
+family's passes decide (ir/records.py, bss2_records.py, onn_records.py); nothing about the network is
+kept anywhere else."""
 
 from __future__ import annotations
 
@@ -13,11 +15,11 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from snnc.compiler.ir import catalogue  # noqa: F401 - every vocabulary type, known to the deserializer
+from snnc.compiler.ir import bss2_records, catalogue, onn_records, records  # noqa: F401 - known to the deserializer
 from snnc.compiler.ir.nodes import Input, NetworkHeader, Population, Projection
 from snnc.compiler.ir.serialize import from_jsonable, to_jsonable
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: what passes add are typed records (ir/*records.py), not free keys
 
 
 class NetworkIR:

@@ -1,42 +1,44 @@
-"""Pass: what the placed network uses of the chips (graph attr `resources`, per-partition figures in
-`partitions`; node and edge attr `report`)."""
+"""Pass: what the placed network uses of the chips (graph attr `resources`, each partition's `resources`;
+node and edge attr `report`)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import ClassVar
 
 import numpy as np
 
+from snnc.compiler.ir.bss2_records import ChipPartition, Usage
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.passes.base import Pass, PassContext
-from snnc.compiler.targets.bss2 import Chip, describe_fan_in
+from snnc.compiler.targets.bss2 import Chip
 
-RESOURCES = ("neuron_circuits", "synapse_rows", "synapse_drivers", "synapses")
+RESOURCES = tuple(f.name for f in dataclasses.fields(Usage))
 
 
-def partition_usage(ir: NetworkIR, chip: Chip, partition: dict) -> dict[str, int]:
+def partition_usage(ir: NetworkIR, chip: Chip, partition: ChipPartition) -> Usage:
     """Circuits, rows, drivers and synapses one partition uses on its chips."""
-    chips = max(c["chip"] for c in partition["chunks"]) + 1
+    chips = max(c.chip for c in partition.chunks) + 1
     rows = np.zeros((chips, chip.hemispheres, chip.rows), bool)
     circuits = synapses = 0
-    for chunk in partition["chunks"]:
-        name, start, stop = chunk["population"], chunk["start"], chunk["stop"]
-        placed = ir.node_attrs(name)["circuits"][start:stop]
+    for chunk in partition.chunks:
+        start, stop = chunk.start, chunk.stop
+        placed = ir.node_attrs(chunk.population)["placement"].circuits[start:stop]
         circuits += placed.size
-        for _, _, attrs in ir.population_inputs(name):
+        for _, _, attrs in ir.population_inputs(chunk.population):
             layout = attrs["synapse_rows"]
             mask = attrs.get("mask")
-            connections = (stop - start) * len(layout) if mask is None else int(mask[:, start:stop].sum())
-            synapses += connections * attrs["rows_per_source"]
+            connections = (stop - start) * len(layout.slot) if mask is None else int(mask[:, start:stop].sum())
+            synapses += connections * attrs["sign_split"].rows_per_source
             for s in range(placed.shape[1]):
-                here = layout[:, 0] == s
-                used = np.concatenate([layout[here, 1], layout[here, 2]])
+                here = layout.slot == s
+                used = np.concatenate([layout.exc_row[here], layout.inh_row[here]])
                 used = used[used >= 0]
                 for hemisphere in np.unique((placed[:, s] % chip.circuits) // chip.columns):
-                    rows[chunk["chip"], hemisphere, used] = True
+                    rows[chunk.chip, hemisphere, used] = True
     drivers = rows.reshape(chips, chip.hemispheres, chip.drivers, 2).any(axis=3)
-    return {"neuron_circuits": circuits, "synapse_rows": int(rows.sum()), "synapse_drivers": int(drivers.sum()),
-            "synapses": synapses}
+    return Usage(neuron_circuits=circuits, synapse_rows=int(rows.sum()), synapse_drivers=int(drivers.sum()),
+                 synapses=synapses)
 
 
 class AccountBss2Resources(Pass):
@@ -48,32 +50,34 @@ class AccountBss2Resources(Pass):
     def apply(self, ir: NetworkIR, ctx: PassContext) -> NetworkIR:
         chip: Chip = ctx.target.substrate
         chips = chip.chips
-        available = {"neuron_circuits": chips * chip.circuits, "synapse_rows": chips * chip.hemispheres * chip.rows,
-                     "synapse_drivers": chips * chip.hemispheres * chip.drivers,
-                     "synapses": chips * chip.synapses}
+        available = Usage(neuron_circuits=chips * chip.circuits, synapse_rows=chips * chip.hemispheres * chip.rows,
+                          synapse_drivers=chips * chip.hemispheres * chip.drivers, synapses=chips * chip.synapses)
         peak = dict.fromkeys(RESOURCES, 0)
         in_partitions: dict[str, list[int]] = {}
+        partitions = []
         for partition in ir.graph.graph["partitions"]:
             usage = partition_usage(ir, chip, partition)
-            partition["resources"] = usage
-            peak = {k: max(peak[k], usage[k]) for k in RESOURCES}
-            for name in partition["populations"]:
-                in_partitions.setdefault(name, []).append(partition["index"])
-        ir.graph.graph["resources"] = {k: {"used": peak[k], "available": available[k]} for k in RESOURCES}
+            partitions.append(dataclasses.replace(partition, resources=usage))
+            peak = {k: max(peak[k], getattr(usage, k)) for k in RESOURCES}
+            for name in partition.populations:
+                in_partitions.setdefault(name, []).append(partition.index)
+        ir.graph.graph["partitions"] = partitions
+        ir.graph.graph["resources"] = {k: {"used": peak[k], "available": getattr(available, k)} for k in RESOURCES}
         ir.graph.graph["chips"] = chips
         for population in ir.populations():
             attrs = ir.node_attrs(population.name)
-            c = attrs["circuits_per_neuron"]
+            merge = attrs["merge"]
+            c = merge.circuits_per_neuron
             attrs["report"] = {"neurons": population.size, "model": population.model.dsl_name,
                                "circuits_per_neuron": c, "circuits": population.size * c,
-                               "fan_in": describe_fan_in(attrs["fan_in"]),
+                               "fan_in": merge.fan_in.describe(),
                                "partitions": in_partitions.get(population.name, [])}
         for _, _, _, attrs in ir.edges():
             mask = attrs.get("mask")
             connections = int(np.prod(attrs["weights"].shape)) if mask is None else int(mask.sum())
+            rows_per_source, legal = attrs["sign_split"].rows_per_source, attrs["legalization"]
             attrs["report"] = {"sign": attrs["decl"].sign,
-                               "rows": int(attrs["weights"].shape[0]) * attrs["rows_per_source"],
-                               "synapses": connections * attrs["rows_per_source"],
-                               "scale": attrs["scale"], "quant_rmse": attrs["quantization"]["rmse"],
-                               "quant_max": attrs["quantization"]["max"]}
+                               "rows": int(attrs["weights"].shape[0]) * rows_per_source,
+                               "synapses": connections * rows_per_source,
+                               "scale": legal.scale, "quant_rmse": legal.quant_rmse, "quant_max": legal.quant_max}
         return ir

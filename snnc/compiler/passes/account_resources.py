@@ -8,6 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.ir.records import Partition
 from snnc.compiler.passes.base import Pass, PassContext
 
 
@@ -36,5 +37,5 @@ class AccountResources(Pass):
             "neurons": {"used": neurons, "available": limits.get("neurons")},
             "synapses": {"used": synapses, "available": limits.get("synapses")},
         }
-        ir.graph.graph["partitions"] = [{"index": 0, "populations": [p.name for p in ir.populations()]}]
+        ir.graph.graph["partitions"] = [Partition(index=0, populations=tuple(p.name for p in ir.populations()))]
         return ir

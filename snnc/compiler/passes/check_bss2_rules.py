@@ -10,7 +10,7 @@ from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.nodes import Population
 from snnc.compiler.ir.units import Dim
 from snnc.compiler.passes.base import Pass, PassContext
-from snnc.compiler.targets.bss2 import Chip, describe_fan_in
+from snnc.compiler.targets.bss2 import Chip
 from snnc.compiler.targets.bss2_layout import fits_at_once, population_units
 from snnc.diagnostics import Note, error
 
@@ -29,7 +29,7 @@ class CheckBss2Rules(Pass):
         for population in populations:
             self._parameter_ranges(population, ctx, chip)
         self._spiking_sources(ir, ctx)
-        if all("circuits_per_neuron" in ir.node_attrs(p.name) for p in populations):
+        if all("merge" in ir.node_attrs(p.name) for p in populations):
             self._fit(ir, ctx, chip, chip.chips)
         return ir
 
@@ -66,15 +66,15 @@ class CheckBss2Rules(Pass):
     def _fit(self, ir: NetworkIR, ctx: PassContext, chip: Chip, chips: int) -> None:
         target = ctx.target.name
         order = [p.name for p in ir.populations()]
-        c_of = {name: ir.node_attrs(name)["circuits_per_neuron"] for name in order}
+        merge = {name: ir.node_attrs(name)["merge"] for name in order}
+        c_of = {name: m.circuits_per_neuron for name, m in merge.items()}
         too_wide = set()
         for name in order:
             if c_of[name] > chip.circuits:
                 too_wide.add(name)
-                fan = ir.node_attrs(name)["fan_in"]
                 ctx.diagnostics.add(error(
                     "E403", f"population '{name}' does not fit: one neuron needs {c_of[name]:,} merged neuron "
-                    f"circuits for {describe_fan_in(fan)}, a {target} chip has {chip.circuits:,}",
+                    f"circuits for {merge[name].fan_in.describe()}, a {target} chip has {chip.circuits:,}",
                     ir.decl(name).span))
         for recurrent, names in population_units(ir.graph, order):
             if not recurrent or too_wide & set(names):
@@ -85,7 +85,7 @@ class CheckBss2Rules(Pass):
             needed = sum(size * c for _, size, c in members)
             have = f"{target} has {chip.circuits * chips:,}" if chips == 1 else \
                 f"{chips} {target} chips have {chip.circuits * chips:,}"
-            what = "; ".join(f"{c} per neuron for {describe_fan_in(ir.node_attrs(n)['fan_in'])}"
+            what = "; ".join(f"{c} per neuron for {merge[n].fan_in.describe()}"
                              + ("" if len(names) == 1 else f" in '{n}'") for n, _, c in members)
             loops = [p.name for p in ir.projections() if p.source in names and p.target in names]
             subject = f"population '{names[0]}'" if len(names) == 1 else \

@@ -1,4 +1,4 @@
-"""Pass: every optical layer gets the light it needs (edge attr `photons`, `resources.optical_power`).
+"""Pass: every optical layer gets the light it needs (edge `report.photons_peak`, `resources.optical_power`).
 
 A layer pre -> post at p photons per MAC needs up to p * pre * post * k photons per exposure (k
 channels per weight; all transmissions and inputs at 1); its actual use is lower and is measured by the
@@ -31,8 +31,8 @@ class CheckPhotonBudget(Pass):
         drawn: dict[str, float] = {}  # input -> photons one of its pixels must emit
         for source, target, _, attrs in ir.edges():
             pre, post = ir.size(source), ir.size(target)
-            per_pixel = photons_per_mac(ir.decl(target).model, optics) * post * channels_per_weight(attrs["encoding"])
-            attrs["photons"] = per_pixel * pre
+            k = channels_per_weight(attrs["transmissions"].encoding)
+            per_pixel = photons_per_mac(ir.decl(target).model, optics) * post * k
             attrs["report"]["photons_peak"] = per_pixel * pre
             total += per_pixel * pre
             if isinstance(ir.decl(source), Input):

@@ -14,14 +14,15 @@ import numpy as np
 
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.neurons import PhotonDetector
+from snnc.compiler.ir.onn_records import Transmissions
 from snnc.compiler.passes.base import Pass, PassContext
 from snnc.compiler.targets.onn import Optics, choose_scale, deployed_weights, quantize_transmissions
 from snnc.diagnostics import error, warning
 
 
 class LegalizeTransmissions(Pass):
-    """Edge attrs `encoding`, `scale`, `levels` (uint16 (k, pre, post)); `report` with the encoding
-    and the quantization error (quant_rmse, quant_max, model units) over existing synapses."""
+    """Edge attr `transmissions` (encoding, scale, levels, quantization error); `report` with the
+    encoding, scale and quantization error (quant_rmse, quant_max, model units) over existing synapses."""
 
     name: ClassVar[str] = "legalize_transmissions"
 
@@ -47,12 +48,12 @@ class LegalizeTransmissions(Pass):
             deployed = deployed_weights(levels, scale, optics.modulator_bits, encoding)
             exists = np.ones(weights.shape, dtype=bool) if mask is None else mask
             deviation = np.abs(deployed - weights)[exists]
-            attrs.update(encoding=encoding, scale=float(scale), levels=levels)
-            attrs["report"] = {
-                "synapses": int(exists.sum()), "encoding": encoding, "scale": float(scale),
-                "quant_rmse": float(np.sqrt(np.mean(deviation ** 2))) if deviation.size else 0.0,
-                "quant_max": float(deviation.max()) if deviation.size else 0.0,
-            }
+            legal = Transmissions(encoding=encoding, scale=float(scale), levels=levels,
+                                  quant_rmse=float(np.sqrt(np.mean(deviation ** 2))) if deviation.size else 0.0,
+                                  quant_max=float(deviation.max()) if deviation.size else 0.0)
+            attrs["transmissions"] = legal
+            attrs["report"] = {"synapses": int(exists.sum()), "encoding": encoding, "scale": legal.scale,
+                               "quant_rmse": legal.quant_rmse, "quant_max": legal.quant_max}
         return ir
 
     @staticmethod

@@ -1,11 +1,12 @@
-"""Pass: model weights -> signed integer hardware weights (edge attrs `scale`, `hw_weights`,
-`quantization`). The maths is the chip's (targets/bss2.py: `quantize_weights` is also how trained
-weights are re-deployed without re-placing)."""
+"""Pass: model weights -> signed integer hardware weights (edge attr `legalization`). The maths is the
+chip's (targets/bss2.py; `quantize_weights` is also how trained weights are re-deployed without
+re-placing)."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from snnc.compiler.ir.bss2_records import Legalization
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.passes.base import Pass, PassContext
 from snnc.compiler.targets.bss2 import Chip, choose_scale, quantization_error, quantize_weights
@@ -27,7 +28,5 @@ class LegalizeWeights(Pass):
             if mask is not None:
                 hw[~mask] = 0  # no synapse, no weight
             rmse, largest = quantization_error(weights, hw, scale, mask)
-            attrs["scale"] = scale
-            attrs["hw_weights"] = hw
-            attrs["quantization"] = {"rmse": rmse, "max": largest}
+            attrs["legalization"] = Legalization(scale=scale, hw_weights=hw, quant_rmse=rmse, quant_max=largest)
         return ir

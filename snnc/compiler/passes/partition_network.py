@@ -1,5 +1,5 @@
 """Pass: split the network into partitions run one after another, each spread over `--chips` chips,
-and account the events crossing between chips (graph attr `partitions`)."""
+and account the events crossing between chips (graph attr `partitions`: ChipPartition records)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from typing import ClassVar
 
 import numpy as np
 
+from snnc.compiler.ir.bss2_records import ChipLinks, ChipPartition, Chunk
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.nodes import Population
 from snnc.compiler.passes.base import InternalError, Pass, PassContext
 from snnc.compiler.targets.bss2 import Chip
-from snnc.compiler.targets.bss2_layout import Chunk, pack, population_units
+from snnc.compiler.targets.bss2_layout import PackedChunk, pack, population_units
 from snnc.diagnostics import warning
 
 
@@ -34,7 +35,7 @@ class PartitionNetwork(Pass):
         chip: Chip = ctx.target.substrate
         chips = chip.chips
         order = [p.name for p in ir.populations()]
-        units = [(recurrent, [(n, ir.size(n), ir.node_attrs(n)["circuits_per_neuron"]) for n in names])
+        units = [(recurrent, [(n, ir.size(n), ir.node_attrs(n)["merge"].circuits_per_neuron) for n in names])
                  for recurrent, names in population_units(ir.graph, order)]
         chunks = pack(units, chip, chips)
         if chunks is None:  # check_bss2_rules reports what does not fit before this pass runs
@@ -49,21 +50,17 @@ class PartitionNetwork(Pass):
         for index in range(count):
             mine = [c for c in chunks if c.partition == index]
             names = list(dict.fromkeys(c.population for c in mine))
-            links = self._links(ir, mine, where, index, chip)
-            partitions.append({
-                "index": index,
-                "populations": names,
-                "chips": len({c.chip for c in mine}),
-                "chunks": [{"population": c.population, "start": c.start, "stop": c.stop, "chip": c.chip}
-                           for c in mine],
-                **links,
-            })
-            budget = chip.events_per_second_between_chips
-            if links["chip_links"]["peak_events_per_second"] > budget:
+            replayed, links = self._links(ir, mine, where, index, chip)
+            partitions.append(ChipPartition(
+                index=index, populations=tuple(names), chips=len({c.chip for c in mine}),
+                chunks=tuple(Chunk(c.population, c.start, c.stop, c.chip) for c in mine),
+                replayed_sources=replayed, chip_links=links))
+            if links.peak_events_per_second > links.budget_events_per_second:
                 ctx.diagnostics.add(warning(
                     "W401", f"partition {index}: at peak firing one chip sends up to "
-                    f"{links['chip_links']['peak_events_per_second']:.3g} events/s to other chips, its link "
-                    f"carries {budget:.3g} events/s; events may be dropped", ir.decl(names[0]).span))
+                    f"{links.peak_events_per_second:.3g} events/s to other chips, its link "
+                    f"carries {links.budget_events_per_second:.3g} events/s; events may be dropped",
+                    ir.decl(names[0]).span))
         if count > 1:
             split = [n for n in order if where[n][0].min() != where[n][0].max()]
             detail = f"; split: {', '.join(repr(s) for s in split)}" if split else ""
@@ -74,9 +71,10 @@ class PartitionNetwork(Pass):
         ir.graph.graph["partitions"] = partitions
         return ir
 
-    def _links(self, ir: NetworkIR, mine: list[Chunk], where: dict, index: int, chip: Chip) -> dict:
-        """Spikes this partition's neurons receive from another chip (one copy per source neuron and
-        destination chip, fanned out on the chip) or from an earlier partition (replayed)."""
+    def _links(self, ir: NetworkIR, mine: list[PackedChunk], where: dict, index: int, chip: Chip
+               ) -> tuple[int, ChipLinks]:
+        """Spikes this partition's neurons receive from an earlier partition (replayed sources) or from
+        another chip (one copy per source neuron and destination chip, fanned out on the chip)."""
         reach: dict[tuple[str, int], np.ndarray] = {}
         for chunk in mine:
             for source, _, attrs in ir.graph.in_edges(chunk.population, data=True):
@@ -104,7 +102,6 @@ class PartitionNetwork(Pass):
                 outgoing += rate * np.bincount(on_chip[cross], minlength=len(outgoing))[:len(outgoing)]
             replayed += int((any_reach & (partition < index)).sum())
             crossing_sources += int(any_cross.sum())
-        return {"replayed_sources": replayed,
-                "chip_links": {"crossing_sources": crossing_sources, "event_copies": copies,
-                               "peak_events_per_second": float(outgoing.max()),
-                               "budget_events_per_second": chip.events_per_second_between_chips}}
+        return replayed, ChipLinks(crossing_sources=crossing_sources, event_copies=copies,
+                                   peak_events_per_second=float(outgoing.max()),
+                                   budget_events_per_second=chip.events_per_second_between_chips)

@@ -18,14 +18,15 @@ from typing import ClassVar
 import networkx as nx
 
 from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.ir.onn_records import ModulatorPass, Tile
 from snnc.compiler.passes.base import Pass, PassContext
 from snnc.compiler.targets.onn import Optics, channels_per_weight, photons_per_mac, tile_shape
 from snnc.diagnostics import error
 
 
 @dataclass
-class Tile:
-    """One block of a projection placed in one pass."""
+class Block:
+    """One block of a projection while it is being placed (the IR records it as a Tile)."""
 
     projection: str
     rows: tuple[int, int]
@@ -43,24 +44,25 @@ class Tile:
     def detectors(self) -> int:
         return (self.cols[1] - self.cols[0]) * self.k
 
-    def to_dict(self) -> dict:
-        return {"pass": self.pass_index, "rows": list(self.rows), "cols": list(self.cols),
-                "channels": [self.channel_offset, self.channel_offset + self.channels],
-                "detectors": [self.detector_offset, self.detector_offset + self.detectors]}
+    def record(self) -> Tile:
+        return Tile(pass_index=self.pass_index, rows=self.rows, cols=self.cols,
+                    channels=(self.channel_offset, self.channel_offset + self.channels),
+                    detectors=(self.detector_offset, self.detector_offset + self.detectors))
 
 
 @dataclass
 class Configuration:
     """One pass: what the modulator and the detectors hold at once."""
 
-    tiles: list[Tile] = field(default_factory=list)
+    tiles: list[Block] = field(default_factory=list)
     channels: int = 0
     detectors: int = 0
 
 
 class PlaceChannels(Pass):
-    """Edge attr `tiles`; node attr `detectors` and `report`; graph attrs `passes`, `partitions` and
-    `resources.{channels,detectors,passes}` (channels and detectors: the peak of any one pass)."""
+    """Edge attr `tiles` (Tile records); node attrs `detectors` and `report`; graph attrs `partitions`
+    (a ModulatorPass per pass) and `resources.{channels,detectors,passes}` (channels and detectors: the
+    peak of any one pass)."""
 
     name: ClassVar[str] = "place_channels"
 
@@ -70,10 +72,10 @@ class PlaceChannels(Pass):
         if order is None:
             return ir
         passes: list[Configuration] = []
-        tiles: dict[str, list[Tile]] = {}
+        tiles: dict[str, list[Block]] = {}
         for key, attrs in order:
             projection = attrs["decl"]
-            k = channels_per_weight(attrs["encoding"])
+            k = channels_per_weight(attrs["transmissions"].encoding)
             pre, post = ir.size(projection.source), ir.size(projection.target)
             shape = tile_shape(pre, post, k, optics)
             if shape is None:
@@ -82,7 +84,7 @@ class PlaceChannels(Pass):
                     f"{optics.channels} channels and {optics.detectors} detectors", projection.span))
                 return ir
             rows, cols = shape
-            tiles[key] = [Tile(key, (r, min(r + rows, pre)), (c, min(c + cols, post)), k)
+            tiles[key] = [Block(key, (r, min(r + rows, pre)), (c, min(c + cols, post)), k)
                           for r in range(0, pre, rows) for c in range(0, post, cols)]
             for tile in tiles[key]:
                 if not passes or (passes[-1].channels + tile.channels > optics.channels
@@ -117,8 +119,9 @@ class PlaceChannels(Pass):
 
     @staticmethod
     def _too_large(ir: NetworkIR, ctx: PassContext, optics: Optics, key: str) -> None:
-        channels = sum(channels_per_weight(a["encoding"]) * ir.size(s) * ir.size(t) for s, t, _, a in ir.edges())
-        detectors = sum(channels_per_weight(a["encoding"]) * ir.size(t) for _, t, _, a in ir.edges())
+        k = {key: channels_per_weight(a["transmissions"].encoding) for _, _, key, a in ir.edges()}
+        channels = sum(k[key] * ir.size(s) * ir.size(t) for s, t, key, _ in ir.edges())
+        detectors = sum(k[key] * ir.size(t) for _, t, key, _ in ir.edges())
         needs = f"the network needs {channels:,} channels and {detectors:,} detectors"
         has = f"the device has {optics.channels:,} channels and {optics.detectors:,} detectors"
         if optics.max_passes == 1:
@@ -130,10 +133,10 @@ class PlaceChannels(Pass):
         ctx.diagnostics.add(error("E606", message, ir.edge_attrs(key)["decl"].span))
 
     @staticmethod
-    def _record(ir: NetworkIR, optics: Optics, passes: list[Configuration], tiles: dict[str, list[Tile]]) -> None:
+    def _record(ir: NetworkIR, optics: Optics, passes: list[Configuration], tiles: dict[str, list[Block]]) -> None:
         detectors = {p.name: 0 for p in ir.populations()}
         for _, target, key, attrs in ir.edges():
-            attrs["tiles"] = [t.to_dict() for t in tiles[key]]
+            attrs["tiles"] = [t.record() for t in tiles[key]]
             attrs["report"].update(channels=sum(t.channels for t in tiles[key]), tiles=len(tiles[key]))
             detectors[target] += sum(t.detectors for t in tiles[key])
         for population in ir.populations():
@@ -148,8 +151,9 @@ class PlaceChannels(Pass):
             "passes": {"used": len(passes), "available": optics.max_passes},
             **ir.graph.graph.get("resources", {}),
         }
+        targets = {key: attrs["decl"].target for _, _, key, attrs in ir.edges()}
         ir.graph.graph["partitions"] = [
-            {"index": i, "populations": sorted({ir.edge_attrs(t.projection)["decl"].target for t in p.tiles}),
-             "projections": sorted({t.projection for t in p.tiles}), "channels": p.channels,
-             "detectors": p.detectors}
+            ModulatorPass(index=i, populations=tuple(sorted({targets[t.projection] for t in p.tiles})),
+                          projections=tuple(sorted({t.projection for t in p.tiles})), channels=p.channels,
+                          detectors=p.detectors)
             for i, p in enumerate(passes)]

@@ -1,4 +1,4 @@
-"""Pass: logical neurons -> neuron circuits (node attr `circuits`, global ids
+"""Pass: logical neurons -> neuron circuits (node attr `placement`: global circuit ids
 chip * circuits_per_chip + hemisphere * columns + column)."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from snnc.compiler.ir.bss2_records import Chunk, Placement
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.passes.base import InternalError, Pass, PassContext
 from snnc.compiler.targets.bss2 import Chip
@@ -27,34 +28,34 @@ class PlaceNeurons(Pass):
 
     def apply(self, ir: NetworkIR, ctx: PassContext) -> NetworkIR:
         chip: Chip = ctx.target.substrate
-        placed = {p.name: np.full((p.size, ir.node_attrs(p.name)["circuits_per_neuron"]), -1, np.int64)
+        placed = {p.name: np.full((p.size, ir.node_attrs(p.name)["merge"].circuits_per_neuron), -1, np.int64)
                   for p in ir.populations()}
         for partition in ir.graph.graph["partitions"]:
-            by_chip: dict[int, list[dict]] = {}
-            for chunk in partition["chunks"]:
-                by_chip.setdefault(chunk["chip"], []).append(chunk)
+            by_chip: dict[int, list[Chunk]] = {}
+            for chunk in partition.chunks:
+                by_chip.setdefault(chunk.chip, []).append(chunk)
             for chip_index, chunks in sorted(by_chip.items()):
                 self._place_chip(chip, chip_index, chunks, placed)
         for name, circuits in placed.items():
             if (circuits < 0).any():
                 raise InternalError(f"population '{name}' has unplaced neurons")
-            ir.node_attrs(name)["circuits"] = circuits.astype(np.int32)
+            ir.node_attrs(name)["placement"] = Placement(circuits.astype(np.int32))
         return ir
 
-    def _place_chip(self, chip: Chip, chip_index: int, chunks: list[dict], placed: dict) -> None:
+    def _place_chip(self, chip: Chip, chip_index: int, chunks: list[Chunk], placed: dict) -> None:
         free = np.ones((chip.hemispheres, chip.columns), bool)
         column = 0
         for chunk in chunks:
-            out = placed[chunk["population"]]
+            out = placed[chunk.population]
             c = out.shape[1]
             k = chip.columns_for(c)
             if k == 0:
                 continue
-            n = chunk["stop"] - chunk["start"]
+            n = chunk.stop - chunk.start
             base = column + k * np.arange(n)[:, None]  # (n, 1)
             slot = np.arange(c)[None, :]  # (1, c)
             hemisphere, col = slot % chip.hemispheres, base + slot // chip.hemispheres
-            out[chunk["start"]:chunk["stop"]] = circuit_ids(chip, chip_index, hemisphere, col)
+            out[chunk.start:chunk.stop] = circuit_ids(chip, chip_index, hemisphere, col)
             free[hemisphere, col] = False
             column += n * k
         # Single circuits: first the columns no merged neuron touched, hemisphere by hemisphere, then
@@ -65,13 +66,13 @@ class PlaceNeurons(Pass):
                                 np.flatnonzero((free & ~untouched).ravel())])
         cursor = 0
         for chunk in chunks:
-            out = placed[chunk["population"]]
+            out = placed[chunk.population]
             if out.shape[1] != 1:
                 continue
-            n = chunk["stop"] - chunk["start"]
+            n = chunk.stop - chunk.start
             flat = order[cursor:cursor + n]
             if len(flat) < n:
-                raise InternalError(f"chip {chip_index} ran out of circuits placing '{chunk['population']}'")
+                raise InternalError(f"chip {chip_index} ran out of circuits placing '{chunk.population}'")
             cursor += n
-            out[chunk["start"]:chunk["stop"], 0] = circuit_ids(chip, chip_index, flat // chip.columns,
+            out[chunk.start:chunk.stop, 0] = circuit_ids(chip, chip_index, flat // chip.columns,
                                                                flat % chip.columns)

@@ -1,10 +1,10 @@
-"""Pass: split every projection into its excitatory and inhibitory parts (edge attrs `row_signs`,
-`rows_per_source`)."""
+"""Pass: split every projection into its excitatory and inhibitory parts (edge attr `sign_split`)."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from snnc.compiler.ir.bss2_records import SignSplit
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.passes.base import Pass, PassContext
 
@@ -21,7 +21,5 @@ class SplitSigns(Pass):
 
     def apply(self, ir: NetworkIR, ctx: PassContext) -> NetworkIR:
         for _, _, _, attrs in ir.edges():
-            parts = ROW_SIGNS[attrs["decl"].sign]
-            attrs["row_signs"] = list(parts)
-            attrs["rows_per_source"] = len(parts)
+            attrs["sign_split"] = SignSplit(ROW_SIGNS[attrs["decl"].sign])
         return ir

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from snnc.compiler.ir.bss2_records import DriverPlan, FanIn
 from snnc.compiler.targets.schema import ListOf, OpenMapping, Optional, family_schema
 
 BSS2_SCHEMA: dict = family_schema("bss2", {
@@ -123,30 +124,10 @@ def value_problems(spec: dict) -> list[str]:
     return problems
 
 
-@dataclass(frozen=True)
-class DriverPlan:
-    """How every hemisphere's synapse drivers are set, identical on all hemispheres and chips, so a row's
-    sign mode never depends on who uses it: drivers [0, signed) carry an excitatory row (2d) and an
-    inhibitory row (2d + 1), then `exc` drivers with two excitatory rows, then `inh` drivers with two
-    inhibitory rows. A signed input takes both rows of one signed driver; an excitatory-only input one
-    excitatory row, an inhibitory-only input one inhibitory row."""
-
-    signed: int
-    exc: int
-    inh: int
-
-    def row_modes(self) -> np.ndarray:
-        """+1 (excitatory) or -1 (inhibitory) per row of a hemisphere."""
-        return np.concatenate([np.tile(np.array([1, -1], np.int8), self.signed),
-                               np.ones(2 * self.exc, np.int8), -np.ones(2 * self.inh, np.int8)])
-
-    def circuits_for(self, signed: int, exc: int, inh: int) -> int:
-        """Fewest merged circuits holding these inputs (0 when the plan cannot hold them)."""
-        return int(circuits_needed(np.array([self.signed]), np.array([self.exc]), np.array([self.inh]),
-                                   signed, exc, inh)[0])
-
-    def to_dict(self) -> dict:
-        return {"signed": self.signed, "exc": self.exc, "inh": self.inh}
+def circuits_for(plan: DriverPlan, fan_in: FanIn) -> int:
+    """Fewest merged circuits holding these inputs under `plan` (0 when the plan cannot hold them)."""
+    return int(circuits_needed(np.array([plan.signed]), np.array([plan.exc]), np.array([plan.inh]),
+                               fan_in.signed, fan_in.exc, fan_in.inh)[0])
 
 
 def circuits_needed(S: np.ndarray, E: np.ndarray, I: np.ndarray, signed: int, exc: int, inh: int  # noqa: E741
@@ -222,12 +203,3 @@ def quantization_error(weights: np.ndarray, hw_weights: np.ndarray, scale: float
     if not error.size:
         return 0.0, 0.0
     return float(np.sqrt(np.mean(np.square(error, dtype=np.float64)))), float(np.max(np.abs(error)))
-
-
-def describe_fan_in(fan_in: dict[str, int]) -> str:
-    """'246 signed inputs', '100 excitatory and 10 inhibitory inputs'."""
-    words = {"signed": "signed", "exc": "excitatory", "inh": "inhibitory"}
-    parts = [f"{fan_in[k]:,} {words[k]}" for k in ("signed", "exc", "inh") if fan_in.get(k)]
-    if not parts:
-        return "no inputs"
-    return (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]) + " inputs"

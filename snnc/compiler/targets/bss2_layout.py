@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from snnc.compiler.targets.bss2 import Chip, DriverPlan
+from snnc.compiler.ir.bss2_records import DriverPlan
+from snnc.compiler.targets.bss2 import Chip
 
 SIGNED, EXC, INH = 0, 1, -1  # an input's kind: a signed source, an excitatory-only, an inhibitory-only one
 
@@ -82,8 +83,9 @@ class ChipFill:
 
 
 @dataclass(frozen=True)
-class Chunk:
-    """Neurons [start, stop) of a population, on one chip of one partition."""
+class PackedChunk:
+    """Neurons [start, stop) of a population, on one chip of one partition (the IR's Chunk, before the
+    partitions are records)."""
 
     population: str
     start: int
@@ -96,10 +98,10 @@ class Chunk:
 class _Partition:
     fills: list[ChipFill]
     cursor: int = 0  # chips before the cursor are closed: later populations go to this one or after
-    chunks: list[Chunk] = field(default_factory=list)
+    chunks: list[PackedChunk] = field(default_factory=list)
 
 
-def pack(units: list[tuple[bool, list[tuple[str, int, int]]]], chip: Chip, chips: int) -> list[Chunk] | None:
+def pack(units: list[tuple[bool, list[tuple[str, int, int]]]], chip: Chip, chips: int) -> list[PackedChunk] | None:
     """Chunks of every population: `units` in dependency order, each (recurrent, [(population, size,
     circuits per neuron)]). A feed-forward population fills the chips of the current partition in order
     and spills into the next partitions; a recurrent unit goes into one partition whole (its neurons
@@ -138,7 +140,7 @@ def _fill(partition: _Partition, name: str, start: int, size: int, c: int, index
         n = min(fill.room(c), size - start)
         if n > 0:
             fill.take(c, n)
-            partition.chunks.append(Chunk(name, start, start + n, index, partition.cursor))
+            partition.chunks.append(PackedChunk(name, start, start + n, index, partition.cursor))
             start += n
         if start < size:
             partition.cursor += 1

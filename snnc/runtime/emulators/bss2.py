@@ -1,11 +1,11 @@
 """The BrainScaleS-2 substrate (pipeline `bss2`): the simulation core on what the chip holds.
 
 - Weights: the integer hardware weights hw = quantize_weights(w, scale, weight_bits, sign) of the compiled
-  program (edge attr `scale`), applied as hw / scale times (1 + per-synapse mismatch); an excitatory and
+  program (edge attr `legalization`), applied as hw / scale times (1 + per-synapse mismatch); an excitatory and
   an inhibitory row reach a neuron through different synapses, so each sign has its own mismatch.
 - Neurons: per-circuit fixed-pattern mismatch of tau_mem, tau_syn (relative), threshold and leak (in
   units of v_th - v_leak), drawn once per chip seed for every circuit of the chip and looked up through
-  the placement (node attr `circuits`); merged circuits share one membrane, so a logical neuron has
+  the placement (node attr `placement`); merged circuits share one membrane, so a logical neuron has
   the mean of its circuits' deviations.
 - Temporal noise on the membrane every step; the membrane is read out by the CADC at `readout_bits`
   over the YAML's `readout_range`.
@@ -19,6 +19,7 @@ from functools import cached_property
 import numpy as np
 import torch
 
+from snnc.compiler.ir.bss2_records import Legalization
 from snnc.compiler.targets.bss2 import quantization_error, quantize_weights
 from snnc.diagnostics import SnncError, error
 from snnc.runtime.emulators import core
@@ -44,13 +45,14 @@ class BSS2Emulator(SpikingEmulator):
         self.readout_range = tuple(float(x) for x in resources["readout_range"])
         self.circuits_per_chip = int(resources["hemispheres"]) * int(resources["columns_per_hemisphere"])
         self.noise = {k: float(v) if imperfections else 0.0 for k, v in spec["noise"].items()}
-        missing = [f"node '{p.name}' attr 'circuits'" for p in self.ir.populations()
-                   if "circuits" not in self.ir.node_attrs(p.name)]
-        missing += [f"edge '{k}' attr 'scale'" for k, a in self.ir.edge_attrs_by_name().items() if "scale" not in a]
+        missing = [f"node '{p.name}' attr 'placement'" for p in self.ir.populations()
+                   if "placement" not in self.ir.node_attrs(p.name)]
+        missing += [f"edge '{k}' attr 'legalization'" for k, a in self.ir.edge_attrs_by_name().items()
+                    if "legalization" not in a]
         if missing:
             raise SnncError([error("E403", f"program '{self.ir.name}' was not placed for bss2 (missing "
                                    f"{', '.join(missing)}); compile it with --target bss2")])
-        self.scales = {k: float(a["scale"]) for k, a in self.ir.edge_attrs_by_name().items()}
+        self.scales = {k: float(a["legalization"].scale) for k, a in self.ir.edge_attrs_by_name().items()}
         self.signs = {p.name: p.sign for p in self.ir.projections()}
 
     # --- the chip's identity ---------------------------------------------------------------------
@@ -61,7 +63,7 @@ class BSS2Emulator(SpikingEmulator):
 
     @cached_property
     def actual(self) -> dict[str, core.NeuronParams]:
-        circuits = {p.name: np.asarray(self.ir.node_attrs(p.name)["circuits"]).reshape(p.size, -1)
+        circuits = {p.name: np.asarray(self.ir.node_attrs(p.name)["placement"].circuits).reshape(p.size, -1)
                     for p in self.ir.populations()}
         chips = max(int(c.max()) for c in circuits.values()) // self.circuits_per_chip + 1
         table = np.concatenate([self.circuit_deviations(chip) for chip in range(chips)])
@@ -124,7 +126,8 @@ class BSS2Emulator(SpikingEmulator):
         hw = self.hw_weights(name, w)
         rmse, largest = quantization_error(w, hw, self.scales[name], attrs.get("mask"))
         report = dict(attrs.get("report", {}), quant_rmse=rmse, quant_max=largest)
-        return {"weights": w, "hw_weights": hw, "quantization": {"rmse": rmse, "max": largest}, "report": report}
+        legalization = Legalization(scale=self.scales[name], hw_weights=hw, quant_rmse=rmse, quant_max=largest)
+        return {"weights": w, "legalization": legalization, "report": report}
 
     # --- noise and readout -----------------------------------------------------------------------
     def membrane_noise(self, batch: int) -> dict[str, Tensor] | None:

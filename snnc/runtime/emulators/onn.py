@@ -31,6 +31,7 @@ import torch
 
 from snnc.compiler.ir.neurons import Linear, PhotonDetector
 from snnc.compiler.ir.nodes import Input
+from snnc.compiler.ir.onn_records import Transmissions
 from snnc.compiler.targets.onn import Optics, choose_scale, deployed_weights, quantize_transmissions
 from snnc.diagnostics import SnncError, error
 from snnc.runtime import physics
@@ -90,8 +91,8 @@ class OnnEmulator(Emulator):
         """Population -> its incoming projections."""
         layers: dict[str, list[Layer]] = {name: [] for name in self.order}
         for source, target, key, attrs in self.ir.edges():
-            blocks = tuple(sorted({tuple(t["rows"]) for t in attrs["tiles"]}))
-            layers[target].append(Layer(key, source, target, attrs["encoding"], blocks))
+            blocks = tuple(sorted({tuple(t.rows) for t in attrs["tiles"]}))
+            layers[target].append(Layer(key, source, target, attrs["transmissions"].encoding, blocks))
         return layers
 
     def layer_photons_per_mac(self, population: str) -> float:
@@ -104,7 +105,8 @@ class OnnEmulator(Emulator):
         errors = {}
         for _, _, key, attrs in self.ir.edges():
             rng = np.random.default_rng([self.chip_seed, zlib.crc32(key.encode())])
-            errors[key] = torch.as_tensor(rng.normal(0.0, self.optics.transmission_mismatch, attrs["levels"].shape),
+            errors[key] = torch.as_tensor(rng.normal(0.0, self.optics.transmission_mismatch,
+                                                     attrs["transmissions"].levels.shape),
                                           dtype=self.dtype)
         return errors
 
@@ -123,7 +125,7 @@ class OnnEmulator(Emulator):
         weights = self.masked(name, w).detach().cpu().numpy()
         scale = choose_scale(weights, self.into_detector(name))
         levels = quantize_transmissions(weights, scale, self.optics.modulator_bits,
-                                        self.ir.edge_attrs(name)["encoding"])
+                                        self.ir.edge_attrs(name)["transmissions"].encoding)
         return Deployed(torch.as_tensor(levels.astype(np.float32) / self.optics.levels, dtype=self.dtype), scale)
 
     def nominal_weights(self, name: str, w: Tensor) -> Tensor:
@@ -132,7 +134,8 @@ class OnnEmulator(Emulator):
         d = self.deploy(name, w)
         realized = torch.as_tensor(deployed_weights(d.transmission.numpy() * self.optics.levels, d.scale,
                                                     self.optics.modulator_bits,
-                                                    self.ir.edge_attrs(name)["encoding"]), dtype=self.dtype)
+                                                    self.ir.edge_attrs(name)["transmissions"].encoding),
+                                    dtype=self.dtype)
         masked = self.masked(name, w)
         return masked + (realized - masked).detach()
 
@@ -140,14 +143,17 @@ class OnnEmulator(Emulator):
         """Trained weights deployed: levels, scale and the weights they realize; placement unchanged."""
         attrs = self.ir.edge_attrs(name)
         scale = choose_scale(w, self.into_detector(name))
-        levels = quantize_transmissions(w, scale, self.optics.modulator_bits, attrs["encoding"])
-        realized = deployed_weights(levels, scale, self.optics.modulator_bits, attrs["encoding"])
+        encoding = attrs["transmissions"].encoding
+        levels = quantize_transmissions(w, scale, self.optics.modulator_bits, encoding)
+        realized = deployed_weights(levels, scale, self.optics.modulator_bits, encoding)
         exists = np.ones(w.shape, dtype=bool) if attrs.get("mask") is None else attrs["mask"]
         deviation = np.abs(realized - w)[exists]
-        report = {**attrs.get("report", {}), "scale": float(scale),
-                  "quant_rmse": float(np.sqrt(np.mean(deviation ** 2))) if deviation.size else 0.0,
-                  "quant_max": float(deviation.max()) if deviation.size else 0.0}
-        return {"weights": realized, "levels": levels, "scale": float(scale), "report": report}
+        legal = Transmissions(encoding=encoding, scale=float(scale), levels=levels,
+                              quant_rmse=float(np.sqrt(np.mean(deviation ** 2))) if deviation.size else 0.0,
+                              quant_max=float(deviation.max()) if deviation.size else 0.0)
+        report = {**attrs.get("report", {}), "scale": legal.scale, "quant_rmse": legal.quant_rmse,
+                  "quant_max": legal.quant_max}
+        return {"weights": realized, "transmissions": legal, "report": report}
 
     # --- running -------------------------------------------------------------------------------
     def input_light(self, stimulus: Stimulus) -> dict[str, Tensor]:
