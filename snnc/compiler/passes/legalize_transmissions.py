@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import numpy as np
-
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.neurons import PhotonDetector
-from snnc.compiler.ir.onn_records import Transmissions
 from snnc.compiler.passes.base import Pass, PassContext
-from snnc.compiler.targets.onn import Optics, choose_scale, deployed_weights, quantize_transmissions
+from snnc.compiler.targets.onn import Optics, choose_scale, deploy_transmissions
 from snnc.diagnostics import error, warning
 
 
@@ -44,15 +41,10 @@ class LegalizeTransmissions(Pass):
                 ctx.diagnostics.add(warning(
                     "W601", f"'{key}' has weights up to {float(weights.max()):.3g}; a transmission is at "
                     "most 1, so they are clipped to 1", projection.span))
-            levels = quantize_transmissions(weights, scale, optics.modulator_bits, encoding)
-            deployed = deployed_weights(levels, scale, optics.modulator_bits, encoding)
-            exists = np.ones(weights.shape, dtype=bool) if mask is None else mask
-            deviation = np.abs(deployed - weights)[exists]
-            legal = Transmissions(encoding=encoding, scale=float(scale), levels=levels,
-                                  quant_rmse=float(np.sqrt(np.mean(deviation ** 2))) if deviation.size else 0.0,
-                                  quant_max=float(deviation.max()) if deviation.size else 0.0)
+            legal, _ = deploy_transmissions(weights, mask, scale, optics.modulator_bits, encoding)
             attrs["transmissions"] = legal
-            attrs["report"] = {"synapses": int(exists.sum()), "encoding": encoding, "scale": legal.scale,
+            synapses = weights.size if mask is None else int(mask.sum())
+            attrs["report"] = {"synapses": synapses, "encoding": encoding, "scale": legal.scale,
                                "quant_rmse": legal.quant_rmse, "quant_max": legal.quant_max}
         return ir
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from snnc.compiler.ir.bss2_records import Legalization
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.passes.base import Pass, PassContext
-from snnc.compiler.targets.bss2 import Chip, choose_scale, quantization_error, quantize_weights
+from snnc.compiler.targets.bss2 import Chip, choose_scale, legalize
 
 
 class LegalizeWeights(Pass):
@@ -23,10 +22,6 @@ class LegalizeWeights(Pass):
         bits = chip.weight_bits
         for _, _, _, attrs in ir.edges():
             weights, mask = attrs["weights"], attrs.get("mask")
-            scale = choose_scale(weights, mask, bits)
-            hw = quantize_weights(weights, scale, bits, attrs["decl"].sign)
-            if mask is not None:
-                hw[~mask] = 0  # no synapse, no weight
-            rmse, largest = quantization_error(weights, hw, scale, mask)
-            attrs["legalization"] = Legalization(scale=scale, hw_weights=hw, quant_rmse=rmse, quant_max=largest)
+            attrs["legalization"] = legalize(weights, mask, choose_scale(weights, mask, bits), bits,
+                                             attrs["decl"].sign)
         return ir

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from snnc.compiler.ir.bss2_records import DriverPlan, FanIn
+from snnc.compiler.ir.bss2_records import DriverPlan, FanIn, Legalization
 from snnc.compiler.targets.schema import ListOf, OpenMapping, Optional, family_schema
 
 BSS2_SCHEMA: dict = family_schema("bss2", {
@@ -203,3 +203,12 @@ def quantization_error(weights: np.ndarray, hw_weights: np.ndarray, scale: float
     if not error.size:
         return 0.0, 0.0
     return float(np.sqrt(np.mean(np.square(error, dtype=np.float64)))), float(np.max(np.abs(error)))
+
+
+def legalize(weights: np.ndarray, mask: np.ndarray | None, scale: float, bits: int, sign: str) -> Legalization:
+    """Model weights as the synapses hold them at `scale`: quantized, 0 where no synapse, with the error."""
+    hw = quantize_weights(weights, scale, bits, sign)
+    if mask is not None:
+        hw[~np.asarray(mask)] = 0  # no synapse, no weight
+    rmse, largest = quantization_error(weights, hw, scale, mask)
+    return Legalization(scale=float(scale), hw_weights=hw, quant_rmse=rmse, quant_max=largest)

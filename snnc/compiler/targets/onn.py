@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from snnc.compiler.ir.neurons import PhotonDetector
+from snnc.compiler.ir.onn_records import Transmissions
 from snnc.compiler.targets.schema import Choice, family_schema
 
 SIGNED_SCHEMES = ("auto", "differential", "offset")
@@ -165,3 +166,16 @@ def tile_shape(pre: int, post: int, k: int, optics: Optics) -> tuple[int, int] |
     if cols < 1:
         return None
     return min(pre, optics.channels // (k * cols)), cols
+
+
+def deploy_transmissions(weights: np.ndarray, mask: np.ndarray | None, scale: float, bits: int,
+                         encoding: str) -> tuple[Transmissions, np.ndarray]:
+    """Model weights as the modulator holds them at `scale`, with the error over existing synapses, and the
+    weights (model units) the levels realize."""
+    levels = quantize_transmissions(weights, scale, bits, encoding)
+    realized = deployed_weights(levels, scale, bits, encoding)
+    deviation = np.abs(realized - weights) if mask is None else np.abs(realized - weights)[np.asarray(mask)]
+    record = Transmissions(encoding=encoding, scale=float(scale), levels=levels,
+                           quant_rmse=float(np.sqrt(np.mean(deviation ** 2))) if deviation.size else 0.0,
+                           quant_max=float(deviation.max()) if deviation.size else 0.0)
+    return record, realized

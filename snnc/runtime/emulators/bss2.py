@@ -19,8 +19,7 @@ from functools import cached_property
 import numpy as np
 import torch
 
-from snnc.compiler.ir.bss2_records import Legalization
-from snnc.compiler.targets.bss2 import quantization_error, quantize_weights
+from snnc.compiler.targets.bss2 import legalize, quantize_weights
 from snnc.diagnostics import SnncError, error
 from snnc.runtime.emulators import core
 from snnc.runtime.emulators.spiking import SpikingEmulator
@@ -123,11 +122,9 @@ class BSS2Emulator(SpikingEmulator):
 
     def deployed_attrs(self, name: str, w: np.ndarray) -> dict:
         attrs = self.ir.edge_attrs(name)
-        hw = self.hw_weights(name, w)
-        rmse, largest = quantization_error(w, hw, self.scales[name], attrs.get("mask"))
-        report = dict(attrs.get("report", {}), quant_rmse=rmse, quant_max=largest)
-        legalization = Legalization(scale=self.scales[name], hw_weights=hw, quant_rmse=rmse, quant_max=largest)
-        return {"weights": w, "legalization": legalization, "report": report}
+        legal = legalize(w, attrs.get("mask"), self.scales[name], self.weight_bits, self.signs[name])
+        report = dict(attrs.get("report", {}), quant_rmse=legal.quant_rmse, quant_max=legal.quant_max)
+        return {"weights": w, "legalization": legal, "report": report}
 
     # --- noise and readout -----------------------------------------------------------------------
     def membrane_noise(self, batch: int) -> dict[str, Tensor] | None:

@@ -31,8 +31,13 @@ import torch
 
 from snnc.compiler.ir.neurons import Linear, PhotonDetector
 from snnc.compiler.ir.nodes import Input
-from snnc.compiler.ir.onn_records import Transmissions
-from snnc.compiler.targets.onn import Optics, choose_scale, deployed_weights, quantize_transmissions
+from snnc.compiler.targets.onn import (
+    Optics,
+    choose_scale,
+    deploy_transmissions,
+    deployed_weights,
+    quantize_transmissions,
+)
 from snnc.diagnostics import SnncError, error
 from snnc.runtime import physics
 from snnc.runtime.emulators.base import Emulator, Observation, Stimulus, Twin
@@ -143,14 +148,8 @@ class OnnEmulator(Emulator):
         """Trained weights deployed: levels, scale and the weights they realize; placement unchanged."""
         attrs = self.ir.edge_attrs(name)
         scale = choose_scale(w, self.into_detector(name))
-        encoding = attrs["transmissions"].encoding
-        levels = quantize_transmissions(w, scale, self.optics.modulator_bits, encoding)
-        realized = deployed_weights(levels, scale, self.optics.modulator_bits, encoding)
-        exists = np.ones(w.shape, dtype=bool) if attrs.get("mask") is None else attrs["mask"]
-        deviation = np.abs(realized - w)[exists]
-        legal = Transmissions(encoding=encoding, scale=float(scale), levels=levels,
-                              quant_rmse=float(np.sqrt(np.mean(deviation ** 2))) if deviation.size else 0.0,
-                              quant_max=float(deviation.max()) if deviation.size else 0.0)
+        legal, realized = deploy_transmissions(w, attrs.get("mask"), scale, self.optics.modulator_bits,
+                                               attrs["transmissions"].encoding)
         report = {**attrs.get("report", {}), "scale": legal.scale, "quant_rmse": legal.quant_rmse,
                   "quant_max": legal.quant_max}
         return {"weights": realized, "transmissions": legal, "report": report}
