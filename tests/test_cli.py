@@ -102,7 +102,8 @@ def test_targets_lists_reference(capsys):
     assert run(["targets"]) == 0
     assert "reference" in capsys.readouterr().out
     assert run(["targets", "--json"]) == 0
-    assert "reference" in [t["name"] for t in json.loads(capsys.readouterr().out)]
+    listed = {t["name"]: t["family"] for t in json.loads(capsys.readouterr().out)}
+    assert listed == {"bss2": "bss2", "onn": "onn", "reference": "digital"}
 
 
 def test_console_entry_point_has_no_traceback_for_bad_input(tmp_path):
