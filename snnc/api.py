@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from snnc.compiler.backend.artifact import CompiledProgram, diagnostics_to_dicts, load_program, save_program
-from snnc.compiler.driver import CompileResult, Source, read_source, run_pipeline
+from snnc import defaults
+from snnc.compiler.backend.artifact import CompiledProgram, load_program, save_program
+from snnc.compiler.driver import CompileResult, Source, compile_program, read_source, run_pipeline
 from snnc.compiler.families import load_target
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.passes.base import Pass
@@ -28,17 +29,14 @@ def check(path: str | Path, *, text: str | None = None, network: str | None = No
                         all_networks=True, chips=chips)
 
 
-def compile(path: str | Path, *, target: str | Target = "reference", out: str | Path | None = None,  # noqa: A001
-            network: str | None = None, seed: int = 0, text: str | None = None,
+def compile(path: str | Path, *, target: str | Target = defaults.TARGET, out: str | Path | None = None,  # noqa: A001
+            network: str | None = None, seed: int = defaults.SEED, text: str | None = None,
             after_pass: Callable[[Pass, NetworkIR], None] | None = None,
             chips: int | None = None) -> CompiledProgram:
     """Compile a program for a target; with `out`, also write the program directory atomically.
     `chips` spreads a multi-chip target (bss2) over that many chips (default: the target's own count)."""
-    [result] = run_pipeline(_source(path, text), target=target, network=network, seed=seed,
-                            after_pass=after_pass, chips=chips)
-    program = CompiledProgram(ir=result.ir, target=result.target, seed=seed,
-                              source={"path": result.source.path, "sha256": result.source.sha256},
-                              diagnostics=diagnostics_to_dicts(result.diagnostics))
+    program = compile_program(path if text is None else Source(str(path), text), target=target, network=network,
+                              seed=seed, chips=chips, after_pass=after_pass)
     if out is not None:
         save_program(program, out)
     return program

@@ -1,12 +1,15 @@
-"""The compiler driver: source file -> parsed network -> pass pipeline -> CompiledProgram."""
+"""The compiler driver: source file -> parsed network -> pass pipeline -> CompiledProgram (compile_program)."""
 
 from __future__ import annotations
 
 import hashlib
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from snnc import defaults
+from snnc.compiler.backend.artifact import CompiledProgram, diagnostics_to_dicts
 from snnc.compiler.families import FRONTEND, all_pass_names, check_chips, load_target
 from snnc.compiler.frontend import ast
 from snnc.compiler.frontend.lower import lower
@@ -14,7 +17,7 @@ from snnc.compiler.frontend.parser import parse
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.passes.base import Pass, PassContext, PassManager
 from snnc.compiler.targets import Target
-from snnc.diagnostics import Diagnostic, DiagnosticBag, SnncError, Span, did_you_mean, error
+from snnc.diagnostics import Diagnostic, DiagnosticBag, SnncError, Span, UsageError, did_you_mean, error
 
 
 @dataclass
@@ -85,7 +88,7 @@ def check_dump_pass(name: str | None) -> None:
 
 
 def run_pipeline(source: Source, *, target: str | Target | None, network: str | None = None,
-                 seed: int = 0, after_pass: Callable[[Pass, NetworkIR], None] | None = None,
+                 seed: int = defaults.SEED, after_pass: Callable[[Pass, NetworkIR], None] | None = None,
                  all_networks: bool = False, chips: int | None = None) -> list[CompileResult]:
     """Parse, lower and run the frontend (target None) or the target's whole pipeline, for the chosen
     network (or, with `all_networks` and no name, for each network of the file); `chips` spreads a
@@ -108,10 +111,60 @@ def run_pipeline(source: Source, *, target: str | Target | None, network: str | 
         network_bag = DiagnosticBag()
         ir = lower(one, network_bag)
         passes = FRONTEND if loaded is None else loaded.family.passes
-        ctx = PassContext(target=loaded, diagnostics=network_bag, seed=seed, base_dir=source.base_dir)
-        ir = PassManager(passes, after_pass).run(ir, ctx)
+        results.append(_run_passes(passes, ir, network_bag, source, loaded, seed, after_pass))
         bag.extend(network_bag.items)
-        results.append(CompileResult(ir=ir, target=loaded, source=source, seed=seed,
-                                     diagnostics=network_bag.sorted(), timings=ctx.timings))
     bag.raise_if_errors(sources)
     return results
+
+
+def _run_passes(passes: tuple[Pass, ...], ir: NetworkIR, bag: DiagnosticBag, source: Source, target: Target | None,
+                seed: int, after_pass: Callable[[Pass, NetworkIR], None] | None) -> CompileResult:
+    ctx = PassContext(target=target, diagnostics=bag, seed=seed, base_dir=source.base_dir)
+    ir = PassManager(passes, after_pass).run(ir, ctx)
+    return CompileResult(ir=ir, target=target, source=source, seed=seed, diagnostics=bag.sorted(),
+                         timings=ctx.timings)
+
+
+def check_seed(seed: int) -> None:
+    """UsageError unless `seed` is an integer >= 0 (the generators take no negative seed)."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise UsageError(f"seed must be an integer >= 0, got {seed!r}")
+
+
+def compile_program(source: str | Path | Source | CompileResult, *, target: str | Path | Target = defaults.TARGET,
+                    network: str | None = None, seed: int = defaults.SEED, chips: int | None = None,
+                    after_pass: Callable[[Pass, NetworkIR], None] | None = None) -> CompiledProgram:
+    """Compile one network (the named one, or the file's only one) for `target`, over `chips` chips of a
+    multi-chip target (default: the target's own count). `source` is a path, a Source, or the result
+    of run_pipeline(target=None), whose checked IR (consumed) then goes through the target's passes
+    after the frontend's: what `snnc train` does, which reads the train block before it compiles."""
+    check_chips(chips)
+    check_seed(seed)
+    if not isinstance(source, CompileResult):
+        source = source if isinstance(source, Source) else read_source(source)
+        [result] = run_pipeline(source, target=target, network=network, seed=seed, after_pass=after_pass,
+                                chips=chips)
+    else:
+        result = _continue(source, target, seed, after_pass, chips)
+    return CompiledProgram(ir=result.ir, target=result.target, seed=seed,
+                           source={"path": result.source.path, "sha256": result.source.sha256},
+                           diagnostics=diagnostics_to_dicts(result.diagnostics))
+
+
+def _continue(checked: CompileResult, target: str | Path | Target, seed: int,
+              after_pass: Callable[[Pass, NetworkIR], None] | None, chips: int | None) -> CompileResult:
+    """A frontend result through the rest of `target`'s pipeline."""
+    if checked.target is not None:
+        raise ValueError("compile_program continues a frontend result (run_pipeline with target=None)")
+    source = checked.source
+    try:
+        loaded = load_target(target, chips)
+    except SnncError as exc:
+        raise SnncError(exc.diagnostics, {source.path: source.text, **exc.sources}) from None
+    passes = loaded.family.passes
+    if passes[:len(FRONTEND)] != FRONTEND:  # pragma: no cover - every family's pipeline starts with the frontend
+        raise ValueError(f"family '{loaded.family.name}' does not start with the frontend's passes")
+    bag = DiagnosticBag(list(checked.diagnostics))
+    result = _run_passes(passes[len(FRONTEND):], checked.ir, bag, source, loaded, seed, after_pass)
+    bag.raise_if_errors({source.path: source.text})
+    return result

@@ -11,15 +11,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from snnc import defaults
 from snnc.compiler.backend.artifact import CompiledProgram, load_program
+from snnc.compiler.driver import compile_program
 from snnc.compiler.families import load_target
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.passes.base import Pass
 from snnc.compiler.targets import Target
 from snnc.diagnostics import SnncError, error
+from snnc.runtime import seeds
 from snnc.runtime.data import load_data
 from snnc.runtime.emulators.base import emulator_for
-from snnc.runtime.training import evaluate
+from snnc.runtime.evaluation import evaluate
 
 SPLITS = ("test", "train", "all")
 
@@ -47,8 +50,6 @@ class RunResult:
 def deploy(program: CompiledProgram, target: str | Target) -> CompiledProgram:
     """The trained `program` compiled for `target` without retraining: its source goes through the target's
     pipeline with the trained weights in place of the initial ones (then legalized, placed, routed)."""
-    from snnc.api import compile as compile_program
-
     source = Path(program.source.get("path", ""))
     try:
         digest = hashlib.sha256(source.read_bytes()).hexdigest()
@@ -72,17 +73,20 @@ def deploy(program: CompiledProgram, target: str | Target) -> CompiledProgram:
 
 
 def run(directory: str | Path, *, data: str | None = None, target: str | None = None, chip_seed: int | None = None,
-        seed: int = 0, split: str = "test", samples: int | None = None) -> RunResult:
+        seed: int = defaults.SEED, split: str = "test", samples: int | None = None) -> RunResult:
     """Accuracy and spikes per sample of a compiled program on a data set split, on its target's emulator
     (or on `target`'s, deployed there without retraining). The chip seed defaults to the one it was
-    trained on."""
+    trained on; `seed` seeds the temporal noise and the stochastic encoders, each its own stream."""
     if split not in SPLITS:
         raise SnncError([error("E461", f"unknown split '{split}'; choose one of {', '.join(SPLITS)}")])
+    for name, value in (("seed", seed), ("chip-seed", chip_seed)):
+        if value is not None and value < 0:
+            raise SnncError([error("E461", f"--{name} must be at least 0, not {value}")])
     program = load_program(directory)
     if target is not None and load_target(target).name != program.target.name:
         program = deploy(program, target)
     if chip_seed is None:
-        chip_seed = int(program.ir.graph.graph.get("training", {}).get("chip_seed", 0))
+        chip_seed = int(program.ir.graph.graph.get("training", {}).get("chip_seed", defaults.CHIP_SEED))
     emulator = emulator_for(program, chip_seed=chip_seed, noise_seed=seed)
     source_dir = Path(program.source.get("path", ".")).parent
     if data is None:  # the data set the program trains on
@@ -96,7 +100,7 @@ def run(directory: str | Path, *, data: str | None = None, target: str | None = 
         x, y = torch.cat([dataset.x_train, dataset.x_test]), torch.cat([dataset.y_train, dataset.y_test])
     x, y = x[:samples], y[:samples]
     start = time.perf_counter()
-    measured = evaluate(emulator, emulator.initial_weights(), x, y, torch.Generator().manual_seed(seed))
+    measured = evaluate(emulator, emulator.initial_weights(), x, y, seeds.generator(seed, "encode"))
     return RunResult(network=program.name, target=program.target.name, data=data, split=split, samples=len(x),
                      accuracy=measured["accuracy"], spikes_per_sample=measured["spikes_per_sample"],
                      samples_per_second=measured["samples_per_second"], chip_seed=chip_seed,

@@ -19,19 +19,21 @@ from typing import Any
 
 import torch
 
+from snnc import defaults
 from snnc.compiler.backend.artifact import CompiledProgram, save_program, write_directory_atomically
+from snnc.compiler.driver import compile_program, read_source, run_pipeline
 from snnc.compiler.ir.training import SGD, SpikeBudget, TrainSpec
 from snnc.diagnostics import SnncError, error
-from snnc.runtime import checkpoint, plots
+from snnc.runtime import checkpoint, plots, seeds
 from snnc.runtime.data import DataSet, load_data
-from snnc.runtime.emulators.base import Emulator, Observation, Stimulus, emulator_for
+from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
+from snnc.runtime.evaluation import evaluate, observe_aside
 from snnc.runtime.in_the_loop import in_the_loop
 
 # Readouts such as the maximum membrane span about one threshold unit between classes; cross-entropy
 # needs logits spanning several units to express confidence, so scores are multiplied by this.
 LOGIT_SCALE = 5.0
-EVAL_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -74,12 +76,12 @@ def resolve_config(spec: TrainSpec | None, **overrides: Any) -> TrainConfig:
     budget: SpikeBudget | None = spec.regularize
     values = dict(data=spec.data, loss=spec.loss, optimizer=opt.dsl_name, lr=opt.lr,
                   momentum_or_betas=(opt.momentum,) if isinstance(opt, SGD) else (opt.beta1, opt.beta2),
-                  epochs=spec.epochs, batch=spec.batch, seed=spec.seed, chip_seed=0, method=spec.method,
-                  spike_budget=None if budget is None else (budget.per_sample, budget.strength))
+                  epochs=spec.epochs, batch=spec.batch, seed=spec.seed, chip_seed=defaults.CHIP_SEED,
+                  method=spec.method, spike_budget=None if budget is None else (budget.per_sample, budget.strength))
     values.update({k: v for k, v in overrides.items() if v is not None})
-    for key in ("epochs", "batch"):
-        if int(values[key]) < 1:
-            raise SnncError([error("E450", f"--{key} must be at least 1, not {values[key]}")])
+    for key, least in (("epochs", 1), ("batch", 1), ("seed", 0), ("chip_seed", 0)):
+        if int(values[key]) < least:
+            raise SnncError([error("E450", f"--{key.replace('_', '-')} must be at least {least}, not {values[key]}")])
     if float(values["lr"]) <= 0:
         raise SnncError([error("E450", f"--lr must be positive, not {values['lr']}")])
     return TrainConfig(**values)
@@ -101,42 +103,6 @@ def loss_fn(config: TrainConfig, scores: torch.Tensor, labels: torch.Tensor, act
         per_sample, strength = config.spike_budget
         loss = loss + strength * torch.relu(activity - per_sample).square().mean()
     return loss
-
-
-def observe_aside(emulator: Emulator, weights: dict[str, torch.Tensor], x: torch.Tensor,
-                  membranes: str = "all") -> tuple[Stimulus, Observation]:
-    """x[0] through the emulator on throwaway random state (its stimulus and observation): the run's
-    results and random state stay those of a run without it."""
-    sample = encode(emulator.ir, x[:1], torch.Generator().manual_seed(0))
-    state = emulator.generator.get_state()
-    observation = emulator.observe(sample, weights, membranes=membranes)
-    emulator.generator.set_state(state)
-    return sample, observation
-
-
-def _load_kernels(emulator: Emulator, weights: dict[str, torch.Tensor], x: torch.Tensor) -> None:
-    """The first call of a compiled kernel loads it: done aside, untimed."""
-    observe_aside(emulator, weights, x, membranes="output")
-
-
-@torch.no_grad()
-def evaluate(emulator: Emulator, weights: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor,
-             generator: torch.Generator | None = None) -> dict[str, float]:
-    """Accuracy and events per sample of the emulator on (x, y), in batches; samples/s of the batches
-    after an untimed first sample (whose first call loads the compiled kernels, ~0.7 s)."""
-    _load_kernels(emulator, weights, x)
-    correct, events, start = 0, 0.0, time.perf_counter()
-    energy: dict[str, float] = {}  # the emulator's energy figures, averaged over samples
-    for i in range(0, len(x), EVAL_BATCH):
-        observation = emulator.observe(encode(emulator.ir, x[i:i + EVAL_BATCH], generator), weights,
-                                       membranes="output")
-        correct += int((observation.scores.argmax(1) == y[i:i + EVAL_BATCH]).sum())
-        events += float(observation.activity.sum())
-        for key, value in emulator.energy().items():
-            energy[key] = energy.get(key, 0.0) + value * len(y[i:i + EVAL_BATCH]) / len(x)
-    seconds = time.perf_counter() - start
-    return {"accuracy": correct / len(x), "spikes_per_sample": events / len(x),
-            "samples_per_second": len(x) / seconds if seconds > 0 else float("inf"), "energy": energy}
 
 
 class Trainer:
@@ -161,9 +127,9 @@ class Trainer:
         for w in self.weights.values():
             w.requires_grad_(True)
         self.optimizer = make_optimizer(config, list(self.weights.values()))
-        self.generators = {"shuffle": torch.Generator().manual_seed(config.seed),
-                           "encode": torch.Generator().manual_seed(config.seed + 1),
-                           "noise": self.emulator.generator}
+        self.generators = {"shuffle": seeds.generator(config.seed, "shuffle"),
+                           "encode": seeds.generator(config.seed, "encode"),
+                           "noise": self.emulator.generator}  # the emulator's: seeds.generator(seed, "noise")
         self.rows: list[dict[str, Any]] = []
 
     def epoch(self, index: int, progress: bool) -> dict[str, Any]:
@@ -266,23 +232,20 @@ class Trainer:
         self.rows = list(meta["rows"])
 
 
-def train(path: str | Path, *, target: str = "reference", network: str | None = None, out: str | Path | None = None,
+def train(path: str | Path, *, target: str = defaults.TARGET, network: str | None = None, out: str | Path | None = None,
           data: str | None = None, epochs: int | None = None, batch: int | None = None, lr: float | None = None,
           seed: int | None = None, chip_seed: int | None = None, method: str | None = None, resume: bool = False,
           train_samples: int | None = None, test_samples: int | None = None, progress: bool = False,
           on_epoch: Callable[[dict[str, Any]], None] | None = None) -> TrainResult:
     """Train a program in the loop on `target`'s emulator; with `out`, write the trained program, metrics,
     plots and a per-epoch checkpoint there. `resume` continues the run checkpointed in `out`."""
-    from snnc.api import compile as compile_program
-    from snnc.compiler.driver import read_source, run_pipeline
-
     if resume and out is None:
         raise SnncError([error("E440", "--resume needs the output directory (-o DIR) of the run to continue")])
     [checked] = run_pipeline(read_source(path), target=None, network=network)  # the train block's defaults
     config = resolve_config(checked.ir.header.train, data=data, epochs=epochs, batch=batch, lr=lr, seed=seed,
                             chip_seed=chip_seed, method=method, train_samples=train_samples,
                             test_samples=test_samples)
-    program = compile_program(path, target=target, network=network, seed=config.seed)
+    program = compile_program(checked, target=target, seed=config.seed)  # parsed and checked once
     dataset = load_data(config.data, program.ir.inputs()[0], Path(path).parent).subset(train_samples, test_samples)
     trainer = Trainer(program, config, dataset)
     if resume:

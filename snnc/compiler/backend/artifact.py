@@ -48,8 +48,8 @@ class CompiledProgram:
 
 def emit(program: CompiledProgram, extra_files: dict[str, bytes] | None = None) -> dict[str, bytes]:
     """The files of a program directory, as bytes by file name (a pure function: nothing is written)."""
-    from snnc import __version__
     from snnc.compiler.backend.report import render_report_files
+    from snnc.version import __version__
 
     arrays: dict[str, np.ndarray] = {}
     ir_dict = program.ir.to_dict(arrays)

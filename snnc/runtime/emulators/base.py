@@ -13,9 +13,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from snnc import defaults
 from snnc.compiler.backend.artifact import CompiledProgram
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.diagnostics import SnncError, error
+from snnc.runtime import seeds
 
 Tensor = torch.Tensor
 
@@ -58,13 +60,13 @@ class Emulator(ABC):
 
     methods: tuple[str, ...] = ("surrogate",)  # what `snnc train --method` accepts on this substrate
 
-    def __init__(self, program: CompiledProgram, *, chip_seed: int = 0, noise_seed: int = 0,
-                 dtype: torch.dtype = torch.float32):
+    def __init__(self, program: CompiledProgram, *, chip_seed: int = defaults.CHIP_SEED,
+                 noise_seed: int = defaults.SEED, dtype: torch.dtype = torch.float32):
         self.program = program
         self.ir: NetworkIR = program.ir
         self.chip_seed = chip_seed
         self.dtype = dtype
-        self.generator = torch.Generator().manual_seed(noise_seed)
+        self.generator = seeds.generator(noise_seed, "noise")
         outputs = self.ir.header.outputs
         if len(outputs) != 1:
             raise SnncError([error("E401", f"network '{self.ir.name}' has {len(outputs)} outputs; running and "

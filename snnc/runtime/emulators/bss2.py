@@ -13,7 +13,6 @@ The figures come from the target's `noise:` and `resources:` sections."""
 
 from __future__ import annotations
 
-import zlib
 from functools import cached_property
 
 import numpy as np
@@ -21,6 +20,7 @@ import torch
 
 from snnc.compiler.targets.bss2 import legalize, quantize_weights
 from snnc.diagnostics import SnncError, error
+from snnc.runtime import seeds
 from snnc.runtime.emulators import core
 from snnc.runtime.emulators.spiking import SpikingEmulator
 
@@ -33,9 +33,8 @@ class BSS2Emulator(SpikingEmulator):
     """An emulated BrainScaleS-2 chip; `imperfections=False` keeps only the quantization of weights and
     readout (an ideal chip)."""
 
-    def __init__(self, program, *, chip_seed: int = 0, noise_seed: int = 0, dtype: torch.dtype = torch.float32,
-                 imperfections: bool = True):
-        super().__init__(program, chip_seed=chip_seed, noise_seed=noise_seed, dtype=dtype)
+    def __init__(self, program, *, imperfections: bool = True, **options):
+        super().__init__(program, **options)
         spec = program.target.spec
         resources = spec["resources"]
         self.weight_bits = int(resources["weight_bits"])
@@ -57,7 +56,7 @@ class BSS2Emulator(SpikingEmulator):
     # --- the chip's identity ---------------------------------------------------------------------
     def circuit_deviations(self, chip: int) -> np.ndarray:
         """(circuits per chip, 4) standard normal deviations of tau_mem, tau_syn, threshold, leak."""
-        rng = np.random.default_rng([self.chip_seed, chip, 0xB552])
+        rng = seeds.rng(self.chip_seed, "chip", "neurons", chip)
         return rng.standard_normal((self.circuits_per_chip, len(NEURON_MISMATCH_KEYS)))
 
     @cached_property
@@ -80,7 +79,7 @@ class BSS2Emulator(SpikingEmulator):
         gains = {}
         for name in self.weight_names():
             pre, post = self.ir.edge_attrs(name)["weights"].shape
-            rng = np.random.default_rng([self.chip_seed, zlib.crc32(name.encode()), 0x5E])
+            rng = seeds.rng(self.chip_seed, "chip", "synapses", name)
             gains[name] = torch.as_tensor(1 + self.noise["weight_mismatch"] * rng.standard_normal((2, pre, post)),
                                           dtype=self.dtype)
         return gains

@@ -19,7 +19,6 @@ optics actually were (physics-aware training, Wright et al. 2022; Ma et al. 2023
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -39,7 +38,7 @@ from snnc.compiler.targets.onn import (
     quantize_transmissions,
 )
 from snnc.diagnostics import SnncError, error
-from snnc.runtime import physics
+from snnc.runtime import physics, seeds
 from snnc.runtime.emulators.base import Emulator, Observation, Stimulus, Twin
 
 Tensor = torch.Tensor
@@ -71,9 +70,8 @@ class OnnEmulator(Emulator):
 
     methods = ("pat",)  # what `snnc train --method` accepts on this substrate
 
-    def __init__(self, program, *, chip_seed: int = 0, noise_seed: int = 0, dtype: torch.dtype = torch.float32,
-                 shot_noise: bool = True):
-        super().__init__(program, chip_seed=chip_seed, noise_seed=noise_seed, dtype=dtype)
+    def __init__(self, program, *, shot_noise: bool = True, **options):
+        super().__init__(program, **options)
         self.optics: Optics = program.target.substrate
         self.shot_noise = shot_noise
         self.photons_per_mac: dict[str, float] = {}  # measured in the last `observe`, per detector population
@@ -109,7 +107,7 @@ class OnnEmulator(Emulator):
         """Each pixel's transmission error, drawn once per emulated device (`chip_seed`)."""
         errors = {}
         for _, _, key, attrs in self.ir.edges():
-            rng = np.random.default_rng([self.chip_seed, zlib.crc32(key.encode())])
+            rng = seeds.rng(self.chip_seed, "chip", "transmissions", key)
             errors[key] = torch.as_tensor(rng.normal(0.0, self.optics.transmission_mismatch,
                                                      attrs["transmissions"].levels.shape),
                                           dtype=self.dtype)
