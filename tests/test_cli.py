@@ -42,7 +42,12 @@ def test_missing_file_and_bad_usage(tmp_path, capsys):
     assert run(["compile"]) == 2
     assert run(["frobnicate"]) == 2
     assert run(["compile", str(tmp_path / "x.snn"), "--seed", "abc"]) == 2
-    assert "invalid int value" in capsys.readouterr().err
+    assert "argument --seed: invalid seed value: 'abc'" in capsys.readouterr().err
+    for command in (["compile", "x.snn"], ["train", "x.snn"], ["run", "dir"]):
+        assert run([*command, "--seed", "-1"]) == 2
+        assert "argument --seed: a seed is an integer >= 0, not -1" in capsys.readouterr().err
+    assert run(["train", "x.snn", "--chip-seed", "-3"]) == 2
+    assert "argument --chip-seed: a seed is an integer >= 0, not -3" in capsys.readouterr().err
 
 
 def test_not_utf8_is_an_input_error(tmp_path, capsys):

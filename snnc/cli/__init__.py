@@ -1,0 +1,52 @@
+"""The `snnc` command line: `build_parser()` and `run(argv)`, so every command is callable in-process.
+The parser (parser.py) names every command and its flags; each command's handler (commands.py) calls
+the Python API. Start-up imports no torch: train and run import the runtime when they run.
+
+Exit codes: 0 success, 1 bad input (diagnostics printed), 2 bad usage, 3 internal error."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from snnc.cli.commands import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
+from snnc.cli.parser import build_parser
+from snnc.diagnostics import SnncError, UsageError
+
+__all__ = ["EXIT_INPUT", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main", "run"]
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run one `snnc` command line (sys.argv's without `argv`); returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help, --version (0) or a usage error (2)
+        return int(exc.code or 0)
+    try:
+        return args.handler(args)
+    except SnncError as exc:
+        print(exc.render(), file=sys.stderr)
+        return EXIT_INPUT
+    except UsageError as exc:
+        print(f"snnc {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # `snnc ... | head`: the reader left; not an error of ours
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("snnc: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        if args.debug:
+            traceback.print_exc()
+        else:
+            print(f"snnc: internal error: {type(exc).__name__}: {exc}\n"
+                  "This is a bug in snnc; rerun with --debug for the traceback and report it.", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def main() -> None:
+    sys.exit(run())

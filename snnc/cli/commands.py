@@ -1,0 +1,150 @@
+"""The handlers of the `snnc` commands: each takes the parsed arguments, calls the Python API, prints
+the result and returns the exit code. `train` and `run` import the runtime (and torch) when they run,
+so the other commands start without it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import snnc
+from snnc.diagnostics import UsageError
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _print_warnings(diagnostics, sources, args) -> None:
+    if args.quiet:
+        return
+    for d in diagnostics:
+        print(d.render(sources), file=sys.stderr)
+
+
+def _dump_callback(args) -> Callable | None:
+    from snnc.compiler.driver import check_dump_pass
+
+    if not getattr(args, "dump_ir_after", None):
+        return None
+    try:
+        check_dump_pass(args.dump_ir_after)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+    def after_pass(p, ir) -> None:
+        if p.name == args.dump_ir_after:
+            print(json.dumps(ir.to_dict(), indent=1))
+    return after_pass
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    results = snnc.check(args.file, network=args.network, target=args.target, after_pass=_dump_callback(args),
+                         chips=args.chips)
+    if args.json:
+        print(json.dumps({"ok": True, "networks": [r.ir.name for r in results],
+                          "diagnostics": [d.to_dict() for r in results for d in r.diagnostics]}, indent=1))
+        return EXIT_OK
+    for result in results:
+        _print_warnings(result.diagnostics, {result.source.path: result.source.text}, args)
+        if not args.quiet and not args.dump_ir_after:
+            ir, warnings = result.ir, len(result.diagnostics)
+            print(f"{args.file}: network '{ir.name}' ok: {len(ir.inputs())} inputs, "
+                  f"{len(ir.populations())} populations, {len(ir.projections())} projections"
+                  + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""))
+    return EXIT_OK
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    from snnc.compiler.backend.artifact import save_program
+    from snnc.compiler.backend.report import build_report, render_summary
+
+    target_name = Path(args.target).stem
+    program = snnc.compile(args.file, target=args.target, network=args.network, seed=args.seed,
+                           after_pass=_dump_callback(args), out=None, chips=args.chips)
+    out = Path(args.output) if args.output else Path("build") / f"{program.name}.{target_name}"
+    save_program(program, out)
+    report = build_report(program)
+    if args.json:
+        print(json.dumps({"ok": True, "output": str(out), "report": report}, indent=1))
+    elif not args.quiet:
+        for d in program.diagnostics:
+            print(f"{d['severity']}: {d['message']}", file=sys.stderr)
+        print(render_summary(report))
+        print(f"wrote {out}/ ({', '.join(sorted(f.name for f in out.iterdir()))})")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from snnc.compiler.backend.report import build_report, render_markdown, render_summary
+
+    program = snnc.load(args.directory)
+    report = build_report(program)
+    if args.json:
+        print(json.dumps(report, indent=1))
+    elif args.markdown:
+        print(render_markdown(report))
+    else:
+        print(render_summary(report))
+    return EXIT_OK
+
+
+def cmd_targets(args: argparse.Namespace) -> int:
+    targets = snnc.targets()
+    if args.json:
+        print(json.dumps([{"name": t.name, "family": t.family.name, "description": t.description,
+                           "resources": t.spec.get("resources", {})} for t in targets], indent=1))
+        return EXIT_OK
+    for target in targets:
+        print(f"{target.name:<12} {target.description}")
+        for key, value in target.spec.get("resources", {}).items():
+            print(f"    {key}: {value}")
+    return EXIT_OK
+
+
+def _prepare_runtime(args: argparse.Namespace) -> None:
+    """The process settings of a training or inference run (the library leaves them alone)."""
+    import torch
+
+    from snnc.runtime import tune_memory
+
+    # One thread by default: the time loop works on small (batch, neurons) tensors where threads gain
+    # little, and OpenMP threads on cores shared with other work slow each op by orders of magnitude
+    # (measured: an elementwise op on 256x246 floats took 15 ms with 2 threads on 2 busy cores, 22 us with 1).
+    torch.set_num_threads(args.threads or 1)
+    tune_memory()  # the emulators' outputs reuse freed memory: docs/runtime.md, "The fast path"
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    _prepare_runtime(args)
+    out = args.output or f"build/{Path(args.file).stem}.trained"
+    result = snnc.train(args.file, target=args.target, network=args.network, out=out, data=args.data,
+                        epochs=args.epochs, batch=args.batch, lr=args.lr, seed=args.seed, chip_seed=args.chip_seed,
+                        method=args.method, resume=args.resume, train_samples=args.train_samples,
+                        test_samples=args.test_samples, progress=not (args.quiet or args.json))
+    metrics = result.metrics
+    if args.json:
+        print(json.dumps({"ok": True, "output": str(result.output), **metrics}, indent=1))
+    elif not args.quiet:
+        rows = metrics["epochs"]
+        rate = sum(r["train_samples_per_second"] for r in rows) / max(len(rows), 1)
+        print(f"{metrics['network']} trained on {metrics['target']} ({metrics['config']['method']}, "
+              f"{len(rows)} epochs, {metrics['train_seconds']:.1f} s, {rate:.0f} samples/s): test accuracy "
+              f"{100 * metrics['test_accuracy']:.2f}%, {metrics['spikes_per_sample']:.1f} spikes/sample")
+        print(f"wrote {result.output}/ (trained program, metrics.json, metrics.csv, plots, checkpoint)")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    _prepare_runtime(args)
+    result = snnc.run(args.directory, data=args.data, target=args.target, chip_seed=args.chip_seed, seed=args.seed,
+                      split=args.split, samples=args.samples)
+    if args.json:
+        print(json.dumps({"ok": True, **result.to_dict()}, indent=1))
+    elif not args.quiet:
+        print(f"{result.network} on {result.target} (chip seed {result.chip_seed}), {result.data} {result.split} "
+              f"split, {result.samples} samples: accuracy {100 * result.accuracy:.2f}%, "
+              f"{result.spikes_per_sample:.1f} spikes/sample, {result.samples_per_second:.0f} samples/s"
+              + "".join(f", {key} {value:.4g}" for key, value in result.energy.items()))
+    return EXIT_OK

@@ -1,0 +1,121 @@
+"""The `snnc` argument parser: every command, its flags and its handler (commands.py), in one place."""
+
+from __future__ import annotations
+
+import argparse
+
+from snnc import defaults
+from snnc.cli.commands import cmd_check, cmd_compile, cmd_report, cmd_run, cmd_targets, cmd_train
+from snnc.compiler.ir.training import METHODS
+from snnc.version import __version__
+
+
+def seed(text: str) -> int:
+    """A seed flag's value: an integer >= 0 (argparse reports anything else as a usage error)."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is an integer >= 0, not {value}")
+    return value
+
+
+def _add_json(parser: argparse.ArgumentParser, text: str = "print machine-readable JSON on stdout") -> None:
+    parser.add_argument("--json", action="store_true", help=text)
+
+
+def _add_program_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", metavar="FILE", help="a .snn program")
+    p.add_argument("--network", metavar="NAME", help="which network of the file (default: the only one)")
+
+
+def _add_runtime_flags(p: argparse.ArgumentParser, quiet_help: str) -> None:
+    p.add_argument("--threads", type=int, metavar="N", help="CPU threads for torch (default: 1)")
+    p.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS, help=quiet_help)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="snnc", description="Compile, train and run spiking and physical neural networks on "
+        "neuromorphic and physical substrates (emulated).")
+    parser.add_argument("--version", action="version", version=f"snnc {__version__}")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print only errors")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks (for snnc developers)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = commands.add_parser("check", help="parse and validate a program; report all errors at once",
+                            description="Parse and validate FILE; all errors of the run are reported "
+                            "together. With --target, also run that target's whole pipeline.")
+    _add_program_flags(p)
+    p.add_argument("--target", metavar="T", help="also check against a target (name or .yaml path)")
+    p.add_argument("--chips", type=int, metavar="N", help="with --target bss2: check the placement over N chips")
+    p.add_argument("--dump-ir-after", metavar="PASS", help="print the IR as JSON after this pass")
+    _add_json(p)
+    p.set_defaults(handler=cmd_check)
+
+    p = commands.add_parser("compile", help="compile a program for a target",
+                            description="Compile FILE for a target and write the program directory "
+                            "(program.json, weights.npz, report.*) atomically.")
+    _add_program_flags(p)
+    p.add_argument("--target", "-t", metavar="T", default=defaults.TARGET,
+                   help=f"target name (see `snnc targets`) or a .yaml path (default: {defaults.TARGET})")
+    p.add_argument("--output", "-o", metavar="DIR", help="output directory (default: build/NETWORK.TARGET)")
+    p.add_argument("--seed", type=seed, default=defaults.SEED,
+                   help=f"seed for weight initialization (default: {defaults.SEED})")
+    p.add_argument("--chips", type=int, metavar="N",
+                   help="spread a multi-chip target (bss2) over N chips (default: the target's own count)")
+    p.add_argument("--dump-ir-after", metavar="PASS", help="print the IR as JSON after this pass")
+    _add_json(p)
+    p.set_defaults(handler=cmd_compile)
+
+    p = commands.add_parser("report", help="show the placement report of a compiled program",
+                            description="Print a compact summary of DIR's placement report.")
+    p.add_argument("directory", metavar="DIR", help="a compiled program directory")
+    p.add_argument("--markdown", action="store_true", help="print the full Markdown report")
+    _add_json(p)
+    p.set_defaults(handler=cmd_report)
+
+    p = commands.add_parser("targets", help="list the substrates and their resources")
+    _add_json(p)
+    p.set_defaults(handler=cmd_targets)
+
+    p = commands.add_parser(
+        "train", help="train a program in the loop on a target's emulator",
+        description="Train FILE on the emulated target: forward on the substrate, backward through its "
+        "digital twin. Defaults come from the program's `train` block; every flag overrides one. Writes the "
+        "trained program, metrics.json, metrics.csv, plots and a per-epoch checkpoint to -o DIR.")
+    _add_program_flags(p)
+    p.add_argument("--target", "-t", metavar="T", default=defaults.TARGET,
+                   help=f"target (default: {defaults.TARGET})")
+    p.add_argument("--output", "-o", metavar="DIR", help="output directory (default: build/NAME.trained)")
+    p.add_argument("--data", metavar="DATA", help="digits, an .npz file, or MNIST idx file(s)")
+    p.add_argument("--epochs", type=int, metavar="N", help="number of epochs")
+    p.add_argument("--batch", type=int, metavar="N", help="batch size")
+    p.add_argument("--lr", type=float, help="learning rate")
+    p.add_argument("--seed", type=seed, metavar="N",
+                   help="seed of weights, data order, encoding and noise (each its own stream)")
+    p.add_argument("--chip-seed", type=seed, metavar="N",
+                   help=f"which emulated chip (its fixed pattern); default {defaults.CHIP_SEED}")
+    p.add_argument("--method", choices=METHODS, help="training method (the target decides which it offers)")
+    p.add_argument("--resume", action="store_true", help="continue the run checkpointed in -o DIR")
+    p.add_argument("--train-samples", type=int, metavar="N", help="use only the first N training samples")
+    p.add_argument("--test-samples", type=int, metavar="N", help="use only the first N test samples")
+    _add_runtime_flags(p, "no progress output")
+    _add_json(p, "print the metrics as JSON on stdout")
+    p.set_defaults(handler=cmd_train)
+
+    p = commands.add_parser(
+        "run", help="run a compiled program on its target's emulator and report accuracy",
+        description="Inference of the compiled program DIR on a data set. With --target, deploy it onto "
+        "another target without retraining first.")
+    p.add_argument("directory", metavar="DIR", help="a compiled (or trained) program directory")
+    p.add_argument("--data", metavar="DATA", help="digits, an .npz, MNIST idx (default: the train block's data)")
+    p.add_argument("--target", "-t", metavar="T", help="deploy onto this target first (no retraining)")
+    p.add_argument("--chip-seed", type=seed, help="which emulated chip (default: the one it was trained on)")
+    p.add_argument("--seed", type=seed, default=defaults.SEED,
+                   help=f"seed of temporal noise and stochastic encoders, each its own stream (default: "
+                   f"{defaults.SEED})")
+    p.add_argument("--split", default="test", choices=("test", "train", "all"), help="data split (default test)")
+    p.add_argument("--samples", type=int, metavar="N", help="only the first N samples of the split")
+    _add_runtime_flags(p, "print only errors")
+    _add_json(p, "print the result as JSON on stdout")
+    p.set_defaults(handler=cmd_run)
+    return parser
