@@ -43,7 +43,8 @@ from pathlib import Path
 import torch
 
 import snnc
-from snnc.runtime.emulators import core, fast_lif
+from snnc.runtime import tune_memory
+from snnc.runtime.emulators import core, fast_threads
 from snnc.runtime.emulators.base import Stimulus, emulator_for
 from snnc.runtime.in_the_loop import in_the_loop
 from snnc.runtime.training import LOGIT_SCALE
@@ -362,10 +363,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results here (atomically)")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    tune_memory()  # as `snnc train` and `snnc run` do: outputs reuse freed memory (docs/runtime.md)
     if args.threads:
-        fast_lif.set_threads(args.threads)
+        fast_threads.set_threads(args.threads)
     cores = len(os.sched_getaffinity(0))
-    print(f"machine: {cores} CPU cores; torch {torch.__version__}; snnc kernels on {fast_lif.THREADS} threads, "
+    print(f"machine: {cores} CPU cores; torch {torch.__version__}; snnc kernels on {fast_threads.THREADS} threads, "
           f"baselines with the faster of {args.torch_threads} torch threads; median of {args.repeats} interleaved "
           "repeats")
     if snntorch is None:
@@ -410,8 +412,8 @@ def main() -> None:
           "twin gradient vs autograd of the PyTorch loop, max relative difference):")
     for note in notes:
         print("  " + note)
-    result = {"machine": {"cpu_cores": cores, "torch_threads": args.torch_threads, "snnc_threads": fast_lif.THREADS},
-              "repeats": args.repeats, "rows": rows}
+    machine = {"cpu_cores": cores, "torch_threads": args.torch_threads, "snnc_threads": fast_threads.THREADS}
+    result = {"machine": machine, "repeats": args.repeats, "rows": rows}
     for key in ("speedup_vs_torch", "speedup_vs_snntorch"):
         for mode in args.modes:
             values = [r[key] for r in rows if key in r and r["mode"] == mode]

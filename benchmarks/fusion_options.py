@@ -18,6 +18,8 @@ from pathlib import Path
 
 import torch
 
+from snnc.runtime import tune_memory
+
 sys.path.insert(0, str(Path(__file__).parent))
 from emulator_vs_snntorch import HEADLINE, PlainTorch, Setup, Snnc, timed  # noqa: E402
 
@@ -88,6 +90,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="torch threads; the faster counts")
     args = parser.parse_args()
+    tune_memory()  # as `snnc train` and `snnc run` do
     s = Setup(args.steps, args.hidden, args.batch)
     snnc_impl, eager, variants = Snnc(s), PlainTorch(s), Variants(s)
     runs = {"snnc (numba kernels)": snnc_impl.infer, "PyTorch eager": eager.infer,

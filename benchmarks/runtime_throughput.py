@@ -14,6 +14,7 @@ import time
 import torch
 
 import snnc
+from snnc.runtime import tune_memory
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
 from snnc.runtime.in_the_loop import in_the_loop
@@ -56,6 +57,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=10)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    tune_memory()  # as `snnc train` and `snnc run` do
     print(f"{NETWORK}, batch {args.batch}, {args.threads} threads")
     print(f"{'target':<10} {'inference samples/s':>20} {'training samples/s':>20}")
     for target in ("reference", "bss2"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from snnc.runtime.emulators import fast_lif
+from snnc.runtime.emulators import fast_buffers, fast_lif, fast_threads
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
 from snnc.runtime.in_the_loop import in_the_loop
@@ -151,14 +151,14 @@ def test_chunks_on_threads_give_the_result_of_one_thread():
     program = compile_text(LI_OUT)
     emulator = emulator_for(program)
     stimulus = batch(program, 40)
-    threads = fast_lif.THREADS
+    threads = fast_threads.THREADS
     try:
-        fast_lif.set_threads(1)
+        fast_threads.set_threads(1)
         one = emulator.observe(stimulus, emulator.initial_weights())
-        fast_lif.set_threads(3)
+        fast_threads.set_threads(3)
         three = emulator.observe(stimulus, emulator.initial_weights())
     finally:
-        fast_lif.set_threads(threads)
+        fast_threads.set_threads(threads)
     for name in one.membrane:
         assert torch.equal(one.membrane[name], three.membrane[name])
 
@@ -197,14 +197,14 @@ def test_buffers_of_other_shapes_make_room_in_a_full_pool(monkeypatch):
     program = compile_text(LI_OUT)
     emulator = emulator_for(program)
     weights = emulator.initial_weights()
-    monkeypatch.setattr(fast_lif, "_buffers", {})
-    monkeypatch.setattr(fast_lif, "POOL_BYTES", 25 * 16 * 10 * 4 * 3)  # three (T, 16, 10) arrays
+    pool = fast_buffers.BufferPool(25 * 16 * 10 * 4 * 3)  # three (T, 16, 10) arrays
+    monkeypatch.setattr(fast_buffers, "POOL", pool)
     first = emulator.observe(batch(program, 16, seed=1), weights).membrane["h1"].clone()
-    held_16 = sum(len(xs) for shape, xs in fast_lif._buffers.items() if shape[1] == 16)
+    held_16 = sum(len(xs) for shape, xs in pool.arrays.items() if shape[1] == 16)
     emulator.observe(batch(program, 12, seed=2), weights)  # another shape: idle 16-sample buffers make room
-    assert sum(len(xs) for shape, xs in fast_lif._buffers.items() if shape[1] == 16) < held_16
-    assert sum(len(xs) for shape, xs in fast_lif._buffers.items() if shape[1] == 12) > 0
-    assert sum(x.nbytes for xs in fast_lif._buffers.values() for x in xs) <= fast_lif.POOL_BYTES
+    assert sum(len(xs) for shape, xs in pool.arrays.items() if shape[1] == 16) < held_16
+    assert sum(len(xs) for shape, xs in pool.arrays.items() if shape[1] == 12) > 0
+    assert pool.held() <= pool.limit
     again = emulator.observe(batch(program, 16, seed=1), weights).membrane["h1"]
     assert torch.equal(again, first)
 
@@ -216,13 +216,14 @@ def test_spike_buffers_indexed_for_the_next_population_are_reused_after_a_traini
     emulator = emulator_for(program)
     twin = emulator.make_twin()
     weights = {k: w.requires_grad_(True) for k, w in emulator.initial_weights().items()}
-    monkeypatch.setattr(fast_lif, "_buffers", {})
+    pool = fast_buffers.BufferPool(fast_buffers.POOL.limit)
+    monkeypatch.setattr(fast_buffers, "POOL", pool)
     for seed in range(6):
         scores, _ = in_the_loop(emulator, twin, batch(program, 16, seed=seed), weights)
         scores.sum().backward()
         del scores
     h_spikes = (program.ir.header.steps, 16, 12)
-    assert len(fast_lif._buffers[h_spikes]) <= 2  # not one per step
+    assert len(pool.arrays[h_spikes]) <= 2  # not one per step
 
 
 def test_observe_records_only_the_readout_membrane_when_asked():

@@ -11,23 +11,25 @@ equals autograd through core.simulate with the SuperSpike surrogate, observed sp
 reset, to float32 rounding (tests/runtime/test_fast_lif.py).
 
 `unsupported(...)` says why a network does not qualify (recurrence, AdEx, analog inputs, float64,
-numba missing); the emulators and the twin then run the general core."""
+numba missing); the emulators and the twin then run the general core.
+
+This module orchestrates (per population: its drive, coefficients, outputs, the kernel on chunks of
+the batch) and holds the autograd Function; beside it, by job: fast_kernels.py (the numba kernels),
+fast_events.py (the event index of a raster, cached), fast_buffers.py (the output buffer pool),
+fast_threads.py (the thread pool and chunking). Allocator tuning is opt-in (snnc.runtime.memory)."""
 
 from __future__ import annotations
 
-import ctypes
-import os
-import sys
 import warnings
-import weakref
-from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from snnc.runtime.emulators import core
+from snnc.runtime import memory
+from snnc.runtime.emulators import core, fast_buffers, fast_events
+from snnc.runtime.emulators.fast_buffers import EMPTY3, as_float32, zeros
+from snnc.runtime.emulators.fast_threads import chunks, parallel
 
 try:  # numba is a dependency; without it (an unusual platform) everything runs on the general core
     from snnc.runtime.emulators import fast_kernels
@@ -38,64 +40,6 @@ else:
 
 Tensor = torch.Tensor
 _warned = False
-# Threads that run chunks of a batch (the kernels release the GIL); threads that wait block instead
-# of spinning, so busy shared cores cost no more than their share. SNNC_THREADS overrides.
-THREADS = int(os.environ.get("SNNC_THREADS", 0)) or min(len(os.sched_getaffinity(0)), 8)
-MIN_CHUNK = 8  # samples: smaller chunks cost more in hand-over than they gain
-MIN_ROWS = 4096  # raster rows (steps x samples) per chunk of the event index
-_pool: ThreadPoolExecutor | None = None
-
-
-_malloc_tuned = False
-
-
-def _reuse_freed_memory() -> None:
-    """Let glibc keep freed memory for the next batch instead of returning it to the OS.
-
-    Every batch allocates fresh (T, B, N) outputs. With glibc's defaults, blocks over its mmap threshold
-    are unmapped when freed and smaller ones trimmed from the top of the heap, so the next batch
-    page-faults all of it back in (the kernel zeroes every page): that cost as much as the simulation
-    (measured, 2 cores: 12,800 -> 31,700 samples/s at batch 64 and 17,500 -> 27,000 at batch 1024, T = 50).
-    So blocks come from the heap (no mmap) and up to 2 GB of freed heap is kept for reuse; the process
-    keeps its peak memory. SNNC_KEEP_MEMORY=0 leaves malloc alone."""
-    global _malloc_tuned
-    if _malloc_tuned or os.environ.get("SNNC_KEEP_MEMORY", "1") == "0" or not sys.platform.startswith("linux"):
-        return
-    _malloc_tuned = True
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-1, 1 << 31)  # M_TRIM_THRESHOLD
-        libc.mallopt(-4, 0)  # M_MMAP_MAX: no block is mmapped on its own
-    except (OSError, AttributeError):  # not glibc: nothing to tune
-        pass
-
-
-def set_threads(threads: int) -> None:
-    """Threads the fast kernels use (default: the CPU cores this process may run on, at most 8)."""
-    global THREADS, _pool
-    THREADS = max(1, int(threads))
-    if _pool is not None:
-        _pool.shutdown()
-        _pool = None
-
-
-def _chunks(size: int, least: int = MIN_CHUNK) -> list[tuple[int, int]]:
-    """The ranges [lo, hi) that `size` items (samples, steps) are split into, one per thread at most and
-    none smaller than `least`."""
-    chunks = max(1, min(THREADS, size // least))
-    return [(c * size // chunks, (c + 1) * size // chunks) for c in range(chunks)]
-
-
-def _parallel(kernel, chunks: list[tuple[int, int]], *args) -> None:
-    """kernel(*args, c, lo, hi) for every chunk c, on the threads."""
-    global _pool
-    if len(chunks) == 1:
-        kernel(*args, 0, *chunks[0])
-        return
-    if _pool is None:
-        _pool = ThreadPoolExecutor(THREADS, thread_name_prefix="snnc-fast")
-    for future in [_pool.submit(kernel, *args, c, lo, hi) for c, (lo, hi) in enumerate(chunks)]:
-        future.result()
 
 
 def _forward(*args):
@@ -133,102 +77,6 @@ def _warn_missing() -> None:
         _warned = True
 
 
-def _np(t: Tensor) -> np.ndarray:
-    return t.detach().to(torch.float32).contiguous().numpy()
-
-
-_EMPTY3 = np.zeros((0, 0, 0), np.float32)  # an absent spike raster or output (fast_kernels)
-
-
-def _zeros(n: int) -> np.ndarray:
-    """An absent addend of n neurons: broadcast over steps and samples by the kernels."""
-    return np.zeros((1, 1, n), np.float32)
-
-
-_buffers: dict[tuple[int, ...], list[np.ndarray]] = {}
-POOL_BYTES = min(4 << 30, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4)
-
-
-def _empty(shape: tuple[int, ...]) -> np.ndarray:
-    """An uninitialized float32 array for a kernel's (T, B, N) output, reusing one that nothing refers to
-    any more (the tensors handed out from it, their views and the observation that held them are gone).
-    Fresh memory page-faults on first touch and the kernel zeroes every page, which cost as much as the
-    simulation (measured, 2 cores, T = 50: 17,500 -> 29,000 samples/s at batch 1024); reused memory is warm.
-    The pool holds at most POOL_BYTES; idle arrays of other shapes make room first."""
-    arrays = _buffers.setdefault(shape, [])
-    for k in range(len(arrays)):
-        if _idle(arrays, k):
-            return arrays[k]
-    a = np.empty(shape, np.float32)
-    held = sum(x.nbytes for xs in _buffers.values() for x in xs)
-    for other, xs in list(_buffers.items()):
-        if held + a.nbytes <= POOL_BYTES:
-            break
-        if other != shape:
-            idle = [k for k in range(len(xs)) if _idle(xs, k)]
-            held -= sum(xs[k].nbytes for k in idle)
-            _buffers[other] = [xs[k] for k in range(len(xs)) if k not in idle]
-    if held + a.nbytes <= POOL_BYTES:
-        arrays.append(a)
-    return a
-
-
-def _idle(arrays: list[np.ndarray], k: int) -> bool:
-    """Whether nothing but the pool refers to arrays[k] (the list and getrefcount's argument)."""
-    return sys.getrefcount(arrays[k]) == 2
-
-
-_index_cache: OrderedDict[tuple, tuple] = OrderedDict()
-INDEX_CACHE = 8  # rasters: a batch's stimulus and observed spikes, indexed in the forward and reused after
-
-
-def _count(bits: np.ndarray, counts: np.ndarray, _chunk: int, t0: int, t1: int) -> None:
-    fast_kernels.count_events(bits, counts, t0, t1)
-
-
-def _list(bits: np.ndarray, start: np.ndarray, index: np.ndarray, _chunk: int, t0: int, t1: int) -> None:
-    fast_kernels.list_events(bits, start, index, t0, t1)
-
-
-def _index_key(raster: Tensor) -> tuple:
-    return id(raster), raster.data_ptr(), raster._version, tuple(raster.shape)
-
-
-def _cached_index(raster: Tensor) -> tuple[np.ndarray, np.ndarray] | None:
-    """(start, index) of `raster` if _index has it (the same live tensor, unmodified), else None."""
-    key = _index_key(raster)
-    hit = _index_cache.get(key)
-    if hit is None or hit[0]() is not raster:
-        return None
-    _index_cache.move_to_end(key)
-    return hit[1], hit[2]
-
-
-def _index(raster: Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(src, start, index): a (T, B, P) raster as float32 numpy and its CSR index, the sources that spiked
-    in row r = t * B + b being index[start[r]:start[r + 1]]. Cached per tensor (weakly): the stimulus and
-    the observed spikes are indexed once, for the forward and again for the twin's backward. The cache
-    keeps no view of the raster's memory (a pooled output buffer it held could never be reused: measured,
-    2 cores, T = 100, batch 256: the hidden layer's forward took 40 ms instead of 14 on fresh pages)."""
-    hit = _cached_index(raster)
-    if hit is not None:
-        return _np(raster), *hit
-    src = _np(raster)
-    bits = src.view(np.uint32)
-    steps, batch = src.shape[:2]
-    counts = np.empty((steps, batch), np.int64)
-    rows = _chunks(steps, max(1, MIN_ROWS // batch))  # threads only for many rows: a hand-over costs ~50 us
-    _parallel(_count, rows, bits, counts)
-    start = np.zeros(steps * batch + 1, np.int64)
-    np.cumsum(counts.ravel(), out=start[1:])
-    index = np.empty(int(start[-1]), np.int64)
-    _parallel(_list, rows, bits, start, index)
-    _index_cache[_index_key(raster)] = (weakref.ref(raster), start, index)
-    while len(_index_cache) > INDEX_CACHE:
-        _index_cache.popitem(last=False)
-    return src, start, index
-
-
 @dataclass
 class _Drive:
     """A population's event inputs as one source raster (T, B, P), its CSR index and one weight matrix
@@ -246,16 +94,17 @@ def _drive(plan: core.Plan, name: str, spikes: dict[str, Tensor], weights: dict[
     incoming = plan.incoming(name)
     n = plan.sizes[name]
     if not incoming:
-        return _Drive(*_index(torch.zeros(plan.steps, batch, 0)), torch.zeros(0, n), 0, [])
+        return _Drive(*fast_events.index(torch.zeros(plan.steps, batch, 0)), torch.zeros(0, n), 0, [])
     if len(incoming) == 1:  # the common case: no copy, the delay applied in the kernel
         [e] = incoming
-        return _Drive(*_index(spikes[e.source]), weights[e.name], e.delay_steps, [(e, 0, plan.sizes[e.source])])
+        return _Drive(*fast_events.index(spikes[e.source]), weights[e.name], e.delay_steps,
+                      [(e, 0, plan.sizes[e.source])])
     rows, start = [], 0
     for e in incoming:
         rows.append((e, start, start + plan.sizes[e.source]))
         start += plan.sizes[e.source]
     src = torch.cat([core.shifted(spikes[e.source], e.delay_steps) for e in incoming], dim=2)
-    return _Drive(*_index(src), torch.cat([weights[e.name] for e in incoming]), 0, rows)
+    return _Drive(*fast_events.index(src), torch.cat([weights[e.name] for e in incoming]), 0, rows)
 
 
 _coefficient_cache: dict[int, tuple] = {}
@@ -277,7 +126,7 @@ def _arrays(p: core.NeuronParams, dt: float) -> tuple:
     spiking = p.spiking  # an LI neuron is a LIF neuron that never reaches its threshold (fast_kernels)
     v_th = p.v_th if spiking else torch.full_like(p.v_leak, float("inf"))
     v_reset = p.v_reset if spiking else torch.zeros_like(p.v_leak)
-    return (_np(p.v_leak), _np(v_th), _np(v_reset), _np(c.a_mem), _np(c.a_syn), _np(c.k_syn),
+    return (*(as_float32(a) for a in (p.v_leak, v_th, v_reset, c.a_mem, c.a_syn, c.k_syn)),
             int(p.refractory_steps))
 
 
@@ -290,7 +139,7 @@ def simulate(plan: core.Plan, params: dict[str, core.NeuronParams], weights: dic
     twin's replay); `run` limits the simulation to these populations (their sources are in `events`);
     `membranes` limits the recorded membranes to these populations (None: all), which saves writing a
     (T, B, N) trace per population nobody reads (inference needs the readout's only)."""
-    _reuse_freed_memory()
+    memory.tune_memory_if_asked()
     T = plan.steps
     batch = next(iter(events.values())).shape[1]
     spikes: dict[str, Tensor] = dict(events)
@@ -300,12 +149,13 @@ def simulate(plan: core.Plan, params: dict[str, core.NeuronParams], weights: dic
             continue
         p, n = params[name], plan.sizes[name]
         drive = _drive(plan, name, spikes, weights, batch)
-        z = _empty((T, batch, n)) if p.spiking else _EMPTY3
+        z = fast_buffers.POOL.empty((T, batch, n)) if p.spiking else EMPTY3
         recorded = membranes is None or name in membranes
-        v = _empty((T, batch, n)) if recorded else _EMPTY3
-        _parallel(_forward, _chunks(batch), drive.src, drive.start, drive.index, _np(drive.w), drive.delay,
-                  *_coefficients(p, plan.dt), _zeros(n) if noise is None or name not in noise else _np(noise[name]),
-                  _EMPTY3 if forced is None or name not in forced else _np(forced[name]), z, v)
+        v = fast_buffers.POOL.empty((T, batch, n)) if recorded else EMPTY3
+        parallel(_forward, chunks(batch), drive.src, drive.start, drive.index, as_float32(drive.w), drive.delay,
+                 *_coefficients(p, plan.dt),
+                 zeros(n) if noise is None or name not in noise else as_float32(noise[name]),
+                 EMPTY3 if forced is None or name not in forced else as_float32(forced[name]), z, v)
         if p.spiking:
             spikes[name] = torch.from_numpy(z)
         if recorded:
@@ -314,20 +164,9 @@ def simulate(plan: core.Plan, params: dict[str, core.NeuronParams], weights: dic
                   membrane=membrane)
 
 
-def _spikes_per_sample(raster: Tensor) -> Tensor:
-    """(B,) spikes of a (T, B, N) raster: its row lengths when its event index is cached (the forward
-    indexed it for the next population), else a sum (a pass over the raster)."""
-    hit = _cached_index(raster) if raster.dtype == torch.float32 else None
-    if hit is not None:
-        start = hit[0]
-        per_row = (start[1:] - start[:-1]).reshape(raster.shape[:2])
-        return torch.from_numpy(per_row.sum(axis=0).astype(np.float32))  # 0/1 spikes: the count is the sum
-    return raster.sum(dim=(0, 2))
-
-
 def _activity(spikes: dict[str, Tensor], batch: int) -> Tensor:
     """core.Trace.activity: (B,) spikes per sample over the spiking populations."""
-    return sum((_spikes_per_sample(z) for z in spikes.values()), torch.zeros(batch))
+    return sum((fast_events.spikes_per_sample(z) for z in spikes.values()), torch.zeros(batch))
 
 
 class _Trace(core.Trace):
@@ -359,7 +198,7 @@ class _Replay(torch.autograd.Function):
         grad_spikes: dict[str, Tensor] = {}
         if grad_z is not None and grad_z.numel():
             grad_spikes[job.output] = grad_z
-        g_act = _np(grad_activity) if grad_activity is not None else np.zeros(batch, np.float32)
+        g_act = as_float32(grad_activity) if grad_activity is not None else np.zeros(batch, np.float32)
         no_activity = np.zeros(batch, np.float32)
         grads: dict[str, Tensor] = {}
         grad_x_of: dict[str, np.ndarray] = {}  # population -> dL/d(its input current), (T, B, N)
@@ -372,17 +211,17 @@ class _Replay(torch.autograd.Function):
                 g = _shift_back(torch.from_numpy(grad_x_of[e.target]) @ weights[e.name].detach().T, e.delay_steps)
                 grad_spikes[name] = g if name not in grad_spikes else grad_spikes[name] + g
             upstream = any(e.source in job.observed for e, _, _ in drive.edges)
-            grad_x = _empty((T, batch, n)) if upstream else _EMPTY3
+            grad_x = fast_buffers.POOL.empty((T, batch, n)) if upstream else EMPTY3
             gv = grad_v if name == job.output and grad_v is not None else None
-            chunks = _chunks(batch)
-            grad_w = np.zeros((len(chunks),) + tuple(drive.w.shape), np.float32)
-            _parallel(_adjoint, chunks, drive.src, drive.start, drive.index, _np(drive.w), drive.delay,
+            ranges = chunks(batch)
+            grad_w = np.zeros((len(ranges),) + tuple(drive.w.shape), np.float32)
+            parallel(_adjoint, ranges, drive.src, drive.start, drive.index, as_float32(drive.w), drive.delay,
                       *_coefficients(p, plan.dt),
-                      _np(job.observed[name]) if p.spiking else _EMPTY3, _np(p.threshold_unit()),
-                      np.float32(job.beta), _np(grad_spikes[name]) if name in grad_spikes else _zeros(n),
-                      g_act if p.spiking else no_activity, _zeros(n) if gv is None else _np(gv),
+                      as_float32(job.observed[name]) if p.spiking else EMPTY3, as_float32(p.threshold_unit()),
+                      np.float32(job.beta), as_float32(grad_spikes[name]) if name in grad_spikes else zeros(n),
+                      g_act if p.spiking else no_activity, zeros(n) if gv is None else as_float32(gv),
                       grad_x_of[down[0].target] if down else np.zeros((1, 1, 0), np.float32),
-                      _np(weights[down[0].name].T) if down else np.zeros((0, n), np.float32),
+                      as_float32(weights[down[0].name].T) if down else np.zeros((0, n), np.float32),
                       down[0].delay_steps if down else 0,
                       grad_x, grad_w)
             if upstream:
