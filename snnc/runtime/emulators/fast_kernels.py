@@ -23,6 +23,8 @@ How it is written, and why (each measured):
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -30,6 +32,63 @@ F32 = np.float32
 BLOCK = 16  # samples advanced together through a step: the (T, B, N) outputs are written in order
 JIT = dict(cache=True, fastmath=False, nogil=True, error_model="numpy")
 INLINE = dict(cache=True, inline="always", error_model="numpy")
+
+
+class Drive(NamedTuple):
+    """A population's event input: src (T, B, P) source spikes with their CSR index (start, index: the
+    sources that spiked in row r = t * B + b are index[start[r]:start[r + 1]]), w (P, N) the weights and
+    delay the steps from a source spike to its row-add."""
+
+    src: np.ndarray
+    start: np.ndarray
+    index: np.ndarray
+    w: np.ndarray
+    delay: int
+
+
+class Neurons(NamedTuple):
+    """A population's per-neuron (N,) float32 coefficients (core.Coefficients; an LI population has
+    v_th = +inf and v_reset = 0) and its refractory period in steps."""
+
+    v_leak: np.ndarray
+    v_th: np.ndarray
+    v_reset: np.ndarray
+    a_mem: np.ndarray
+    a_syn: np.ndarray
+    k_syn: np.ndarray
+    refractory: int
+
+
+class Outputs(NamedTuple):
+    """What the forward writes, (T, B, N) each ((0, 0, 0): not kept): spikes z and membranes v."""
+
+    z: np.ndarray
+    v: np.ndarray
+
+
+class Surrogate(NamedTuple):
+    """The twin's spike derivative: SuperSpike of (V - v_th) / unit (unit: (N,) float32) with sharpness beta."""
+
+    unit: np.ndarray
+    beta: np.float32
+
+
+class LossGradients(NamedTuple):
+    """The loss's gradient with respect to a population's spikes z (T, B, N), its activity (B,) and its
+    recorded membrane v (T, B, N); (1, 1, N) zeros stand for absent z and v."""
+
+    z: np.ndarray
+    activity: np.ndarray
+    v: np.ndarray
+
+
+class Downstream(NamedTuple):
+    """The gradient that flows back from a downstream population: gx (T, B, M) the gradient of its input
+    currents, wt (M, N) the weights to it transposed, delay their delay in steps (M = 0: none)."""
+
+    gx: np.ndarray
+    wt: np.ndarray
+    delay: int
 
 
 @njit(**JIT)
@@ -64,9 +123,10 @@ def list_events(bits, start, index, t0, t1):
 
 
 @njit(**INLINE)
-def _events(src, start, index, w, delay, t, b0, b1, x, has_x):
+def _events(drive, t, b0, b1, x, has_x):
     """x[b - b0] = sum_p src[t - delay, b, p] * w[p] over the sources that spiked (in order of p) for the
     samples b0 <= b < b1; has_x[b - b0]: whether any did (x is not written otherwise)."""
+    src, start, index, w, delay = drive
     ts = t - delay
     for b in range(b0, b1):
         j = b - b0
@@ -87,18 +147,23 @@ def _events(src, start, index, w, delay, t, b0, b1, x, has_x):
 
 
 @njit(**INLINE)
-def _neurons(t, b0, b1, v, i, ref, x, has_x, noise, forced, is_forced, v_leak, v_th, v_reset, a_mem, a_syn, k_syn,
-             refractory, z_out, v_out, record, unit, beta, pass_v, pass_z):
-    """One step of every neuron of the samples b0 <= b < b1 (state rows b - b0 of v, i, ref):
+def _neurons(t, b0, b1, state, x, has_x, noise, forced, is_forced, neurons, outputs, record, surrogate, passes):
+    """One step of every neuron of the samples b0 <= b < b1 (rows b - b0 of the state (v, i, ref)):
     core._run_group's membrane from the previous step's current, noise, refractory hold, spike, reset;
-    then the current with this step's input x (has_x: _events). Writes the spikes to z_out[t, b] and the
-    membrane after reset to v_out[t, b] (dimensions of size 1 are broadcast: a scratch). `is_forced`: the
-    spikes are forced[t, b] (the twin), not threshold crossings. With `record` (the adjoint) also how a
-    gradient passes the step: pass_v[t, b - b0] = dV/dV' (1 - z, 0 while held) and pass_z = dz/dV' (the
-    SuperSpike surrogate 1 / (1 + beta |V' - v_th| / unit)^2 / unit, 0 while held). `is_forced` and
+    then the current with this step's input x (has_x: _events). Writes the spikes to outputs.z[t, b] and the
+    membrane after reset to outputs.v[t, b] (dimensions of size 1 are broadcast: a scratch). `is_forced`:
+    the spikes are forced[t, b] (the twin), not threshold crossings. With `record` (the adjoint) also how
+    a gradient passes the step, in passes = (pass_v, pass_z): pass_v[t, b - b0] = dV/dV' (1 - z, 0 while
+    held) and pass_z = dz/dV' (the SuperSpike surrogate 1 / (1 + beta |V' - v_th| / unit)^2 / unit, 0
+    while held). `is_forced` and
     `record` are literals at every call site. One call per step and block of samples: every call of an
     inlined function takes and drops a reference on each array argument (an atomic operation), which
     cost more than a small population's whole step when it was made per sample."""
+    v, i, ref = state
+    v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractory = neurons
+    z_out, v_out = outputs
+    unit, beta = surrogate
+    pass_v, pass_z = passes
     one, zero = F32(1.0), F32(0.0)
     n_neurons = v.shape[1]
     for b in range(b0, b1):
@@ -134,13 +199,13 @@ def _neurons(t, b0, b1, v, i, ref, x, has_x, noise, forced, is_forced, v_leak, v
 
 
 @njit(**JIT)
-def forward(src, start, index, w, delay, v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractory, noise, forced,
-            z_out, v_out, lo, hi):
-    """Simulate one population on samples [lo, hi): src (T, B, P) source spikes with their CSR index
-    (start, index), w (P, N); writes v_out and z_out (T, B, N) ((0, 0, 0): not kept). `noise`
+def forward(drive, neurons, noise, forced, outputs, lo, hi):
+    """Simulate one population (its Drive and Neurons) on samples [lo, hi); writes the Outputs. `noise`
     (T, B, N) is added to the membrane after integration (a (1, 1, N) array of zeros: none); `forced`
     (T, B, N) replaces the threshold crossings by given spikes (the twin's replay; (0, 0, 0): none)."""
-    steps, n = src.shape[0], w.shape[1]
+    steps, n = drive.src.shape[0], drive.w.shape[1]
+    v_leak = neurons.v_leak
+    z_out, v_out = outputs
     is_forced = forced.shape[0] > 0
     if z_out.shape[0] == 0:
         z_out = np.empty((1, 1, n), F32)
@@ -149,6 +214,7 @@ def forward(src, start, index, w, delay, v_leak, v_th, v_reset, a_mem, a_syn, k_
     v, i, x = np.empty((BLOCK, n), F32), np.empty((BLOCK, n), F32), np.empty((BLOCK, n), F32)
     ref, has_x = np.zeros((BLOCK, n), np.int32), np.zeros(BLOCK, np.bool_)
     unused = np.empty((1, 1, n), F32)
+    state, written, no_surrogate, no_passes = (v, i, ref), (z_out, v_out), (v_leak, F32(0.0)), (unused, unused)
     for b0 in range(lo, hi, BLOCK):
         b1 = min(b0 + BLOCK, hi)
         for j in range(b1 - b0):
@@ -157,45 +223,40 @@ def forward(src, start, index, w, delay, v_leak, v_th, v_reset, a_mem, a_syn, k_
                 i[j, k] = F32(0.0)
                 ref[j, k] = 0
         for t in range(steps):
-            _events(src, start, index, w, delay, t, b0, b1, x, has_x)
+            _events(drive, t, b0, b1, x, has_x)
             if is_forced:  # literal flags: the inlined loops have no branch left on them
-                _neurons(t, b0, b1, v, i, ref, x, has_x, noise, forced, True, v_leak, v_th, v_reset, a_mem, a_syn,
-                         k_syn, refractory, z_out, v_out, False, v_leak, F32(0.0), unused, unused)
+                _neurons(t, b0, b1, state, x, has_x, noise, forced, True, neurons, written, False, no_surrogate,
+                         no_passes)
             else:
-                _neurons(t, b0, b1, v, i, ref, x, has_x, noise, forced, False, v_leak, v_th, v_reset, a_mem, a_syn,
-                         k_syn, refractory, z_out, v_out, False, v_leak, F32(0.0), unused, unused)
+                _neurons(t, b0, b1, state, x, has_x, noise, forced, False, neurons, written, False, no_surrogate,
+                         no_passes)
 
 
 @njit(**JIT)
-def adjoint(src, start, index, w, delay, v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractory, observed, unit, beta,
-            grad_z, grad_activity, grad_v, down_gx, down_wt, down_delay, grad_x, grad_w, lo, hi):
+def adjoint(drive, neurons, observed, surrogate, loss, down, grad_x, grad_w, lo, hi):
     """Backpropagation through time of one population of the twin, replayed with its observed spikes.
 
-    Recomputes the membranes from src (T, B, P) (start, index: its CSR index) and w (P, N), then runs the
-    adjoint backwards in time. The loss's gradient with respect to the spikes is grad_z (T, B, N) +
-    grad_activity (B,) + the gradient that flows back from a downstream population,
-    down_gx[t + down_delay] @ down_wt (down_gx (T, B, M) its input currents' gradient, down_wt (M, N) the
-    weights to it, transposed; M = 0: none); grad_v (T, B, N) is the gradient with respect to the
-    recorded membrane; (1, 1, N) arrays of zeros stand for absent grad_z and grad_v, a (0, 0, 0) observed
-    for a population that does not spike. Writes grad_x (T, B, N), the gradient with respect to the
-    input current of each step (unless its shape is (0, 0, 0)), and accumulates grad_w (P, N).
-    The spike is the SuperSpike surrogate of (V - v_th) / unit; the reset is not differentiated and a
-    refractory neuron passes no gradient (core.simulate with detach_reset)."""
-    steps, batch, n = src.shape[0], src.shape[1], w.shape[1]
-    spiking, write_gx = observed.shape[0] > 0, grad_x.shape[0] > 0
-    tz, bz = grad_z.shape[0] > 1, grad_z.shape[1] > 1  # which dimensions are not broadcast
-    tg, bg = grad_v.shape[0] > 1, grad_v.shape[1] > 1
+    Recomputes the membranes from its Drive, then runs the adjoint backwards in time. The loss's gradient
+    with respect to the spikes is loss.z (T, B, N) + loss.activity (B,) + the gradient that flows back
+    from a downstream population, down.gx[t + down.delay] @ down.wt (Downstream); loss.v (T, B, N) is
+    the gradient with respect to the recorded membrane (LossGradients); a (0, 0, 0) observed stands for
+    a population that does not spike. Writes grad_x (T, B, N), the gradient with respect to the input
+    current of each step (unless its shape is (0, 0, 0)), and accumulates grad_w (P, N).
+    The spike is the Surrogate of (V - v_th) / unit; the reset is not differentiated and a refractory
+    neuron passes no gradient (core.simulate with detach_reset)."""
+    steps, n = drive.src.shape[0], drive.w.shape[1]
+    v_leak = neurons.v_leak
+    spiking = observed.shape[0] > 0
     # Blocks of samples through the twin's forward (one inlined call per step and block), as many as keep
     # the two recorded (T, block, N) factors near 2 MB: with 8 MB, two threads contended for the cache
     # (measured, T = 50, hidden 1024, 1 thread: 106 -> 74 ms per 256 samples).
     block = max(1, min(BLOCK, (1 << 18) // max(steps * n, 1)))
     v, i, ref = np.empty((block, n), F32), np.empty((block, n), F32), np.zeros((block, n), np.int32)
     x, has_x = np.empty((block, n), F32), np.zeros(block, np.bool_)
-    gz, gvp, gi = np.empty(n, F32), np.empty(n, F32), np.empty(n, F32)
-    z, vo = np.empty((1, 1, n), F32), np.empty((1, 1, n), F32)
+    scratch = (np.empty(n, F32), np.empty(n, F32), np.empty(n, F32), np.zeros((steps, n), F32))  # gz, gvp, gi, gx
     zeros = np.zeros((1, 1, n), F32)
-    pass_v, pass_z = np.ones((steps, block, n), F32), np.zeros((steps, block, n), F32)
-    gx = np.zeros((steps, n), F32)
+    passes = (np.ones((steps, block, n), F32), np.zeros((steps, block, n), F32))  # pass_v, pass_z
+    state, unwritten = (v, i, ref), (np.empty((1, 1, n), F32), np.empty((1, 1, n), F32))
     for b0 in range(lo, hi, block):
         b1 = min(b0 + block, hi)
         for j in range(b1 - b0):
@@ -204,24 +265,30 @@ def adjoint(src, start, index, w, delay, v_leak, v_th, v_reset, a_mem, a_syn, k_
                 i[j, k] = F32(0.0)
                 ref[j, k] = 0
         for t in range(steps):  # the twin's forward, recording how gradients pass each step
-            _events(src, start, index, w, delay, t, b0, b1, x, has_x)
+            _events(drive, t, b0, b1, x, has_x)
             if spiking:
-                _neurons(t, b0, b1, v, i, ref, x, has_x, zeros, observed, True, v_leak, v_th, v_reset, a_mem,
-                         a_syn, k_syn, refractory, z, vo, True, unit, beta, pass_v, pass_z)
+                _neurons(t, b0, b1, state, x, has_x, zeros, observed, True, neurons, unwritten, True, surrogate,
+                         passes)
             else:
-                _neurons(t, b0, b1, v, i, ref, x, has_x, zeros, zeros, False, v_leak, v_th, v_reset, a_mem,
-                         a_syn, k_syn, refractory, z, vo, False, unit, beta, pass_v, pass_z)
+                _neurons(t, b0, b1, state, x, has_x, zeros, zeros, False, neurons, unwritten, False, surrogate,
+                         passes)
         for b in range(b0, b1):
-            _backward(b, b - b0, steps, n, delay, batch, src, start, index, a_mem, a_syn, k_syn, pass_v, pass_z,
-                      grad_z, tz, bz, grad_activity, grad_v, tg, bg, down_gx, down_wt, down_delay, gz, gvp, gi, gx,
-                      grad_x, write_gx, grad_w)
+            _backward(b, b - b0, drive, neurons, passes, loss, down, scratch, grad_x, grad_w)
 
 
 @njit(cache=True, error_model="numpy")  # a call per sample (not inlined: numba refused to inline it)
-def _backward(b, j, steps, n, delay, batch, src, start, index, a_mem, a_syn, k_syn, pass_v, pass_z, grad_z, tz, bz,
-              grad_activity, grad_v, tg, bg, down_gx, down_wt, down_delay, gz, gvp, gi, gx, grad_x, write_gx, grad_w):
-    """The adjoint of sample b (row j of pass_v, pass_z), backwards in time; then grad_x and grad_w."""
-    ga = grad_activity[b]
+def _backward(b, j, drive, neurons, passes, loss, down, scratch, grad_x, grad_w):
+    """The adjoint of sample b (row j of the passes), backwards in time; then grad_x and grad_w."""
+    src, start, index, w, delay = drive
+    a_mem, a_syn, k_syn = neurons.a_mem, neurons.a_syn, neurons.k_syn
+    pass_v, pass_z = passes
+    grad_z, grad_v = loss.z, loss.v
+    down_gx, down_wt, down_delay = down
+    gz, gvp, gi, gx = scratch
+    steps, batch, n = src.shape[0], src.shape[1], w.shape[1]
+    tz, bz = grad_z.shape[0] > 1, grad_z.shape[1] > 1  # which dimensions are not broadcast
+    tg, bg = grad_v.shape[0] > 1, grad_v.shape[1] > 1
+    ga = loss.activity[b]
     for k in range(n):
         gvp[k] = F32(0.0)  # dL/dV'_{t+1}, V' the membrane before the reset
         gi[k] = F32(0.0)  # dL/dI_{t+1}
@@ -241,7 +308,7 @@ def _backward(b, j, steps, n, delay, batch, src, start, index, a_mem, a_syn, k_s
             gx[t, k] = g_i
             gv = a_mem[k] * gvp[k] + grad_v[t * tg, b * bg, k]  # dL/dV_t: from V'_{t+1} and the readout
             gvp[k] = pass_v[t, j, k] * gv + gz[k] * pass_z[t, j, k]  # LI: pass_v = 1, pass_z = 0
-    if write_gx:
+    if grad_x.shape[0] > 0:
         for t in range(steps):
             for k in range(n):
                 grad_x[t, b, k] = gx[t, k]

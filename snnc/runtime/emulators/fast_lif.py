@@ -42,14 +42,13 @@ Tensor = torch.Tensor
 _warned = False
 
 
-def _forward(*args):
-    fast_kernels.forward(*args[:-3], *args[-2:])
+def _forward(drive, neurons, noise, forced, outputs, _chunk: int, lo: int, hi: int) -> None:
+    fast_kernels.forward(drive, neurons, noise, forced, outputs, lo, hi)
 
 
-def _adjoint(*args):
-    c, lo, hi = args[-3:]  # each chunk accumulates into its own grad_w
-    grad_w = args[-4]
-    fast_kernels.adjoint(*args[:-4], grad_w[c], lo, hi)
+def _adjoint(drive, neurons, observed, surrogate, loss, down, grad_x, grad_w, chunk: int, lo: int, hi: int) -> None:
+    # each chunk accumulates into its own grad_w
+    fast_kernels.adjoint(drive, neurons, observed, surrogate, loss, down, grad_x, grad_w[chunk], lo, hi)
 
 
 def unsupported(plan: core.Plan, params: dict[str, core.NeuronParams], dtype: torch.dtype) -> str | None:
@@ -77,40 +76,35 @@ def _warn_missing() -> None:
         _warned = True
 
 
-@dataclass
-class _Drive:
-    """A population's event inputs as one source raster (T, B, P), its CSR index and one weight matrix
-    (P, N)."""
-
-    src: np.ndarray
-    start: np.ndarray
-    index: np.ndarray
-    w: Tensor
-    delay: int
-    edges: list[tuple[core.Edge, int, int]]  # edge, its first and last row in src / w
+Rows = list[tuple[core.Edge, int, int]]  # each incoming edge and its first and last row in the drive's src and w
 
 
-def _drive(plan: core.Plan, name: str, spikes: dict[str, Tensor], weights: dict[str, Tensor], batch: int) -> _Drive:
+def _drive(plan: core.Plan, name: str, spikes: dict[str, Tensor], weights: dict[str, Tensor],
+           batch: int) -> tuple[fast_kernels.Drive, Rows]:
+    """A population's event inputs as one source raster (T, B, P) with its CSR index and one weight matrix
+    (P, N), and where each incoming edge lies in them."""
     incoming = plan.incoming(name)
     n = plan.sizes[name]
     if not incoming:
-        return _Drive(*fast_events.index(torch.zeros(plan.steps, batch, 0)), torch.zeros(0, n), 0, [])
+        return fast_kernels.Drive(*fast_events.index(torch.zeros(plan.steps, batch, 0)), np.zeros((0, n), np.float32),
+                                  0), []
     if len(incoming) == 1:  # the common case: no copy, the delay applied in the kernel
         [e] = incoming
-        return _Drive(*fast_events.index(spikes[e.source]), weights[e.name], e.delay_steps,
-                      [(e, 0, plan.sizes[e.source])])
+        return (fast_kernels.Drive(*fast_events.index(spikes[e.source]), as_float32(weights[e.name]), e.delay_steps),
+                [(e, 0, plan.sizes[e.source])])
     rows, start = [], 0
     for e in incoming:
         rows.append((e, start, start + plan.sizes[e.source]))
         start += plan.sizes[e.source]
     src = torch.cat([core.shifted(spikes[e.source], e.delay_steps) for e in incoming], dim=2)
-    return _Drive(*fast_events.index(src), torch.cat([weights[e.name] for e in incoming]), 0, rows)
+    w = torch.cat([weights[e.name] for e in incoming])
+    return fast_kernels.Drive(*fast_events.index(src), as_float32(w), 0), rows
 
 
 _coefficient_cache: dict[int, tuple] = {}
 
 
-def _coefficients(p: core.NeuronParams, dt: float) -> tuple:
+def _coefficients(p: core.NeuronParams, dt: float) -> fast_kernels.Neurons:
     """The kernels' per-neuron arrays of a population (cached: emulators keep their parameter objects)."""
     cached = _coefficient_cache.get(id(p))
     if cached is not None and cached[0] is p and cached[1] == dt:
@@ -121,13 +115,13 @@ def _coefficients(p: core.NeuronParams, dt: float) -> tuple:
     return _coefficient_cache[id(p)][2]
 
 
-def _arrays(p: core.NeuronParams, dt: float) -> tuple:
+def _arrays(p: core.NeuronParams, dt: float) -> fast_kernels.Neurons:
     c = core.Coefficients.of(p, dt)
     spiking = p.spiking  # an LI neuron is a LIF neuron that never reaches its threshold (fast_kernels)
     v_th = p.v_th if spiking else torch.full_like(p.v_leak, float("inf"))
     v_reset = p.v_reset if spiking else torch.zeros_like(p.v_leak)
-    return (*(as_float32(a) for a in (p.v_leak, v_th, v_reset, c.a_mem, c.a_syn, c.k_syn)),
-            int(p.refractory_steps))
+    return fast_kernels.Neurons(*(as_float32(a) for a in (p.v_leak, v_th, v_reset, c.a_mem, c.a_syn, c.k_syn)),
+                                int(p.refractory_steps))
 
 
 def simulate(plan: core.Plan, params: dict[str, core.NeuronParams], weights: dict[str, Tensor],
@@ -148,14 +142,14 @@ def simulate(plan: core.Plan, params: dict[str, core.NeuronParams], weights: dic
         if run is not None and name not in run:
             continue
         p, n = params[name], plan.sizes[name]
-        drive = _drive(plan, name, spikes, weights, batch)
+        drive, _ = _drive(plan, name, spikes, weights, batch)
         z = fast_buffers.POOL.empty((T, batch, n)) if p.spiking else EMPTY3
         recorded = membranes is None or name in membranes
         v = fast_buffers.POOL.empty((T, batch, n)) if recorded else EMPTY3
-        parallel(_forward, chunks(batch), drive.src, drive.start, drive.index, as_float32(drive.w), drive.delay,
-                 *_coefficients(p, plan.dt),
+        parallel(_forward, chunks(batch), drive, _coefficients(p, plan.dt),
                  zeros(n) if noise is None or name not in noise else as_float32(noise[name]),
-                 EMPTY3 if forced is None or name not in forced else as_float32(forced[name]), z, v)
+                 EMPTY3 if forced is None or name not in forced else as_float32(forced[name]),
+                 fast_kernels.Outputs(z, v))
         if p.spiking:
             spikes[name] = torch.from_numpy(z)
         if recorded:
@@ -204,30 +198,31 @@ class _Replay(torch.autograd.Function):
         grad_x_of: dict[str, np.ndarray] = {}  # population -> dL/d(its input current), (T, B, N)
         for (name,) in reversed(plan.groups):
             p, n = job.params[name], plan.sizes[name]
-            drive = _drive(plan, name, job.sources, weights, batch)
+            drive, rows = _drive(plan, name, job.sources, weights, batch)
             # The gradient from downstream populations: the first edge inside the kernel, others here.
             down = [e for e in plan.edges if e.source == name and e.target in grad_x_of]
             for e in down[1:]:
                 g = _shift_back(torch.from_numpy(grad_x_of[e.target]) @ weights[e.name].detach().T, e.delay_steps)
                 grad_spikes[name] = g if name not in grad_spikes else grad_spikes[name] + g
-            upstream = any(e.source in job.observed for e, _, _ in drive.edges)
+            upstream = any(e.source in job.observed for e, _, _ in rows)
             grad_x = fast_buffers.POOL.empty((T, batch, n)) if upstream else EMPTY3
             gv = grad_v if name == job.output and grad_v is not None else None
+            loss = fast_kernels.LossGradients(as_float32(grad_spikes[name]) if name in grad_spikes else zeros(n),
+                                              g_act if p.spiking else no_activity,
+                                              zeros(n) if gv is None else as_float32(gv))
+            downstream = (fast_kernels.Downstream(grad_x_of[down[0].target], as_float32(weights[down[0].name].T),
+                                                  down[0].delay_steps) if down else
+                          fast_kernels.Downstream(np.zeros((1, 1, 0), np.float32), np.zeros((0, n), np.float32), 0))
             ranges = chunks(batch)
-            grad_w = np.zeros((len(ranges),) + tuple(drive.w.shape), np.float32)
-            parallel(_adjoint, ranges, drive.src, drive.start, drive.index, as_float32(drive.w), drive.delay,
-                      *_coefficients(p, plan.dt),
-                      as_float32(job.observed[name]) if p.spiking else EMPTY3, as_float32(p.threshold_unit()),
-                      np.float32(job.beta), as_float32(grad_spikes[name]) if name in grad_spikes else zeros(n),
-                      g_act if p.spiking else no_activity, zeros(n) if gv is None else as_float32(gv),
-                      grad_x_of[down[0].target] if down else np.zeros((1, 1, 0), np.float32),
-                      as_float32(weights[down[0].name].T) if down else np.zeros((0, n), np.float32),
-                      down[0].delay_steps if down else 0,
-                      grad_x, grad_w)
+            grad_w = np.zeros((len(ranges),) + drive.w.shape, np.float32)
+            parallel(_adjoint, ranges, drive, _coefficients(p, plan.dt),
+                     as_float32(job.observed[name]) if p.spiking else EMPTY3,
+                     fast_kernels.Surrogate(as_float32(p.threshold_unit()), np.float32(job.beta)), loss, downstream,
+                     grad_x, grad_w)
             if upstream:
                 grad_x_of[name] = grad_x
             gw = torch.from_numpy(grad_w.sum(axis=0))
-            for e, lo, hi in drive.edges:
+            for e, lo, hi in rows:
                 grads[e.name] = gw[lo:hi]
         return (None, *(grads.get(n) for n in job.names))
 
