@@ -33,8 +33,11 @@ test: install
 test-fast: install
 	$(PY) -m pytest -q -m "not slow"
 
+# Style (ruff), the layer contracts of pyproject.toml's [tool.importlinter] and the 400-line limit.
 lint: install
-	$(VENV)/bin/ruff check snnc tests benchmarks
+	$(VENV)/bin/ruff check snnc tests benchmarks tools
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) tools/check_file_sizes.py
 
 # Benchmarks (scripts, not tests). snnTorch is the optional `bench` extra; it declares no dependencies,
 # so --no-deps keeps our torch. Without it the comparison skips its column.

@@ -16,7 +16,6 @@ from snnc.compiler.backend.artifact import CompiledProgram, load_program
 from snnc.compiler.driver import compile_program
 from snnc.compiler.families import load_target
 from snnc.compiler.ir.graph import NetworkIR
-from snnc.compiler.passes.base import Pass
 from snnc.compiler.targets import Target
 from snnc.diagnostics import SnncError, error
 from snnc.runtime import seeds
@@ -61,7 +60,7 @@ def deploy(program: CompiledProgram, target: str | Target) -> CompiledProgram:
                                f"'{source}' changed since it was compiled")])
     trained = {key: np.array(attrs["weights"]) for key, attrs in program.ir.edge_attrs_by_name().items()}
 
-    def inject(p: Pass, ir: NetworkIR) -> None:
+    def inject(p, ir: NetworkIR) -> None:  # after each pass (compile_program): p.name names it
         if p.name == "initialize_weights":
             for _, _, key, attrs in ir.edges():
                 attrs["weights"] = trained[key].copy()

@@ -1,0 +1,2 @@
+"""The typed graph IR: nodes and their vocabularies (neurons, encoders, readouts, connectivity, training),
+the graph wrapper and its serializer."""
