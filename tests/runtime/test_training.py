@@ -117,6 +117,16 @@ def test_reference_trained_program_deploys_to_bss2(small_digits_file, tmp_path):
     assert deployed.target == "bss2" and deployed.chip_seed == 1
 
 
+def test_training_parses_the_source_once(small_digits_file, monkeypatch):
+    from snnc.compiler import driver
+
+    parsed = []
+    parse = driver.parse
+    monkeypatch.setattr(driver, "parse", lambda *args: parsed.append(args) or parse(*args))
+    snnc.train(small_digits_file, target="bss2", epochs=1, train_samples=16, test_samples=8)
+    assert len(parsed) == 1
+
+
 def test_training_errors(small_digits_file, tmp_path, capsys):
     assert cli(["train", str(small_digits_file), "-o", str(tmp_path / "none"), "--resume"]) == 1
     assert "cannot resume: " in capsys.readouterr().err

@@ -56,7 +56,8 @@ class Emulator(ABC):
     """A compiled program on an emulated substrate: forward passes on batches, never differentiated.
 
     `chip_seed` fixes the fixed-pattern imperfections (one emulated chip keeps its identity across runs),
-    `noise_seed` the temporal noise; `generator` holds the noise state (checkpoints save it)."""
+    `noise_seed` the temporal noise; `generator` holds the noise state (checkpoints save it). Each is its
+    own stream (snnc.runtime.seeds: purposes "chip" and "noise")."""
 
     methods: tuple[str, ...] = ("surrogate",)  # what `snnc train --method` accepts on this substrate
 
