@@ -1,43 +1,12 @@
-"""The shape of the code: no import circles in the runtime, the API and the CLI; the commands that need
-no runtime start without torch; no source file over 400 lines (make lint checks the layer contracts)."""
+"""The shape of the code: the commands that need no runtime start without torch; no source file over 400
+lines (test_import_cycles.py: no import circle; make lint checks the layer contracts)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
-import grimp
-import networkx as nx
-
 from tests.conftest import REPO
-
-LAYERS_ABOVE_THE_COMPILER = ("snnc.runtime", "snnc.api", "snnc.cli")
-
-
-def import_graph() -> nx.DiGraph:
-    """snnc's modules and who imports whom (imports inside functions too)."""
-    found = grimp.build_graph("snnc", include_external_packages=False, cache_dir=None)  # a cache can be stale
-    graph = nx.DiGraph()
-    for module in found.modules:
-        graph.add_node(module)
-        graph.add_edges_from((module, imported) for imported in found.find_modules_directly_imported_by(module))
-    return graph
-
-
-def test_no_import_circle_in_the_runtime_the_api_or_the_cli():
-    graph = import_graph()
-    assert "snnc.runtime.training" in graph and "snnc.cli.commands" in graph  # the graph is snnc's
-    circles = [sorted(c) for c in nx.strongly_connected_components(graph)
-               if len(c) > 1 and any(m.startswith(LAYERS_ABOVE_THE_COMPILER) for m in c)]
-    assert circles == []
-
-
-def test_the_runtime_imports_neither_the_api_nor_the_cli():
-    graph = import_graph()
-    runtime = [m for m in graph if m.startswith("snnc.runtime")]
-    for module in runtime:
-        above = [m for m in graph.successors(module) if m == "snnc.api" or m.startswith("snnc.cli")]
-        assert above == [], module
 
 
 def imported_by_a_command(args: list[str], cwd) -> set[str]:

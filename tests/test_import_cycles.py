@@ -45,6 +45,19 @@ def test_the_compiler_has_no_import_circle():
     assert import_cycles(import_graph(), "snnc.compiler") == []
 
 
+def test_snnc_has_no_import_circle():  # the runtime, the API and the CLI included
+    graph = import_graph()
+    assert {"snnc.runtime.training", "snnc.api", "snnc.cli.commands"} <= set(graph)
+    assert import_cycles(graph, "snnc") == []
+
+
+def test_the_runtime_imports_neither_the_api_nor_the_cli():
+    graph = import_graph()
+    for module in (m for m in graph if m.startswith("snnc.runtime")):
+        above = [m for m in graph.successors(module) if m == "snnc.api" or m.startswith("snnc.cli")]
+        assert above == [], module
+
+
 def test_the_checker_finds_a_circle(tmp_path):
     package = tmp_path / "snnc"
     package.mkdir()
