@@ -174,6 +174,6 @@ def load_data(spec: str, inp: Input, base_dir: Path | None = None) -> DataSet:
     classes = int(max(y_train.max(), y_test.max())) + 1
     if min(y_train.min(), y_test.min()) < 0:
         raise _fail(f"data set '{spec}' has negative labels")
-    peak = float(x_train.max())
+    peak = 1.0 if isinstance(inp.encoder, Spikes) else float(x_train.max())  # events stay events
     return DataSet(spec, _fit(_normalize(x_train, peak), inp, spec), torch.from_numpy(y_train.astype(np.int64)),
                    _fit(_normalize(x_test, peak), inp, spec), torch.from_numpy(y_test.astype(np.int64)), classes)

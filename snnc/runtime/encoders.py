@@ -68,6 +68,9 @@ def encode(ir: NetworkIR, x: Tensor, generator: torch.Generator | None = None) -
     if type(encoder) in EVENT_ENCODERS:
         if not isinstance(encoder, Spikes):
             x = x.reshape(x.shape[0], -1)
+        elif x.dim() == 3 and x.shape[2] != inp.size:
+            raise SnncError([error("E410", f"spike data have {x.shape[2]} channels; input '{inp.name}' has "
+                                   f"{inp.size} neurons", inp.span)])
         raster = EVENT_ENCODERS[type(encoder)](encoder, x, steps, header.timestep, generator)
         return Stimulus(batch=x.shape[0], steps=steps, events={inp.name: raster}, values={})
     if type(encoder) in VALUE_ENCODERS:

@@ -39,9 +39,12 @@ class CheckBss2Rules(Pass):
         if not hasattr(type(model), "__dataclass_fields__"):
             return
         for field in param_fields(type(model)):
+            value = getattr(model, field.name)
+            if spec_of(field).kind == "name" and value != field.default:  # the circuits have one behaviour
+                ctx.diagnostics.add(error("E401", f"population '{population.name}': {field.name} = {value} is not "
+                                          f"available on {ctx.target.name} (only {field.default})", population.span))
             if field.name not in ranges:
                 continue
-            value = getattr(model, field.name)
             dim = spec_of(field).dim
             on_chip = value * chip.time_scale if dim is Dim.TIME else value
             low, high = ranges[field.name]

@@ -11,7 +11,7 @@ from snnc.compiler.frontend.values import format_quantity
 from snnc.compiler.ir.connectivity import Uniform
 from snnc.compiler.ir.encoders import Latency
 from snnc.compiler.ir.graph import NetworkIR
-from snnc.compiler.ir.neurons import LIF
+from snnc.compiler.ir.neurons import LIF, AlwaysOn
 from snnc.compiler.ir.nodes import Input, Population
 from snnc.compiler.ir.units import Dim
 from snnc.compiler.passes.base import Pass, PassContext
@@ -58,7 +58,7 @@ class ValidateModels(Pass):
             needs = output.readout.needs
             if needs not in population.model.observables:
                 model = type(population.model).dsl_name
-                has = " or ".join(sorted(population.model.observables))
+                has = " or ".join(sorted(population.model.observables)) or "nothing to read"
                 bag.add(error("E131", f"readout '{output.readout.dsl_name}' needs {needs}, but "
                               f"'{population.name}' ({model}) gives only {has}", output.span))
 
@@ -71,13 +71,18 @@ class ValidateModels(Pass):
         if not inputs:
             bag.add(error("E134", f"network '{ir.name}' has no input", ir.header.span))
             return
-        reachable = set(inputs)
-        for node in inputs:
+        sources = inputs + [n for n, d in graph.nodes(data="decl") if _spikes_unprompted(d)]
+        reachable = set(sources)
+        for node in sources:
             reachable |= nx.descendants(graph, node)
         for name, decl in graph.nodes(data="decl"):
             if name not in reachable:
                 bag.add(error("E133", f"population '{name}' is not reachable from any input",
                               _span_of(decl)))
+
+
+def _spikes_unprompted(decl) -> bool:
+    return isinstance(getattr(decl, "model", None), AlwaysOn)
 
 
 def _is_input(decl) -> bool:

@@ -5,12 +5,20 @@ over all time steps at once; only projections inside a group (recurrence) are ap
 
 Per step t, for every population of a group (exact integration of the current-based LIF over one step
 with the synaptic current decaying exponentially):
-    V_t = v_leak + a_mem (V_{t-1} - v_leak) + k_syn I_{t-1}       (+ the AdEx terms)
-    z_t = spike(V_t - v_th);  V_t <- v_reset where z_t;  refractory neurons hold V_t = v_reset
+    V_t = v_leak + a_mem (V_{t-1} - v_leak) + k_syn I_{t-1} + k_in x_t       (+ the AdEx terms)
+    z_t = spike(V_t - v_th);  V_t <- v_reset where z_t (reset = subtract: V_t <- V_t - (v_th - v_reset));
+    refractory neurons hold V_t = v_reset
     I_t = a_syn I_{t-1} + x_t,   x_t = sum over projections of z^source_{t - delay} @ W
-so a spike emitted at step t moves the target's current at t + delay and its membrane from the next
-step on: even a zero-delay recurrent projection is causal. An analog input (current, intensity) is a
-constant drive u = x @ W of the synaptic current, integrated exactly too (I settles at u, and so does V)."""
+With `arrival = next_step` (the default, k_in = 0) a spike emitted at step t moves the target's current at
+t + delay and its membrane from the next step on: even a zero-delay recurrent projection is causal. With
+`arrival = same_step` the spike arrives at the start of step t + delay and drives the membrane in that
+step already: V_t = ... + k I_t, i.e. k_syn = k a_syn and k_in = k (k: the exact propagator of a current
+over one step). Without a synaptic current (tau_syn = 0; IF, integrator) an input moves V by its weight
+in the step it arrives: a_syn = k_syn = 0, k_in = 1. Inside a recurrent group a spike cannot act on the
+step that produced it: a zero-delay projection into such a population arrives one step later. IF and
+integrator neurons have no leak (a_mem = 1); an always_on population spikes at every step.
+An analog input (current, intensity) is a constant drive u = x @ W of the synaptic current, integrated
+exactly too (I settles at u, and so does V; without a synaptic current V gains (1 - a_mem) u per step)."""
 
 from __future__ import annotations
 
@@ -22,31 +30,44 @@ import torch
 
 from snnc.compiler.ir.encoders import Current, Intensity
 from snnc.compiler.ir.graph import NetworkIR
-from snnc.compiler.ir.neurons import LI, LIF, AdEx
+from snnc.compiler.ir.neurons import IF, LI, LIF, AdEx, AlwaysOn, Integrator
 from snnc.diagnostics import SnncError, error
 
 Tensor = torch.Tensor
 # Cap of the AdEx exponent: the upswing is cut by the threshold long before; this only avoids inf.
 ADEX_EXP_CAP = 20.0
-MODELS = {LIF: "lif", LI: "li", AdEx: "adex"}
+MODELS = {LIF: "lif", LI: "li", AdEx: "adex", IF: "lif", Integrator: "li", AlwaysOn: "always_on"}
 
 
 @dataclass
 class NeuronParams:
     """Per-neuron parameters of one population as tensors of shape (N,) (mismatch makes them differ)."""
 
-    kind: str  # "lif", "li" or "adex"
-    tau_mem: Tensor
-    tau_syn: Tensor
+    kind: str  # "lif", "li", "adex" or "always_on"
+    tau_mem: Tensor  # inf: no leak (IF, integrator)
+    tau_syn: Tensor  # 0: no synaptic current
     v_leak: Tensor
     v_th: Tensor | None = None
     v_reset: Tensor | None = None
     refractory_steps: int = 0
     adex: dict[str, Tensor] = field(default_factory=dict)  # v_exp, delta_t, a, b, tau_w
+    reset: str = "to_v_reset"  # or "subtract"
+    arrival: str = "next_step"  # or "same_step"
 
     @property
     def spiking(self) -> bool:
-        return self.kind != "li"
+        return self.kind in ("lif", "adex")
+
+    @property
+    def immediate(self) -> bool:
+        """Whether an input drives the membrane in the step it arrives (k_in != 0)."""
+        return self.arrival == "same_step" or bool((self.tau_syn == 0).any())
+
+    def needs_core(self) -> str | None:
+        """What of this population only the general core simulates (None: the fast kernels may run it)."""
+        if self.immediate or self.reset != "to_v_reset":
+            return "arrival = same_step, tau_syn = 0 or reset = subtract"
+        return None
 
     def threshold_unit(self) -> Tensor:
         """v_th - v_leak: the unit in which mismatch and noise of voltages are given (1 without threshold)."""
@@ -121,9 +142,11 @@ def nominal_params(ir: NetworkIR, dtype: torch.dtype = torch.float32) -> dict[st
             return torch.full((n,), float(value), dtype=dtype)
 
         kind = MODELS[type(model)]
-        p = NeuronParams(kind=kind, tau_mem=full(model.tau_mem), tau_syn=full(model.tau_syn),
-                         v_leak=full(model.v_leak))
-        if kind != "li":
+        leaky = hasattr(model, "tau_mem")  # IF and integrator: no leak, no synaptic current
+        p = NeuronParams(kind=kind, tau_mem=full(model.tau_mem if leaky else float("inf")),
+                         tau_syn=full(model.tau_syn if leaky else 0.0), v_leak=full(getattr(model, "v_leak", 0.0)),
+                         reset=getattr(model, "reset", "to_v_reset"), arrival=getattr(model, "arrival", "next_step"))
+        if kind in ("lif", "adex"):
             p.v_th, p.v_reset = full(model.v_th), full(model.v_reset)
             p.refractory_steps = int(round(model.refractory / dt))
         if kind == "adex":
@@ -145,21 +168,28 @@ class Coefficients:
 
     a_mem: Tensor
     a_syn: Tensor
-    k_syn: Tensor
+    k_syn: Tensor  # of I_{t-1}
     a_w: Tensor | None = None
+    k_in: Tensor | None = None  # of x_t, for populations whose input acts in the step it arrives
 
     @classmethod
     def of(cls, p: NeuronParams, dt: float) -> Coefficients:
         tm, ts = p.tau_mem.double(), p.tau_syn.double()
-        a_mem, a_syn = torch.exp(-dt / tm), torch.exp(-dt / ts)
+        a_mem, a_syn = torch.exp(-dt / tm), torch.exp(-dt / ts)  # tm = inf: 1; ts = 0: 0
         # tau_mem dV/dt = -(V - v_leak) + I with I = I0 exp(-t / tau_syn): V gains k_syn * I0 over dt.
         close = torch.isclose(tm, ts, rtol=1e-6, atol=0.0)
         k_general = ts / torch.where(close, ts + 1.0, ts - tm) * (a_syn - a_mem)
         k_equal = dt / tm * a_mem
         k_syn = torch.where(close, k_equal, k_general)
+        k_in = None
+        if p.immediate:  # V_t = ... + k I_t = ... + k a_syn I_{t-1} + k x_t; no current: k_in = 1
+            delta = ts == 0
+            k_in = torch.where(delta, torch.ones_like(k_syn), k_syn)
+            k_syn = torch.where(delta, torch.zeros_like(k_syn), k_syn * a_syn)
         a_w = torch.exp(-dt / p.adex["tau_w"].double()) if p.kind == "adex" else None
         dtype = p.tau_mem.dtype
-        return cls(a_mem.to(dtype), a_syn.to(dtype), k_syn.to(dtype), None if a_w is None else a_w.to(dtype))
+        return cls(a_mem.to(dtype), a_syn.to(dtype), k_syn.to(dtype), None if a_w is None else a_w.to(dtype),
+                   None if k_in is None else k_in.to(dtype))
 
 
 # spike(population, step, v - v_th) -> z in [0, 1]: the emulators use a step function, the twin a
@@ -214,7 +244,9 @@ def simulate(plan: Plan, params: dict[str, NeuronParams], weights: dict[str, Ten
                     z = shifted(spikes[edge.source], edge.delay_steps)
                     term = (z.reshape(T * batch, -1) @ w).reshape(T, batch, -1)
                     drive = term if drive is None else drive + term
-            if name in constant:  # exact over a step: I gains (1 - a_syn) u, V gains (1 - a_mem - k_syn) u
+            if name in constant and params[name].immediate:  # V relaxes towards v_leak + u at once
+                constant[name] = constant[name] * (1 - c.a_mem)
+            elif name in constant:  # exact over a step: I gains (1 - a_syn) u, V gains (1 - a_mem - k_syn) u
                 u = constant[name]
                 drive = (u * (1 - c.a_syn)).expand(T, batch, -1) + (0 if drive is None else drive)
                 constant[name] = u * (1 - c.a_mem - c.k_syn)
@@ -227,6 +259,7 @@ def simulate(plan: Plan, params: dict[str, NeuronParams], weights: dict[str, Ten
         membrane.update(out_v)
     for name in plan.inputs:
         spikes.pop(name, None)
+    # always_on populations are not activity: their spikes are the bias they carry
     return Trace(spikes={k: v for k, v in spikes.items() if params[k].spiking}, membrane=membrane)
 
 
@@ -244,11 +277,20 @@ def _run_group(group, params, coeff, external, constant, recurrent, weights, spi
         state[name] = [v, i, w_ad, refrac]
     zs = {name: [] for name in group}
     vs = {name: [] for name in group}
+    arriving = {}  # x_t of the populations whose input acts in the step it arrives
     for t in range(T):
         for name in group:  # membranes first: they depend on the previous step only
             p, c = params[name], coeff[name]
+            if p.kind == "always_on":
+                zs[name].append(any_param.new_ones(batch, plan.sizes[name]))
+                continue
             v, i, w_ad, refrac = state[name]
             v_new = p.v_leak + c.a_mem * (v - p.v_leak) + c.k_syn * i
+            if p.immediate:
+                x = _arriving(external[name], recurrent[name], zs, weights, t)
+                arriving[name] = x
+                if x is not None:
+                    v_new = v_new + c.k_in * x
             if name in constant:
                 v_new = v_new + constant[name]
             if p.kind == "adex":
@@ -263,7 +305,7 @@ def _run_group(group, params, coeff, external, constant, recurrent, weights, spi
             if p.spiking:
                 z = spike(name, t, v_new - p.v_th)
                 zr = z.detach() if detach_reset else z
-                v_new = v_new - zr * (v_new - p.v_reset)
+                v_new = v_new - zr * ((p.v_th - p.v_reset) if p.reset == "subtract" else (v_new - p.v_reset))
                 if p.kind == "adex":
                     w_ad = w_ad + zr * p.adex["b"]
                 if refrac is not None:
@@ -273,17 +315,35 @@ def _run_group(group, params, coeff, external, constant, recurrent, weights, spi
             state[name] = [v_new, i, w_ad, refrac]
         for name in group:  # then currents, with this step's spikes of the group (recurrence)
             p, c = params[name], coeff[name]
+            if p.kind == "always_on":
+                continue
             v, i, w_ad, refrac = state[name]
             i = c.a_syn * i
-            if external[name] is not None:
-                i = i + external[name][t]
-            for edge in recurrent[name]:
-                if t - edge.delay_steps >= 0:
-                    i = i + zs[edge.source][t - edge.delay_steps] @ weights[edge.name]
+            if p.immediate:
+                if arriving[name] is not None:
+                    i = i + arriving[name]
+            else:
+                if external[name] is not None:
+                    i = i + external[name][t]
+                for edge in recurrent[name]:
+                    if t - edge.delay_steps >= 0:
+                        i = i + zs[edge.source][t - edge.delay_steps] @ weights[edge.name]
             state[name][1] = i
     out_z = {name: torch.stack(zs[name]) for name in group if zs[name]}
-    out_v = {name: torch.stack(vs[name]) for name in group}
+    out_v = {name: torch.stack(vs[name]) for name in group if vs[name]}
     return out_z, out_v
+
+
+def _arriving(external, recurrent, zs, weights, t):
+    """x_t of a population whose input acts in the step it arrives: the earlier groups' drive of step t
+    and the group's own spikes, a zero-delay one from the step before (it cannot act on its own step)."""
+    x = None if external is None else external[t]
+    for edge in recurrent:
+        lag = max(edge.delay_steps, 1)
+        if t - lag >= 0:
+            term = zs[edge.source][t - lag] @ weights[edge.name]
+            x = term if x is None else x + term
+    return x
 
 
 def heaviside(_population: str, _step: int, u: Tensor) -> Tensor:

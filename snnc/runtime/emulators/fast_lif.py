@@ -58,8 +58,8 @@ def unsupported(plan: core.Plan, params: dict[str, core.NeuronParams], dtype: to
     for group in plan.groups:
         if len(group) > 1 or any(e.source == group[0] for e in plan.incoming(group[0])):
             return f"recurrent populations {', '.join(group)}"
-        if params[group[0]].kind not in ("lif", "li"):
-            return f"population '{group[0]}' is {params[group[0]].kind}"
+        if params[group[0]].kind not in ("lif", "li") or params[group[0]].needs_core():
+            return f"population '{group[0]}' is {params[group[0]].needs_core() or params[group[0]].kind}"
     if any(e.analog for e in plan.edges):
         return "an analog (current/intensity) input"
     if fast_kernels is None:
