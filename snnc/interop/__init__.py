@@ -1,0 +1,9 @@
+"""Exchange with other tools: NIR (the Neuromorphic Intermediate Representation) in and out.
+
+nir_graph    reading a .nir file into neurons and the weighted paths between them
+nir_neurons  the mapping of NIR neuron nodes onto snnc models (and back), docs/interop.md
+nir_import   NIR graph -> a readable .snn program with .npy weights (`snnc import`)
+nir_export   compiled program -> NIR graph (`snnc export --nir`)
+nir_source   `.nir` files given to compile, train and run
+commands     the CLI commands `import` and `export`
+"""
