@@ -1,6 +1,6 @@
-"""The handlers of the `snnc` commands: each takes the parsed arguments, calls the Python API, prints
-the result and returns the exit code. `train` and `run` import the runtime (and torch) when they run,
-so the other commands start without it."""
+"""The handlers of the `snnc` commands: each takes the parsed arguments, calls the Python API (import
+and export: snnc.interop), prints the result and returns the exit code. `train` and `run` import the
+runtime (and torch) when they run, `import` and `export` the nir package, so the others start without."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from pathlib import Path
 
 import snnc
 from snnc.diagnostics import UsageError
+from snnc.interop.nir_source import is_nir
+from snnc.interop.options import ImportOptions
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -39,6 +41,19 @@ def _dump_callback(args) -> Callable | None:
     return after_pass
 
 
+def _nir_options(args: argparse.Namespace) -> ImportOptions:
+    """How to read a .nir FILE, as the flags say."""
+    options = ImportOptions(dt=args.dt, steps=args.steps, readout=args.readout, reset=args.reset)
+    if options.problem():
+        raise UsageError(options.problem())
+    return options
+
+
+def _nir(args: argparse.Namespace, path: str) -> dict:
+    """The `nir=` option of snnc.compile/train/run for a .nir `path` (none for a .snn program)."""
+    return {"nir": _nir_options(args)} if is_nir(path) else {}
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     results = snnc.check(args.file, network=args.network, target=args.target, after_pass=_dump_callback(args),
                          chips=args.chips)
@@ -62,7 +77,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
     target_name = Path(args.target).stem
     program = snnc.compile(args.file, target=args.target, network=args.network, seed=args.seed,
-                           after_pass=_dump_callback(args), out=None, chips=args.chips)
+                           after_pass=_dump_callback(args), out=None, chips=args.chips,
+                           **_nir(args, args.file))
     out = Path(args.output) if args.output else Path("build") / f"{program.name}.{target_name}"
     save_program(program, out)
     report = build_report(program)
@@ -122,7 +138,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     result = snnc.train(args.file, target=args.target, network=args.network, out=out, data=args.data,
                         epochs=args.epochs, batch=args.batch, lr=args.lr, seed=args.seed, chip_seed=args.chip_seed,
                         method=args.method, resume=args.resume, train_samples=args.train_samples,
-                        test_samples=args.test_samples, progress=not (args.quiet or args.json))
+                        test_samples=args.test_samples, progress=not (args.quiet or args.json),
+                        **_nir(args, args.file))
     metrics = result.metrics
     if args.json:
         print(json.dumps({"ok": True, "output": str(result.output), **metrics}, indent=1))
@@ -139,7 +156,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     _prepare_runtime(args)
     result = snnc.run(args.directory, data=args.data, target=args.target, chip_seed=args.chip_seed, seed=args.seed,
-                      split=args.split, samples=args.samples)
+                      split=args.split, samples=args.samples, **_nir(args, args.directory))
     if args.json:
         print(json.dumps({"ok": True, **result.to_dict()}, indent=1))
     elif not args.quiet:
@@ -147,4 +164,46 @@ def cmd_run(args: argparse.Namespace) -> int:
               f"split, {result.samples} samples: accuracy {100 * result.accuracy:.2f}%, "
               f"{result.spikes_per_sample:.1f} spikes/sample, {result.samples_per_second:.0f} samples/s"
               + "".join(f", {key} {value:.4g}" for key, value in result.energy.items()))
+    return EXIT_OK
+
+
+def _print_interop_warnings(diagnostics, args: argparse.Namespace) -> None:
+    if not (args.quiet or args.json):
+        for d in diagnostics:
+            print(d.render(), file=sys.stderr)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from snnc.interop.nir_import import import_nir
+
+    options = _nir_options(args)
+    out = Path(args.output) if args.output else Path(args.file).with_suffix(".snn")
+    if out.suffix != ".snn":
+        raise UsageError(f"the output must be a .snn file, not '{out}'")
+    imported = import_nir(args.file, out, options)
+    files = [str(out.parent / name) for name in imported.arrays]
+    if args.json:
+        print(json.dumps({"ok": True, "output": str(out), "network": imported.name, "weight_files": files,
+                          "diagnostics": [d.to_dict() for d in imported.diagnostics]}, indent=1))
+        return EXIT_OK
+    _print_interop_warnings(imported.diagnostics, args)
+    if not args.quiet:
+        print(f"wrote {out} (network '{imported.name}') and {len(files)} weight file{'s' * (len(files) != 1)} "
+              f"beside it; `snnc check {out}` reads it")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from snnc.interop.nir_export import export_nir
+
+    out = Path(args.nir)
+    exported = export_nir(args.directory, out)
+    graph = exported.graph
+    if args.json:
+        print(json.dumps({"ok": True, "output": str(out), "nodes": sorted(graph.nodes),
+                          "diagnostics": [d.to_dict() for d in exported.diagnostics]}, indent=1))
+        return EXIT_OK
+    _print_interop_warnings(exported.diagnostics, args)
+    if not args.quiet:
+        print(f"wrote {out} (NIR graph of {len(graph.nodes)} nodes, {len(graph.edges)} edges)")
     return EXIT_OK

@@ -5,8 +5,18 @@ from __future__ import annotations
 import argparse
 
 from snnc import defaults
-from snnc.cli.commands import cmd_check, cmd_compile, cmd_report, cmd_run, cmd_targets, cmd_train
+from snnc.cli.commands import (
+    cmd_check,
+    cmd_compile,
+    cmd_export,
+    cmd_import,
+    cmd_report,
+    cmd_run,
+    cmd_targets,
+    cmd_train,
+)
 from snnc.compiler.ir.training import METHODS
+from snnc.interop.options import RESETS
 from snnc.version import __version__
 
 
@@ -23,8 +33,23 @@ def _add_json(parser: argparse.ArgumentParser, text: str = "print machine-readab
 
 
 def _add_program_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", metavar="FILE", help="a .snn program")
+    p.add_argument("file", metavar="FILE", help="a .snn program or a .nir graph")
     p.add_argument("--network", metavar="NAME", help="which network of the file (default: the only one)")
+
+
+def _add_nir_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags that say how to read a .nir FILE (docs/interop.md)."""
+    group = parser.add_argument_group("reading a .nir file (docs/interop.md)")
+    group.add_argument("--dt", type=float, metavar="SECONDS",
+                       help="time step the graph was written for (default: its snnc metadata, else 1e-4 as "
+                       "snnTorch and Norse write)")
+    group.add_argument("--steps", type=int, metavar="N", help="time steps per sample (default: the spike data's, "
+                       "else 100)")
+    group.add_argument("--reset", choices=RESETS, default="auto",
+                       help="spiking neurons' reset: to_v_reset as NIR says, subtract as snnTorch's default "
+                       "Leaky; auto: subtract for graphs written the way snnTorch writes them")
+    group.add_argument("--readout", metavar="R", help="readout of the output (default: spike_count for spiking "
+                       "neurons, max_membrane otherwise)")
 
 
 def _add_runtime_flags(p: argparse.ArgumentParser, quiet_help: str) -> None:
@@ -64,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="spread a multi-chip target (bss2) over N chips (default: the target's own count)")
     p.add_argument("--dump-ir-after", metavar="PASS", help="print the IR as JSON after this pass")
     _add_json(p)
+    _add_nir_flags(p)
     p.set_defaults(handler=cmd_compile)
 
     p = commands.add_parser("report", help="show the placement report of a compiled program",
@@ -100,15 +126,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test-samples", type=int, metavar="N", help="use only the first N test samples")
     _add_runtime_flags(p, "no progress output")
     _add_json(p, "print the metrics as JSON on stdout")
+    _add_nir_flags(p)
     p.set_defaults(handler=cmd_train)
 
     p = commands.add_parser(
         "run", help="run a compiled program on its target's emulator and report accuracy",
         description="Inference of the compiled program DIR on a data set. With --target, deploy it onto "
         "another target without retraining first.")
-    p.add_argument("directory", metavar="DIR", help="a compiled (or trained) program directory")
+    p.add_argument("directory", metavar="DIR", help="a compiled (or trained) program directory, or a .nir graph")
     p.add_argument("--data", metavar="DATA", help="digits, an .npz, MNIST idx (default: the train block's data)")
-    p.add_argument("--target", "-t", metavar="T", help="deploy onto this target first (no retraining)")
+    p.add_argument("--target", "-t", metavar="T", help="deploy onto this target first (no retraining); for a "
+                   ".nir graph: compile it for this target (default: reference)")
     p.add_argument("--chip-seed", type=seed, help="which emulated chip (default: the one it was trained on)")
     p.add_argument("--seed", type=seed, default=defaults.SEED,
                    help=f"seed of temporal noise and stochastic encoders, each its own stream (default: "
@@ -117,5 +145,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, metavar="N", help="only the first N samples of the split")
     _add_runtime_flags(p, "print only errors")
     _add_json(p, "print the result as JSON on stdout")
+    _add_nir_flags(p)
     p.set_defaults(handler=cmd_run)
+
+    p = commands.add_parser(
+        "import", help="convert a NIR graph (snnTorch, Norse, ...) into a .snn program",
+        description="Convert MODEL.nir into a readable .snn program, its weights in .npy files beside it "
+        "(docs/interop.md says how each NIR node maps).")
+    p.add_argument("file", metavar="MODEL.nir", help="a NIR graph (HDF5)")
+    p.add_argument("--output", "-o", metavar="NET.snn", help="the program to write (default: MODEL.snn beside "
+                   "MODEL.nir)")
+    p.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS, help="print only errors")
+    _add_json(p, "print what was written as JSON on stdout")
+    _add_nir_flags(p)
+    p.set_defaults(handler=cmd_import)
+
+    p = commands.add_parser(
+        "export", help="write a compiled or trained program as a NIR graph",
+        description="Write the network of the program directory DIR, with the weights its target deploys "
+        "(on bss2 the hardware weights / scale), as a NIR graph that nir.read, snnTorch and Norse load.")
+    p.add_argument("directory", metavar="DIR", help="a compiled (or trained) program directory")
+    p.add_argument("--nir", metavar="OUT.nir", required=True, help="the NIR file to write")
+    p.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS, help="print only errors")
+    _add_json(p, "print what was written as JSON on stdout")
+    p.set_defaults(handler=cmd_export)
     return parser

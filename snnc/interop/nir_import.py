@@ -21,21 +21,9 @@ from snnc.diagnostics import Diagnostic, warning
 from snnc.interop import snn_text
 from snnc.interop.nir_graph import FlatGraph, analyse, fail, read_graph
 from snnc.interop.nir_neurons import Mapped, from_nir, to_nir
+from snnc.interop.options import DEFAULT_DT, DEFAULT_STEPS, ImportOptions
 
-DEFAULT_DT = 1e-4  # s: snnTorch writes every graph for this step, Norse's examples use it too
-DEFAULT_STEPS = 100
-RESETS = ("auto", "to_v_reset", "subtract")
 META = "snnc."  # metadata keys snnc writes on export and reads back (docs/interop.md)
-
-
-@dataclass(frozen=True)
-class ImportOptions:
-    """How to read a NIR file. None: the file's snnc metadata if it has some, else the default."""
-
-    dt: float | None = None  # s
-    steps: int | None = None
-    readout: str | None = None
-    reset: str = "auto"  # "to_v_reset" as NIR says, "subtract" as snnTorch's default Leaky does, or "auto"
 
 
 @dataclass
@@ -51,10 +39,10 @@ class Imported:
         snn_text.write_files(Path(out), self.text, self.arrays)
 
 
-def import_nir(path: str | Path, out: str | Path | None = None, options: ImportOptions = ImportOptions()) -> Imported:
+def import_nir(path: str | Path, out: str | Path | None = None, options: ImportOptions | None = None) -> Imported:
     """Convert the NIR file `path`; with `out`, write the .snn there (and the .npy files beside it)."""
     out_stem = Path(out).stem if out is not None else Path(path).stem
-    imported = convert(path, out_stem, options)
+    imported = convert(path, out_stem, options or ImportOptions())
     if out is not None:
         imported.write(out)
     return imported
@@ -142,8 +130,8 @@ class _Converter:
         models = {n: self.mapped(n) for n in flat.neurons}
         arrays: dict[str, np.ndarray] = {}
         lines = [f"    timestep {snn_text.quantity(self.dt, snn_text.Dim.TIME)}",
-                 f"    duration {snn_text.quantity(self.steps * self.dt, snn_text.Dim.TIME)}"
-                 f"    # {self.steps} steps: spike data must have this many",
+                 f"    duration {snn_text.quantity(self.steps * self.dt, snn_text.Dim.TIME)}    # {self.steps} steps"
+                 + ("" if self.meta.get("encoder") else ": spike data must have as many"),
                  f"    input {names[flat.input]}[{', '.join(map(str, flat.input_shape))}] : "
                  f"{self.meta.get('encoder') or snn_text.call(Spikes())}    # NIR '{flat.input}'"]
         for n in flat.neurons:
@@ -163,7 +151,7 @@ class _Converter:
             "spike_count" if "spikes" in type(models[output].model).observables else "max_membrane")
         lines.append(f"    output {names[output]} : {readout}")
         digest = hashlib.sha256(Path(flat.path).read_bytes()).hexdigest()[:16]
-        name = snn_text.identifier(self.stem, set())
+        name = snn_text.identifier(self.meta.get("network") or self.stem, set())
         header = [f"# Imported by `snnc import` from NIR file '{Path(flat.path).name}' (sha256 {digest}...).",
                   f"# NIR read as Euler steps of dt = {self.dt:g} s, spiking resets: {self.reset} (docs/interop.md).",
                   f"network {name} {{"]
@@ -180,14 +168,11 @@ class _Converter:
         return f'    proj {source} -> {target} : from_file("{file}"){delayed}{through}'
 
 
-def convert(path: str | Path, stem: str, options: ImportOptions = ImportOptions()) -> Imported:
+def convert(path: str | Path, stem: str, options: ImportOptions | None = None) -> Imported:
     """The .snn program of NIR file `path`, its weight files named `stem`.SOURCE.TARGET.npy."""
-    if options.reset not in RESETS:
-        raise ValueError(f"reset must be one of {', '.join(RESETS)}, not {options.reset!r}")
-    if options.dt is not None and not options.dt > 0:
-        raise ValueError(f"dt must be a positive time in seconds, not {options.dt!r}")
-    if options.steps is not None and options.steps < 1:
-        raise ValueError(f"steps must be at least 1, not {options.steps!r}")
+    options = options or ImportOptions()
+    if options.problem():
+        raise ValueError(options.problem())
     flat = analyse(read_graph(path), str(path))
     if options.readout is not None and catalogue.lookup("readout", options.readout) is None:
         raise fail("E100", f"unknown readout '{options.readout}'; readouts: {', '.join(catalogue.names('readout'))}")

@@ -14,6 +14,7 @@ from snnc.compiler.ir.fields import param_fields, spec_of
 from snnc.compiler.ir.units import Dim
 from snnc.diagnostics import SnncError, error
 
+
 def number(value: float) -> str:
     """The shortest text that reads back as exactly `value` (the parser takes Python's float syntax)."""
     value = float(value)

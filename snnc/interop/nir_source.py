@@ -1,0 +1,90 @@
+""".nir files where a .snn program is expected: snnc.compile, snnc.train and snnc.run (and so the CLI's
+compile, train and run) convert them in a temporary directory first. A program compiled this way names the
+.nir file as its source (with its sha256), so `snnc run --target` can redeploy it; the number of time
+steps follows spike data (N, T, C) when one is given and --steps is not."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from snnc.interop.options import ImportOptions
+
+
+def is_nir(path: str | Path) -> bool:
+    return Path(path).suffix.lower() == ".nir"
+
+
+def steps_of_data(data: str | None) -> int | None:
+    """T of spike data (N, T, C) in an .npz file, else None."""
+    if data is None or Path(data).suffix != ".npz" or not Path(data).is_file():
+        return None
+    try:
+        with np.load(data, allow_pickle=False) as archive:
+            key = "x" if "x" in archive.files else "x_test" if "x_test" in archive.files else None
+            shape = archive[key].shape if key else ()
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return None  # the data loader reports it properly
+    return int(shape[1]) if len(shape) == 3 else None
+
+
+@contextmanager
+def as_snn(path: str | Path, options: ImportOptions | None = None, data: str | None = None) -> Iterator[tuple]:
+    """(the .snn program to use for `path`, the import's warnings): a .nir file converted in a temporary
+    directory that lives as long as the context."""
+    from snnc.interop.nir_import import import_nir
+
+    options = options or ImportOptions()
+    if options.steps is None and steps_of_data(data) is not None:
+        options = replace(options, steps=steps_of_data(data))
+    with tempfile.TemporaryDirectory(prefix="snnc-nir-") as folder:
+        out = Path(folder) / f"{Path(path).stem}.snn"
+        imported = import_nir(path, out, options)
+        yield out, imported.diagnostics
+
+
+def _source(path: str | Path) -> dict[str, str]:
+    return {"path": str(path), "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
+
+
+def compile_nir(path: str | Path, *, nir: ImportOptions | None = None, out: str | Path | None = None,
+                data: str | None = None, **options):
+    """snnc.compile for a .nir file (options as snnc.compile's)."""
+    from snnc.compiler.backend.artifact import diagnostics_to_dicts, save_program
+    from snnc.compiler.driver import compile_program
+
+    with as_snn(path, nir, data) as (snn, warnings):
+        program = compile_program(snn, **options)
+    program.source = _source(path)
+    program.diagnostics = diagnostics_to_dicts(warnings) + program.diagnostics
+    if out is not None:
+        save_program(program, out)
+    return program
+
+
+def train_nir(path: str | Path, *, nir: ImportOptions | None = None, **options):
+    """snnc.train for a .nir file (options as snnc.train's)."""
+    from snnc.runtime.training import train
+
+    with as_snn(path, nir, options.get("data")) as (snn, _):
+        return train(snn, **options)
+
+
+def run_nir(path: str | Path, *, nir: ImportOptions | None = None, target: str | None = None,
+            data: str | None = None, **options):
+    """snnc.run for a .nir file: compiled for `target` (default reference), then run (options as snnc.run's)."""
+    from snnc.runtime.inference import run
+
+    program = compile_nir(path, nir=nir, target=target or "reference", data=data)
+    with tempfile.TemporaryDirectory(prefix="snnc-nir-") as folder:
+        from snnc.compiler.backend.artifact import save_program
+
+        save_program(program, Path(folder) / "program")
+        return run(Path(folder) / "program", data=data, **options)
