@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -c constraints.txt torch==2.13.0
 	$(PIP) install -c constraints.txt -e ".[dev]"
+	@# Norse (its NIR test only) declares torchvision and an unpinned torch: --no-deps keeps ours
+	$(PIP) install --no-deps "norse>=1.1" || echo "norse not installed: its NIR test is skipped"
 	touch $(STAMP)
 
 SNNC := $(VENV)/bin/snnc

@@ -73,7 +73,8 @@ def export_nir(program: CompiledProgram | str | Path, out: str | Path | None = N
     weights = deployed_weights(program)
     dt, taken = ir.header.timestep, {p.name for p in ir.populations()} | {inp.name}
     exported = Exported(nir.NIRGraph(nodes={}, edges=[], type_check=False))
-    nodes: dict[str, nir.NIRNode] = {inp.name: nir.Input(input_type={"input": np.array(inp.shape)})}
+    # flat, as the first weight matrix sees it (snnTorch's importer mishandles Flatten nodes); the shape is metadata
+    nodes: dict[str, nir.NIRNode] = {inp.name: nir.Input(input_type={"input": np.array([inp.size])})}
     edges: list[tuple[str, str]] = []
     _encoder(inp, exported)
     factors, variants = {}, {"arrival": [], "reset": []}
@@ -117,6 +118,7 @@ def export_nir(program: CompiledProgram | str | Path, out: str | Path | None = N
     exported.graph = nir.NIRGraph(nodes=nodes, edges=edges, type_check=False, metadata={
         META + "network": program.name, META + "target": program.target.name, META + "timestep": dt,
         META + "steps": ir.header.steps, META + "encoder": snn_text.call(inp.encoder),
+        META + "input_shape": np.array(inp.shape), META + "output": out_name,
         META + "readout": output.readout.dsl_name})
     _variant_warnings(variants, exported)
     if out is not None:

@@ -128,9 +128,12 @@ def analyse(graph: nir.NIRGraph, path: str) -> FlatGraph:
                    "LI, CubaLI, IF and Integrator nodes)")
     inputs = [n for n in nodes if n in top and isinstance(nodes[n], nir.Input)]
     outputs = [n for n in nodes if n in top and isinstance(nodes[n], nir.Output)]
+    chosen = plain_metadata(getattr(graph, "metadata", {}) or {}).get("snnc.output")
+    if chosen in outputs:  # snnc's own export names its output (nir.read may add one per leaf node)
+        outputs = [chosen]
     if len(inputs) != 1 or len(outputs) != 1:
-        raise fail("E503", f"{where} has {len(inputs)} Input and {len(outputs)} Output nodes; snnc takes graphs "
-                   "with one of each")
+        raise fail("E503", f"{where} has {len(inputs)} Input and {len(outputs)} Output nodes "
+                   f"({', '.join(inputs + outputs)}); snnc takes graphs with one of each")
     successors: dict[str, list[str]] = {n: [] for n in nodes}
     predecessors: dict[str, list[str]] = {n: [] for n in nodes}
     for a, b in edges:
@@ -145,7 +148,7 @@ def analyse(graph: nir.NIRGraph, path: str) -> FlatGraph:
     sizes[inp] = int(np.prod(input_shape))
     flat = FlatGraph(path=path, nodes=nodes, input=inp, input_shape=input_shape,
                      output=_output_neuron(outputs[0], nodes, predecessors, where), neurons=neurons, sizes=sizes,
-                     metadata=dict(getattr(graph, "metadata", {}) or {}))
+                     metadata=plain_metadata(getattr(graph, "metadata", {}) or {}))
     walker = _Walker(flat, successors, top, where)
     for source in [inp] + neurons:
         for target, matrix, delay, via in walker.walk(source, np.eye(sizes[source]), 0.0, (), {source}):
@@ -157,6 +160,14 @@ def analyse(graph: nir.NIRGraph, path: str) -> FlatGraph:
                 old, names = flat.biases.get(target, (0.0, ()))
                 flat.biases[target] = (old + vector[:, 0], names + tuple(v for v in via if v not in names))
     return flat
+
+
+def plain_metadata(metadata: dict) -> dict:
+    """Metadata as Python values (h5py gives bytes and numpy scalars)."""
+    def plain(value):
+        value = value.decode() if isinstance(value, bytes) else value
+        return value.item() if isinstance(value, np.generic) else value
+    return {str(k): plain(v) for k, v in metadata.items()}
 
 
 def _add(flat: FlatGraph, source: str, target: str, matrix: np.ndarray, delay: float, via: tuple) -> None:

@@ -19,7 +19,7 @@ from snnc.compiler.ir.fields import param_fields
 from snnc.compiler.ir.neurons import AlwaysOn
 from snnc.diagnostics import Diagnostic, warning
 from snnc.interop import snn_text
-from snnc.interop.nir_graph import FlatGraph, analyse, fail, read_graph
+from snnc.interop.nir_graph import FlatGraph, analyse, fail, plain_metadata, read_graph
 from snnc.interop.nir_neurons import Mapped, from_nir, to_nir
 from snnc.interop.options import DEFAULT_DT, DEFAULT_STEPS, ImportOptions
 
@@ -49,10 +49,8 @@ def import_nir(path: str | Path, out: str | Path | None = None, options: ImportO
 
 
 def _meta(metadata: dict) -> dict:
-    def plain(value):
-        value = value.decode() if isinstance(value, bytes) else value
-        return value.item() if isinstance(value, np.generic) else value
-    return {k[len(META):]: plain(v) for k, v in (metadata or {}).items() if str(k).startswith(META)}
+    """The snnc entries of a node's or graph's metadata, without the prefix."""
+    return {k[len(META):]: v for k, v in plain_metadata(metadata or {}).items() if k.startswith(META)}
 
 
 def _snntorch_convention(flat: FlatGraph, dt: float) -> bool:
@@ -132,7 +130,7 @@ class _Converter:
         lines = [f"    timestep {snn_text.quantity(self.dt, snn_text.Dim.TIME)}",
                  f"    duration {snn_text.quantity(self.steps * self.dt, snn_text.Dim.TIME)}    # {self.steps} steps"
                  + ("" if self.meta.get("encoder") else ": spike data must have as many"),
-                 f"    input {names[flat.input]}[{', '.join(map(str, flat.input_shape))}] : "
+                 f"    input {names[flat.input]}[{', '.join(map(str, self._input_shape()))}] : "
                  f"{self.meta.get('encoder') or snn_text.call(Spikes())}    # NIR '{flat.input}'"]
         for n in flat.neurons:
             notes = "; ".join(models[n].notes)
@@ -157,6 +155,10 @@ class _Converter:
                   f"network {name} {{"]
         text = "\n".join(header + lines + ["}", ""])
         return Imported(name=name, text=text, arrays=arrays, diagnostics=self.diagnostics)
+
+    def _input_shape(self) -> tuple[int, ...]:
+        saved = tuple(int(v) for v in np.asarray(self.meta.get("input_shape", ())).reshape(-1))
+        return saved if saved and np.prod(saved) == np.prod(self.flat.input_shape) else self.flat.input_shape
 
     def _projection(self, source: str, target: str, weights: np.ndarray, via: tuple, delay: float,
                     arrays: dict) -> str:
