@@ -41,11 +41,12 @@ def _fail(code: str, message: str) -> SnncError:
 def deployed_weights(program: CompiledProgram) -> dict[str, np.ndarray]:
     """(pre, post) weights as the target applies them, without the emulated chip's mismatch."""
     from snnc.runtime.emulators.base import emulator_for
+    from snnc.runtime.emulators.spiking import SpikingEmulator
 
     emulator = emulator_for(program)
-    if not hasattr(emulator, "twin_weights") or getattr(program.target, "pipeline", "") == "onn":
-        raise _fail("E510", f"program '{program.name}' runs on '{program.target.name}', an optical target: NIR "
-                    "describes spiking networks")
+    if not isinstance(emulator, SpikingEmulator):
+        raise _fail("E510", f"program '{program.name}' runs on '{program.target.name}', which is not a spiking "
+                    "substrate: NIR here describes spiking networks")
     weights = emulator.twin_weights(emulator.initial_weights())
     return {name: w.detach().double().numpy() for name, w in weights.items()}
 

@@ -12,7 +12,6 @@ from snnc.diagnostics import SnncError
 from snnc.interop.nir_export import export_nir
 from snnc.interop.nir_import import import_nir
 from snnc.interop.nir_neurons import propagator
-from snnc.runtime.emulators.base import emulator_for
 
 MIXED = """network mixed {
     timestep 0.5 ms
@@ -110,13 +109,11 @@ def test_bss2_exports_the_hardware_weights_over_their_scale(tmp_path):
     program = snnc.compile(tmp_path / "chip.snn", target="bss2")
     export_nir(program, tmp_path / "chip.nir")
     g = nir.read(tmp_path / "chip.nir")
-    emulator = emulator_for(program)
     k = propagator(5e-3, 5e-3, 5e-4)
     for name, node in (("x->h", "x_to_h"), ("h->o", "h_to_o")):
-        attrs = program.ir.edge_attrs(name)
-        hw = emulator.hw_weights(name, attrs["weights"])
-        assert np.abs(hw).max() > 10  # the weights use the 6-bit range
-        np.testing.assert_allclose(g.nodes[node].weight, (hw / attrs["scale"]).T * k, rtol=1e-6)
+        legal = program.ir.edge_attrs(name)["legalization"]
+        assert np.abs(legal.hw_weights).max() > 10  # the weights use the 6-bit range
+        np.testing.assert_allclose(g.nodes[node].weight, (legal.hw_weights / legal.scale).T * k, rtol=1e-6)
 
 
 @pytest.mark.parametrize("change, code, message", [
@@ -148,3 +145,13 @@ def test_the_cli_round_trip(tmp_path, capsys):
     assert run(["export", str(tmp_path / "nothing"), "--nir", str(tmp_path / "x.nir")]) == 1
     assert run(["import", str(tmp_path / "m.nir"), "--dt", "0"]) == 2
     assert "dt must be a positive time" in capsys.readouterr().err
+
+
+def test_an_optical_program_is_refused(tmp_path):
+    from tests.conftest import REPO
+
+    program = snnc.compile(REPO / "dsl_examples" / "onn_digits_pat.snn", target="onn")
+    with pytest.raises(SnncError) as raised:
+        export_nir(program, tmp_path / "onn.nir")
+    [diagnostic] = raised.value.diagnostics
+    assert diagnostic.code == "E510" and "photon_detector, which NIR has no node for" in diagnostic.message
