@@ -1,5 +1,7 @@
 """Exchange with other tools: NIR (the Neuromorphic Intermediate Representation) in and out.
 
+options      how to read a .nir file (ImportOptions), without importing nir
+snn_text     writing .snn programs with exact numbers, files written atomically
 nir_graph    reading a .nir file into neurons and the weighted paths between them
 nir_neurons  the mapping of NIR neuron nodes onto snnc models (and back), docs/interop.md
 nir_import   NIR graph -> a readable .snn program with .npy weights (`snnc import`)

@@ -35,7 +35,8 @@ def spikes(_encoder: Spikes, x: Tensor, steps: int, _dt: float, _generator) -> T
     """Data that already are events: each sample (T, N), counts clipped to one spike per step."""
     if x.dim() != 3 or x.shape[1] != steps:
         raise SnncError([error("E410", f"spike data must have shape (samples, {steps} steps, channels); "
-                               f"got {tuple(x.shape)}")])
+                               f"got {tuple(x.shape)} (the network's duration / timestep sets the steps; "
+                               "`snnc import --steps N` for a NIR graph)")])
     return torch.clamp(x.transpose(0, 1), 0.0, 1.0).contiguous()
 
 

@@ -129,3 +129,16 @@ def test_spike_data_with_the_wrong_channel_count_is_an_error_naming_both():
     program = compile_text(net("LIF(tau_mem = 5 ms, tau_syn = 0 ms)"))
     with pytest.raises(SnncError, match=r"3 channels.*'x' has 1"):
         encode(program.ir, torch.zeros(2, 8, 3))
+
+
+def test_spike_counts_are_events_not_values_to_rescale(tmp_path):
+    """A count of 2 in a step is one spike (clipped), and a 1 stays 1: the data are not divided by their peak."""
+    from snnc.runtime.data import load_data
+
+    program = compile_text(net("LIF(tau_mem = 5 ms, tau_syn = 0 ms)"))
+    x = np.zeros((10, 8, 1), dtype=np.float32)
+    x[:, 0], x[:, 3] = 2.0, 1.0
+    np.savez(tmp_path / "events.npz", x=x, y=np.arange(10) % 2)
+    data = load_data(str(tmp_path / "events.npz"), program.ir.inputs()[0])
+    raster = encode(program.ir, data.x_train).events["x"]
+    assert raster[:, 0, 0].tolist() == [1, 0, 0, 1, 0, 0, 0, 0]
