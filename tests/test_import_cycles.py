@@ -51,9 +51,16 @@ def test_snnc_has_no_import_circle():  # the runtime, the API and the CLI includ
     assert import_cycles(graph, "snnc") == []
 
 
-def test_the_runtime_imports_neither_the_api_nor_the_cli():
+def test_the_runtime_imports_neither_the_api_nor_the_cli_nor_interop():
     graph = import_graph()
     for module in (m for m in graph if m.startswith("snnc.runtime")):
+        above = [m for m in graph.successors(module) if m == "snnc.api" or m.startswith(("snnc.cli", "snnc.interop"))]
+        assert above == [], module
+
+
+def test_interop_imports_neither_the_api_nor_the_cli():  # its CLI commands live in snnc/cli/
+    graph = import_graph()
+    for module in (m for m in graph if m.startswith("snnc.interop")):
         above = [m for m in graph.successors(module) if m == "snnc.api" or m.startswith("snnc.cli")]
         assert above == [], module
 

@@ -6,6 +6,8 @@ nir_graph    reading a .nir file into neurons and the weighted paths between the
 nir_neurons  the mapping of NIR neuron nodes onto snnc models (and back), docs/interop.md
 nir_import   NIR graph -> a readable .snn program with .npy weights (`snnc import`)
 nir_export   compiled program -> NIR graph (`snnc export --nir`)
-nir_source   `.nir` files given to compile, train and run
-commands     the CLI commands `import` and `export`
+nir_source   `.nir` files given to snnc.compile, train and run
+
+The CLI's `import` and `export` (snnc/cli/) call nir_import and nir_export. Layers: the API and the CLI
+import this package; it imports the runtime and the compiler, never the API or the CLI.
 """
