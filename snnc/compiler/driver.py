@@ -12,6 +12,7 @@ from snnc import defaults
 from snnc.compiler.backend.artifact import CompiledProgram, diagnostics_to_dicts
 from snnc.compiler.families import FRONTEND, all_pass_names, check_chips, load_target
 from snnc.compiler.frontend import ast
+from snnc.compiler.frontend.limits import MAX_SOURCE_BYTES, source_size_error
 from snnc.compiler.frontend.lower import lower
 from snnc.compiler.frontend.parser import parse
 from snnc.compiler.ir.graph import NetworkIR
@@ -52,7 +53,12 @@ def read_source(path: str | Path) -> Source:
     """Read a `.snn` file; SnncError if it is missing or not UTF-8 text."""
     path = Path(path)
     try:
-        return Source(str(path), path.read_bytes().decode("utf-8"))
+        with path.open("rb") as file:
+            data = file.read(MAX_SOURCE_BYTES + 1)  # never more: a huge file is refused unread
+        too_big = source_size_error(data, str(path))
+        if too_big is not None:
+            raise SnncError([too_big])
+        return Source(str(path), data.decode("utf-8"))
     except FileNotFoundError:
         raise SnncError([error("E004", f"file '{path}' does not exist")]) from None
     except IsADirectoryError:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 from pathlib import Path
 
-from lark import Lark, Transformer, v_args
+from lark import Lark, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from snnc.compiler.frontend import ast
+from snnc.compiler.frontend.limits import scan_limits
+from snnc.compiler.frontend.strings import unescape
+from snnc.compiler.ir.units import LARGEST, TOO_LARGE
 from snnc.diagnostics import DiagnosticBag, SnncError, Span, did_you_mean, error
 
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
-MAX_NESTING = 64
 
 # How terminals are named to users in "expected ..." messages.
 _TERMINAL_WORDS = {
@@ -37,9 +38,9 @@ def _lark() -> Lark:
 def parse(source: str, path: str = "<string>") -> ast.Module:
     """Parse one `.snn` file; raises SnncError with every diagnostic found."""
     sources = {path: source}
-    nesting = _nesting_error(source, path)
-    if nesting:
-        raise SnncError([nesting], sources)
+    too_big = scan_limits(source, path)  # before Lark: a huge or deep source fails fast, never deep
+    if too_big:
+        raise SnncError([too_big], sources)
     try:
         tree = _lark().parse(source)
     except UnexpectedInput as exc:
@@ -50,41 +51,11 @@ def parse(source: str, path: str = "<string>") -> ast.Module:
         if isinstance(exc.orig_exc, SnncError):
             raise SnncError(exc.orig_exc.diagnostics, sources) from None
         raise
-    except RecursionError:
-        raise SnncError([error("E002", "program is nested too deeply to compile",
-                               Span(path, 1, 1))], sources) from None
     bag = DiagnosticBag()
     networks = _attach_train_blocks(networks, trains, bag)
     _check_unique_networks(networks, bag)
     bag.raise_if_errors(sources)
     return ast.Module(path=path, source=source, networks=tuple(networks))
-
-
-def _nesting_error(source: str, path: str):
-    """Deep bracket nesting is refused before Lark builds a tree too deep to walk."""
-    depth, line, column, in_comment, in_string = 0, 1, 0, False, False
-    for index, char in enumerate(source):
-        column += 1
-        if char == "\n":
-            line, column, in_comment, in_string = line + 1, 0, False, False
-            continue
-        if in_comment:
-            continue
-        if in_string:
-            in_string = char != '"' or source[index - 1] == "\\"
-            continue
-        if char == '"':
-            in_string = True
-        elif char == "#" or (char == "/" and source[index + 1:index + 2] == "/"):
-            in_comment = True
-        elif char in "([{":
-            depth += 1
-            if depth > MAX_NESTING:
-                return error("E002", f"brackets nested more than {MAX_NESTING} deep",
-                             Span(path, line, column, line, column + 1))
-        elif char in ")]}":
-            depth = max(depth - 1, 0)
-    return None
 
 
 def _describe_terminal(name: str) -> str:
@@ -138,8 +109,9 @@ def _span(path: str, meta_or_token) -> Span:
 
 
 @v_args(meta=True)
-class _ToAst(Transformer):
-    """Parse tree -> ast dataclasses; one method per grammar rule that survives tree shaping."""
+class _ToAst(Transformer_NonRecursive):
+    """Parse tree -> ast dataclasses; one method per grammar rule that survives tree shaping.
+    Non-recursive: an expression's depth is bounded by `limits`, not by Python's stack."""
 
     def __init__(self, path: str):
         super().__init__()
@@ -224,14 +196,16 @@ class _ToAst(Transformer):
 
     def string(self, meta, items):
         token = items[0]
-        text = str(token)[1:-1].encode("utf-8").decode("unicode_escape", errors="strict")
+        text, problem = unescape(str(token), self.path, token.line, token.column)
+        if problem is not None:
+            raise SnncError([problem])
         return ast.String(text, self._s(token))
 
     def quantity(self, meta, items):
         number, unit = items
         value = float(number)
-        if not math.isfinite(value):
-            raise SnncError([error("E003", f"number '{number}' is too large", self._s(number))])
+        if not value <= LARGEST:
+            raise SnncError([error("E003", f"number '{number}' is too large; {TOO_LARGE}", self._s(number))])
         return ast.Quantity(value, str(unit) if unit is not None else None, self._s(meta))
 
     def ref(self, meta, items):

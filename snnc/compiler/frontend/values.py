@@ -5,14 +5,13 @@ Problems become diagnostics in a bag; the functions return None for a value that
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from snnc.compiler.frontend import ast
 from snnc.compiler.ir import catalogue
 from snnc.compiler.ir.fields import ParamSpec, param_fields, spec_of
-from snnc.compiler.ir.units import UNITS, Dim
+from snnc.compiler.ir.units import LARGEST, TOO_LARGE, UNITS, Dim
 from snnc.diagnostics import DiagnosticBag, Span, did_you_mean, error
 
 
@@ -76,32 +75,54 @@ class ValueResolver:
         self.bag.add(error(code, message, span))
         raise _Failed
 
-    def _eval(self, expr: ast.Expr) -> tuple[float, Dim]:
+    def _eval(self, root: ast.Expr) -> tuple[float, Dim]:
+        """Post-order with an explicit stack: no recursion, however long the expression."""
+        results: list[tuple[float, Dim]] = []
+        stack: list[tuple[ast.Expr, bool]] = [(root, False)]
+        while stack:
+            expr, operands_done = stack.pop()
+            if isinstance(expr, ast.BinOp):
+                if operands_done:
+                    right, left = results.pop(), results.pop()
+                    results.append(self._binop(expr, left, right))
+                else:
+                    stack += [(expr, True), (expr.right, False), (expr.left, False)]
+            elif isinstance(expr, ast.Neg):
+                if operands_done:
+                    value, dim = results.pop()
+                    results.append((-value, dim))
+                else:
+                    stack += [(expr, True), (expr.operand, False)]
+            else:
+                results.append(self._leaf(expr))
+        return results.pop()
+
+    def _leaf(self, expr: ast.Expr) -> tuple[float, Dim]:
         if isinstance(expr, ast.Quantity):
             if expr.unit is None:
                 return expr.value, Dim.NONE
             scale, dim = UNITS[expr.unit]
-            return expr.value * scale, dim
+            return self._in_range(expr.value * scale, expr.span), dim
         if isinstance(expr, ast.Ref):
             if expr.name not in self.scope.params:
                 self._fail("E100", f"unknown name '{expr.name}'{did_you_mean(expr.name, self.scope.params)}",
                            expr.span)
             self.scope.used.add(expr.name)
             return self.scope.params[expr.name]
-        if isinstance(expr, ast.Neg):
-            value, dim = self._eval(expr.operand)
-            return -value, dim
-        if isinstance(expr, ast.BinOp):
-            return self._binop(expr)
         if isinstance(expr, ast.String):
             self._fail("E112", "expected a number, got a string", expr.span)
         if isinstance(expr, ast.Call):
             self._fail("E112", f"expected a number, got a call of '{expr.name}'", expr.span)
         raise AssertionError(f"unknown expression {expr!r}")
 
-    def _binop(self, expr: ast.BinOp) -> tuple[float, Dim]:
-        left, left_dim = self._eval(expr.left)
-        right, right_dim = self._eval(expr.right)
+    def _in_range(self, value: float, span: Span) -> float:
+        if not abs(value) <= LARGEST:  # (also NaN)
+            self._fail("E003", f"number is too large; {TOO_LARGE}", span)
+        return value
+
+    def _binop(self, expr: ast.BinOp, left_value: tuple[float, Dim],
+               right_value: tuple[float, Dim]) -> tuple[float, Dim]:
+        (left, left_dim), (right, right_dim) = left_value, right_value
         if expr.op in "+-":
             if left_dim is not right_dim:
                 self._fail("E110", f"cannot {'add' if expr.op == '+' else 'subtract'} "
@@ -115,9 +136,7 @@ class ValueResolver:
             if expr.op == "/" and right == 0:
                 self._fail("E113", "division by zero", expr.span)
             value = left * right if expr.op == "*" else left / right
-        if not math.isfinite(value):
-            self._fail("E003", "number is too large", expr.span)
-        return value, dim
+        return self._in_range(value, expr.span), dim
 
     # --- calls of catalogue entries --------------------------------------------------------------
     def build(self, kind: str, call: ast.Call | ast.Ref, *, aliases: dict[str, Any] | None = None) -> Any:

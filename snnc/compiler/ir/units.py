@@ -32,3 +32,7 @@ UNITS: dict[str, tuple[float, Dim]] = {
     "kHz": (1e3, Dim.RATE),
     "MHz": (1e6, Dim.RATE),
 }
+
+# Every value of the language lies within float32's range: weights and model parameters run as float32.
+LARGEST = 3.4028234663852886e38
+TOO_LARGE = "numbers are limited to ±3.4e38 (float32)"

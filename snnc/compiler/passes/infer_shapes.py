@@ -25,9 +25,11 @@ def read_weight_file(path: Path) -> np.ndarray:
         raise ValueError("does not hold a numeric array")
     if array.ndim != 2:
         raise ValueError(f"holds an array of {array.ndim} dimensions; a (pre, post) matrix is needed")
-    if not np.all(np.isfinite(array)):
-        raise ValueError("holds NaN or infinite weights")
-    return array.astype(np.float32)
+    with np.errstate(over="ignore"):
+        weights = array.astype(np.float32)
+    if not np.all(np.isfinite(weights)):
+        raise ValueError("holds NaN or infinite weights, or weights beyond ±3.4e38 (float32)")
+    return weights
 
 
 class InferShapes(Pass):

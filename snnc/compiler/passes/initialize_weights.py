@@ -22,13 +22,28 @@ def projection_rng(seed: int, projection: str) -> np.random.Generator:
 
 
 def draw(init, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """float32 draws; one beyond float32's range becomes inf (the pass reports it)."""
     if isinstance(init, Normal):
-        return rng.normal(init.mu, init.sigma, size=shape).astype(np.float32)
-    if isinstance(init, Uniform):
-        return rng.uniform(init.lo, init.hi, size=shape).astype(np.float32)
-    if isinstance(init, Constant):
-        return np.full(shape, init.c, dtype=np.float32)
-    raise AssertionError(f"unknown init {init!r}")
+        values = rng.normal(init.mu, init.sigma, size=shape)
+    elif isinstance(init, Uniform):
+        values = rng.uniform(init.lo, init.hi, size=shape)
+    elif isinstance(init, Constant):
+        values = np.full(shape, init.c)
+    else:
+        raise AssertionError(f"unknown init {init!r}")
+    with np.errstate(over="ignore"):
+        return values.astype(np.float32)
+
+
+def too_many_synapses(key: str, conn, pre: int, post: int) -> str:
+    """Says how many synapses the connectivity has and that its dense (pre, post) matrix is too big."""
+    limit = f"at most {MAX_SYNAPSES:,} fit in memory"
+    if isinstance(conn, (Dense, FromFile)):
+        return f"projection '{key}' has {pre * post:,} synapses; {limit}"
+    count = f"{pre:,} synapses (one_to_one)" if isinstance(conn, OneToOne) else \
+        f"about {round(conn.p * pre * post):,} synapses (sparse, p = {conn.p:g})"
+    return (f"projection '{key}' has {count}, but its weights are stored as a {pre:,} x {post:,} matrix of "
+            f"{pre * post:,} entries; {limit}")
 
 
 class InitializeWeights(Pass):
@@ -41,13 +56,11 @@ class InitializeWeights(Pass):
         for _, _, key, attrs in ir.edges():
             projection = attrs["decl"]
             pre, post = ir.size(projection.source), ir.size(projection.target)
+            conn = projection.connectivity
             if pre * post > MAX_SYNAPSES:
-                ctx.diagnostics.add(error(
-                    "E150", f"projection '{key}' has {pre * post:,} potential synapses; at most "
-                    f"{MAX_SYNAPSES:,} fit in memory", projection.span))
+                ctx.diagnostics.add(error("E150", too_many_synapses(key, conn, pre, post), projection.span))
                 continue
             rng = projection_rng(ctx.seed, key)
-            conn = projection.connectivity
             mask = None
             if isinstance(conn, Dense):
                 weights = draw(conn.init, (pre, post), rng)
@@ -61,6 +74,10 @@ class InitializeWeights(Pass):
                 weights = read_weight_file(ctx.base_dir / conn.path)
             else:
                 raise AssertionError(f"unknown connectivity {conn!r}")
+            if not np.all(np.isfinite(weights)):
+                ctx.diagnostics.add(error("E151", f"initial weights of projection '{key}' overflow float32 "
+                                          "(beyond ±3.4e38); draw them from a narrower init", projection.span))
+                continue
             if projection.sign == "positive":
                 weights = np.abs(weights)
             elif projection.sign == "negative":

@@ -18,6 +18,7 @@ _TIME = ParamSpec(dim=Dim.TIME, minimum=0.0, exclusive_minimum=True)
 _DELAY = ParamSpec(dim=Dim.TIME, minimum=0.0)
 _SIZE = ParamSpec(kind="integer", minimum=0.0, exclusive_minimum=True)
 MAX_NEURONS = 1 << 31
+MAX_STEPS = 100_000  # time steps of one sample (duration / timestep), e.g. 100 s at 1 ms
 
 
 class ResolveNamesAndUnits(Pass):
@@ -80,12 +81,24 @@ class ResolveNamesAndUnits(Pass):
                     scope.params[stmt.name] = result
             elif isinstance(stmt, ast.NeuronDef) and stmt.name not in scope.neurons:
                 scope.neurons[stmt.name] = values.build("neuron", stmt.model)
+        self._check_steps(settings, seen, values)
         if settings.get("timestep", 0.0) > settings.get("duration", NetworkHeader.duration):
             values.bag.add(error("E135", f"timestep ({format_quantity(settings['timestep'], Dim.TIME)}) is "
                                  "longer than the sample's duration "
                                  f"({format_quantity(settings.get('duration', NetworkHeader.duration), Dim.TIME)})",
                                  seen["timestep"].span))
         return settings
+
+    def _check_steps(self, settings: dict, seen: dict, values: ValueResolver) -> None:
+        """Refuse a sample of more than MAX_STEPS time steps before anything is simulated."""
+        timestep = settings.get("timestep", NetworkHeader.timestep)
+        duration = settings.get("duration", NetworkHeader.duration)
+        steps = duration / timestep
+        if steps > MAX_STEPS:
+            count = f"{steps:,.0f}" if steps < 1e15 else f"{steps:.3g}"
+            values.bag.add(error("E137", f"a sample of {format_quantity(duration, Dim.TIME)} at a timestep of "
+                                 f"{format_quantity(timestep, Dim.TIME)} has {count} time steps; at most "
+                                 f"{MAX_STEPS:,} are supported", seen.get("duration", seen.get("timestep")).span))
 
     def _shape(self, stmt, values: ValueResolver) -> tuple[int, ...] | None:
         dims = [values.number(e, _SIZE, f"size of '{stmt.name}'") for e in stmt.shape]
