@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from snnc.compiler.backend.output_dir import recover_interrupted_swap
 from snnc.diagnostics import SnncError, error
 
 DIRECTORY = "checkpoint"  # inside a training run's output directory
@@ -43,6 +44,7 @@ def read(directory: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     the file."""
     meta_file, npz_file = directory / DIRECTORY / STATE_JSON, directory / DIRECTORY / STATE_NPZ
     try:
+        recover_interrupted_swap(directory / DIRECTORY)  # a checkpoint write killed between its renames
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
         with np.load(npz_file, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}

@@ -21,6 +21,7 @@ import torch
 
 from snnc import defaults
 from snnc.compiler.backend.artifact import CompiledProgram, save_program, write_directory_atomically
+from snnc.compiler.backend.output_dir import claim_output_directory
 from snnc.compiler.driver import compile_program, read_source, run_pipeline
 from snnc.compiler.ir.training import SGD, SpikeBudget, TrainSpec
 from snnc.diagnostics import SnncError, error
@@ -250,6 +251,8 @@ def train(path: str | Path, *, target: str = defaults.TARGET, network: str | Non
     trainer = Trainer(program, config, dataset)
     if resume:
         trainer.resume_from(Path(out))
+    elif out is not None:
+        claim_output_directory(out)  # refused now, not after training, if it is not snnc's to replace
     for index in range(len(trainer.rows), config.epochs):
         row = trainer.epoch(index, progress)
         if out is not None and index + 1 < config.epochs:  # the last epoch's state goes with the program

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
 
 import snnc
-from snnc.compiler.backend.artifact import load_program, write_directory_atomically
+from snnc.compiler.backend.artifact import load_program
 from snnc.diagnostics import SnncError
 from tests.conftest import EXAMPLES, MINIMAL, REPO, network
 
@@ -25,7 +24,10 @@ def compiled(tmp_path):
 
 def test_program_directory_has_the_promised_files(compiled):
     _, out = compiled
-    assert sorted(p.name for p in out.iterdir()) == ["program.json", "report.json", "report.md", "weights.npz"]
+    assert sorted(p.name for p in out.iterdir()) == [".snnc-output", "program.json", "report.json", "report.md",
+                                                      "weights.npz"]
+    assert json.loads((out / ".snnc-output").read_text()) == {
+        "format": "snnc-output", "entries": ["program.json", "report.json", "report.md", "weights.npz"]}
     document = json.loads((out / "program.json").read_text())
     assert document["format"] == "snnc-program" and document["schema_version"] == 2
     assert document["target"]["name"] == "reference" and document["target"]["family"] == "digital"
@@ -63,35 +65,6 @@ def test_failed_compile_leaves_no_output_and_keeps_an_old_one(tmp_path):
     with pytest.raises(SnncError):
         snnc.compile("net.snn", text=network(MINIMAL.replace("dense", "dens")), out=out)
     assert (out / "program.json").read_bytes() == before
-
-
-def test_atomic_write_replaces_a_directory_whole_and_cleans_up(tmp_path):
-    target = tmp_path / "out"
-    write_directory_atomically(target, {"a.txt": b"1", "sub/b.txt": b"2"})
-    write_directory_atomically(target, {"c.txt": b"3"})
-    assert sorted(p.name for p in target.iterdir()) == ["c.txt"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging or backup left
-    umask = os.umask(0)
-    os.umask(umask)
-    assert os.stat(target).st_mode & 0o777 == 0o777 & ~umask  # not mkdtemp's private 0o700
-
-
-def test_atomic_write_failure_keeps_the_old_directory(tmp_path, monkeypatch):
-    target = tmp_path / "out"
-    write_directory_atomically(target, {"a.txt": b"old"})
-
-    class Boom(Exception):
-        pass
-
-    def fail(*args, **kwargs):
-        raise Boom
-
-    monkeypatch.setattr(os, "replace", fail)
-    with pytest.raises(Boom):
-        write_directory_atomically(target, {"a.txt": b"new"})
-    monkeypatch.undo()
-    assert (target / "a.txt").read_bytes() == b"old"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 @pytest.mark.parametrize("damage,message", [

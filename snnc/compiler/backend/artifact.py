@@ -4,15 +4,13 @@
                     "diagnostics", "ir"}; arrays in the IR are {"$array": key} references
     weights.npz    every array of the IR under its key (weights, masks, hardware weights)
     report.json / report.md (and whatever else the target's report adds)
+    .snnc-output   the marker that lets a later run replace the directory (output_dir.py)
 """
 
 from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
-import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from snnc.compiler.backend.output_dir import recover_interrupted_swap, write_directory_atomically
 from snnc.compiler.families import restore_target
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.targets import Target
@@ -74,36 +73,6 @@ def emit(program: CompiledProgram, extra_files: dict[str, bytes] | None = None) 
     return files
 
 
-def write_directory_atomically(directory: str | Path, files: dict[str, bytes]) -> Path:
-    """Write all files into a fresh temporary directory beside `directory`, then swap it into place:
-    readers see the old directory or the new one, never a mix or a half-written file."""
-    directory = Path(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    if directory.exists() and not directory.is_dir():
-        raise SnncError([error("E300", f"output '{directory}' exists and is not a directory")])
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; the result is an ordinary directory
-    try:
-        for name, data in files.items():
-            target = staging / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        old = None
-        if directory.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old-", dir=directory.parent))
-            os.rmdir(old)
-            os.replace(directory, old)
-        os.replace(staging, directory)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return directory
-
-
 def save_program(program: CompiledProgram, directory: str | Path,
                  extra_files: dict[str, bytes] | None = None) -> Path:
     program.path = write_directory_atomically(directory, emit(program, extra_files))
@@ -114,6 +83,10 @@ def load_program(directory: str | Path, *, validator: Callable[[CompiledProgram]
                  ) -> CompiledProgram:
     """Read a program directory back; SnncError naming the file on anything missing or corrupt."""
     directory = Path(directory)
+    try:
+        recover_interrupted_swap(directory)  # a write killed between its two renames
+    except OSError:
+        pass  # (then the checks below say what is missing)
     program_file, weights_file = directory / "program.json", directory / "weights.npz"
     if not directory.is_dir():
         raise SnncError([error("E301", f"'{directory}' is not a compiled program directory "
