@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint bench clean
+.PHONY: install demo test test-fast fuzz lint bench clean
 
 install: $(STAMP)
 
@@ -34,6 +34,13 @@ test: install
 
 test-fast: install
 	$(PY) -m pytest -q -m "not slow"
+
+# Fuzzing (issue 14): the suite runs a few thousand fixed examples; this runs FUZZ_EXAMPLES fresh random
+# ones per surface (source now; the target-file and compiled-program surfaces join in phase 2).
+FUZZ_EXAMPLES ?= 10000
+FUZZ_TESTS    := tests/compiler/test_fuzz.py
+fuzz: install
+	SNNC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q $(FUZZ_TESTS)
 
 # Style (ruff), the layer contracts of pyproject.toml's [tool.importlinter] and the 400-line limit.
 lint: install

@@ -197,12 +197,12 @@ def choose_scale(weights: np.ndarray, mask: np.ndarray | None, bits: int) -> flo
 def quantization_error(weights: np.ndarray, hw_weights: np.ndarray, scale: float,
                        mask: np.ndarray | None) -> tuple[float, float]:
     """RMSE and largest absolute error, in model units, of the deployed weights hw / scale."""
-    error = hw_weights.astype(np.float32) / np.float32(scale) - weights
+    error = hw_weights.astype(np.float64) / scale - weights  # (float64: a scale may pass float32's range)
     if mask is not None:
         error = error[mask]
     if not error.size:
         return 0.0, 0.0
-    return float(np.sqrt(np.mean(np.square(error, dtype=np.float64)))), float(np.max(np.abs(error)))
+    return float(np.sqrt(np.mean(np.square(error)))), float(np.max(np.abs(error)))
 
 
 def legalize(weights: np.ndarray, mask: np.ndarray | None, scale: float, bits: int, sign: str) -> Legalization:

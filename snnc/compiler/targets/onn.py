@@ -174,7 +174,8 @@ def deploy_transmissions(weights: np.ndarray, mask: np.ndarray | None, scale: fl
     weights (model units) the levels realize."""
     levels = quantize_transmissions(weights, scale, bits, encoding)
     realized = deployed_weights(levels, scale, bits, encoding)
-    deviation = np.abs(realized - weights) if mask is None else np.abs(realized - weights)[np.asarray(mask)]
+    deviation = np.abs(realized.astype(np.float64) - weights)  # (float64: squared below; weights reach 3.4e38)
+    deviation = deviation if mask is None else deviation[np.asarray(mask)]
     record = Transmissions(encoding=encoding, scale=float(scale), levels=levels,
                            quant_rmse=float(np.sqrt(np.mean(deviation ** 2))) if deviation.size else 0.0,
                            quant_max=float(deviation.max()) if deviation.size else 0.0)
