@@ -77,12 +77,23 @@ def test_a_file_added_to_a_program_directory_blocks_its_replacement(source, tmp_
     assert cli(["-q", "compile", str(source), "-o", str(out)]) == 0
 
 
-def test_a_program_without_a_marker_is_not_replaced(tmp_path):
-    old = tmp_path / "old"
-    old.mkdir()
-    (old / "program.json").write_text("{}")
-    assert "(a program of an snnc without output markers: delete it yourself)" in \
-        message_of(lambda: write_directory_atomically(old, {"a": b""}))
+def test_outputs_of_snnc_before_markers_are_replaced_but_not_with_foreign_files(tmp_path):
+    legacy = tmp_path / "legacy"
+    (legacy / "checkpoint").mkdir(parents=True)
+    (legacy / "program.json").write_text('{"format": "snnc-program"}')
+    (legacy / "report.md").write_text("")
+    (legacy / "checkpoint" / "state.json").write_text('{"format": "snnc-checkpoint"}')
+    (legacy / "checkpoint" / "state.npz").write_bytes(b"")
+    (legacy / "notes.md").write_text("mine")
+    assert "holds what snnc did not write (notes.md)" in message_of(lambda: write_directory_atomically(legacy, {}))
+    (legacy / "notes.md").unlink()
+    write_directory_atomically(legacy, {"a": b"1"})
+    assert listing(legacy) == [MARKER, "a"]
+    look_alike = tmp_path / "look_alike"
+    look_alike.mkdir()
+    (look_alike / "program.json").write_text('{"format": "mine"}')
+    assert "is a directory that snnc did not write" in message_of(
+        lambda: write_directory_atomically(look_alike, {}))
 
 
 def test_an_empty_directory_is_written_into(source, tmp_path):

@@ -96,6 +96,8 @@ def recover_interrupted_swap(directory: str | Path) -> None:
 def foreign_entries(directory: Path, prefix: str = "") -> list[str]:
     """What in `directory` snnc did not write (paths relative to it; `.` for the directory itself)."""
     listed = _marker(directory)
+    if listed is None and _unmarked_output(directory):
+        listed = UNMARKED_FILES
     if listed is None:
         return [prefix.rstrip("/") or "."]
     found = []
@@ -107,6 +109,26 @@ def foreign_entries(directory: Path, prefix: str = "") -> list[str]:
         elif not (entry.is_file(follow_symlinks=False) and entry.name in listed):
             found.append(prefix + entry.name)
     return found
+
+
+# What snnc wrote before outputs had markers: a program directory (program.json of format
+# "snnc-program") or a checkpoint (state.json of format "snnc-checkpoint") holding nothing but these
+# files is replaced like a marked one, so that build/ directories of earlier versions keep working.
+UNMARKED_FILES = {"program.json", "weights.npz", "report.json", "report.md", "report.png", "report.html",
+                  "channel_map.png", "metrics.json", "metrics.csv", "loss.png", "accuracy.png", "raster.png",
+                  "membrane.png", "state.json", "state.npz"}
+_UNMARKED_FORMATS = {"program.json": "snnc-program", "state.json": "snnc-checkpoint"}
+
+
+def _unmarked_output(directory: Path) -> bool:
+    for name, expected in _UNMARKED_FORMATS.items():
+        try:
+            document = json.loads((directory / name).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        if isinstance(document, dict) and document.get("format") == expected:
+            return True
+    return False
 
 
 def _resolve(path: Path) -> Path:
@@ -139,10 +161,8 @@ def _check_replaceable(given: Path, target: Path) -> None:
         return
     foreign = foreign_entries(target)
     if foreign == ["."]:
-        legacy = " (a program of an snnc without output markers: delete it yourself)" \
-            if (target / "program.json").is_file() else ""
         raise SnncError([error("E300", f"output '{given}' is a directory that snnc did not write (it has no "
-                               f"{MARKER} file){legacy}; snnc replaces only its own outputs: choose another "
+                               f"{MARKER} file); snnc replaces only its own outputs: choose another "
                                "directory")])
     if foreign:
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
