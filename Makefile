@@ -54,6 +54,7 @@ bench: install
 	$(PIP) install --no-deps "snntorch>=0.9" || echo "snntorch not installed: its column is skipped"
 	mkdir -p build
 	$(PY) benchmarks/compile_scaling.py
+	$(PY) benchmarks/source_limits.py
 	$(PY) benchmarks/runtime_throughput.py --batch 256 --batches 4
 	$(PY) benchmarks/fusion_options.py
 	$(PY) benchmarks/emulator_vs_snntorch.py --json build/bench.json

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import enum
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -106,8 +106,15 @@ def warning(code: str, message: str, span: Span | None = None, *notes: Note) -> 
     return Diagnostic(Severity.WARNING, code, message, span, tuple(notes))
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+# Suggestions are searched among at most this many names: the work is errors x names, and a generated
+# program with 20,000 unknown names among 20,000 known ones took minutes (docs/language.md).
+MAX_SUGGESTION_CANDIDATES = 64
+
+
+def did_you_mean(name: str, candidates: Collection[str]) -> str:
     """' (did you mean 'x'?)' when a close candidate exists, else ''."""
+    if len(candidates) > MAX_SUGGESTION_CANDIDATES:
+        return ""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 

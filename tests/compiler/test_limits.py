@@ -250,3 +250,17 @@ def test_synapse_counts_are_those_of_the_connectivity(pre, post, conn, message):
 
 def test_minimal_program_still_compiles():
     snnc.compile("net.snn", text=network(MINIMAL))
+
+
+def test_negative_zero_is_zero():  # make fuzz found normal(0, -0) raising numpy's "scale < 0"
+    program = snnc.compile("net.snn", text=linear("dense(normal(0, -0))"))
+    assert not np.signbit(program.ir.edge_attrs("x->y")["decl"].connectivity.init.sigma)
+    assert np.all(program.ir.edge_attrs("x->y")["weights"] == 0)
+
+
+@pytest.mark.parametrize("pops,suggestion", [(62, " (did you mean 'pop_13'?)"), (63, "")])
+def test_suggestions_are_searched_among_at_most_64_names(pops, suggestion):  # x, y and the pops
+    body = "".join(f"    pop pop_{i}[1] : linear\n    proj x -> pop_{i} : dense\n" for i in range(pops))
+    text = network(f"{body}    input x[4] : current\n    pop y[4] : linear\n    proj x -> y : dense\n"
+                   "    proj x -> pop_13x : dense\n    output y : value")
+    assert f"error: unknown population 'pop_13x'{suggestion}\n" in errors_of(text)

@@ -60,6 +60,7 @@ class ValueResolver:
         if result is None:
             return None
         value, dim = result
+        value += 0.0  # -0 is 0 (numpy refuses normal(0, -0): "scale < 0")
         if dim is not spec.dim:
             self.bag.add(error("E110", _dimension_message(what, spec.dim, dim), expr.span))
             return None

@@ -12,7 +12,7 @@ from snnc.compiler.ir.nodes import Input, NetworkHeader, Output, Population, Pro
 from snnc.compiler.ir.training import TrainSpec
 from snnc.compiler.ir.units import Dim
 from snnc.compiler.passes.base import Pass, PassContext
-from snnc.diagnostics import Note, did_you_mean, error, warning
+from snnc.diagnostics import MAX_SUGGESTION_CANDIDATES, Note, did_you_mean, error, warning
 
 _TIME = ParamSpec(dim=Dim.TIME, minimum=0.0, exclusive_minimum=True)
 _DELAY = ParamSpec(dim=Dim.TIME, minimum=0.0)
@@ -129,7 +129,8 @@ class ResolveNamesAndUnits(Pass):
     def _output(self, stmt: ast.OutputDecl, ir: NetworkIR, values: ValueResolver) -> Output | None:
         readout = values.build("readout", stmt.readout)
         if stmt.population not in ir.graph:
-            populations = [n for n, s in ir.graph.nodes(data="decl") if isinstance(s, (ast.PopDecl, Population))]
+            populations = [n for n, s in ir.graph.nodes(data="decl") if isinstance(s, (ast.PopDecl, Population))
+                           ] if len(ir.graph) <= MAX_SUGGESTION_CANDIDATES else ()  # (not once per output)
             values.bag.add(error("E100", f"unknown population '{stmt.population}'"
                                  f"{did_you_mean(stmt.population, populations)}", stmt.population_span))
             return None
