@@ -264,3 +264,10 @@ def test_suggestions_are_searched_among_at_most_64_names(pops, suggestion):  # x
     text = network(f"{body}    input x[4] : current\n    pop y[4] : linear\n    proj x -> y : dense\n"
                    "    proj x -> pop_13x : dense\n    output y : value")
     assert f"error: unknown population 'pop_13x'{suggestion}\n" in errors_of(text)
+
+
+def test_excerpts_count_lines_as_the_parser_does():
+    text = network("    # a form feed \x0c and a line separator \u2028 in a comment\n" + MINIMAL.replace("dense", "dens"))
+    assert errors_of(text).splitlines()[:2] == [
+        "net.snn:5:19: error: unknown connectivity 'dens' (did you mean 'dense'?)",
+        "        proj x -> y : dens"]
