@@ -267,7 +267,8 @@ def test_suggestions_are_searched_among_at_most_64_names(pops, suggestion):  # x
 
 
 def test_excerpts_count_lines_as_the_parser_does():
-    text = network("    # a form feed \x0c and a line separator \u2028 in a comment\n" + MINIMAL.replace("dense", "dens"))
+    comment = "    # a form feed \x0c and a line separator \u2028 in a comment\n"
+    text = network(comment + MINIMAL.replace("dense", "dens"))
     assert errors_of(text).splitlines()[:2] == [
         "net.snn:5:19: error: unknown connectivity 'dens' (did you mean 'dense'?)",
         "        proj x -> y : dens"]
