@@ -49,12 +49,24 @@ def test_unknown_keys_and_wrong_types_are_reported_with_their_path(tmp_path):
 
 def test_values_that_make_no_chip_are_reported(tmp_path):
     path = variant(tmp_path, ("columns_per_hemisphere: 256", "columns_per_hemisphere: 0"),
-                   ("tau_mem: [5.0e-7, 1.0e-4]", "tau_mem: [1.0e-4, 5.0e-7]"),
-                   ("readout_range: [-1.0, 2.5]", "readout_range: [2.5, -1.0]"))
+                   ("tau_mem: [5.0e-7, 6.0e-5]", "tau_mem: [6.0e-5, 5.0e-7]"),
+                   ("readout_range: [-1.0, 2.5]", "readout_range: [2.5, -1.0]"),
+                   ("padi_buses_per_hemisphere: 4", "padi_buses_per_hemisphere: 5"),
+                   ("event_latency: 8.0e-8", "event_latency: -1.0e-9"),
+                   ("chip_power: 0.2", "chip_power: 0.0"), ("sample_gap: 1.0e-6", "sample_gap: -1.0e-6"))
     text = rendered_errors(path)
     assert "resources.columns_per_hemisphere: must be >= 1, got 0" in text
     assert "resources.readout_range: must be [low, high] with low < high, got [2.5, -1.0]" in text
     assert "parameter_ranges.tau_mem: expected [low, high] with low <= high" in text
+    assert "resources.padi_buses_per_hemisphere: must divide synapse_drivers_per_hemisphere (128), got 5" in text
+    assert "resources.event_latency: must be >= 0, got -1e-09" in text
+    assert "estimates.chip_power: must be > 0, got 0.0" in text
+    assert "estimates.sample_gap: must be >= 0, got -1e-06" in text
+
+
+def test_event_outputs_must_divide_the_columns(tmp_path):
+    text = rendered_errors(variant(tmp_path, ("neuron_event_outputs: 8", "neuron_event_outputs: 7")))
+    assert "resources.neuron_event_outputs: must divide columns_per_hemisphere (256), got 7" in text
 
 
 def test_a_smaller_variant_drives_the_placement(tmp_path):
@@ -65,7 +77,7 @@ def test_a_smaller_variant_drives_the_placement(tmp_path):
                    ("readout_bits: 8", "readout_bits: 6"))
     program = snnc.compile("net.snn", target=path, text=network("""
     input x[40] : latency(t_max = 10 ms)
-    pop y[30] : LIF(tau_mem = 6 ms, tau_syn = 6 ms)
+    pop y[30] : LIF(tau_mem = 6 ms, tau_syn = 6 ms, refractory = 1 ms)
     proj x -> y : dense
     output y : spike_count"""))
     ir = program.ir

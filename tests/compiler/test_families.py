@@ -14,6 +14,9 @@ from snnc.compiler.targets.onn import Optics
 from snnc.diagnostics import SnncError, UsageError
 from tests.conftest import MINIMAL, network
 
+# bss2 calibrates refractory periods from 40 ns (40 us in model time): the chip always has one.
+MINIMAL_BSS2 = MINIMAL.replace("tau_syn = 5 ms)", "tau_syn = 5 ms, refractory = 1 ms)")
+
 
 def test_every_shipped_target_names_a_family_and_gets_its_substrate_model():
     assert FAMILIES == {"digital": DIGITAL, "bss2": BSS2, "onn": ONN}
@@ -52,7 +55,7 @@ def test_a_bad_chip_count_is_one_usage_error_at_load(chips):
 
 
 def test_program_json_records_the_family_and_chips_and_loading_rebuilds_the_substrate(tmp_path):
-    program = snnc.compile("n.snn", text=network(MINIMAL), target="bss2", chips=2, out=tmp_path / "p")
+    program = snnc.compile("n.snn", text=network(MINIMAL_BSS2), target="bss2", chips=2, out=tmp_path / "p")
     record = json.loads((tmp_path / "p" / "program.json").read_text())["target"]
     assert (record["name"], record["family"], record["chips"]) == ("bss2", "bss2", 2)
     loaded = snnc.load(tmp_path / "p")

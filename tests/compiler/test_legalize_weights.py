@@ -13,7 +13,7 @@ import snnc
 from snnc.compiler.targets.bss2 import choose_scale, quantization_error, quantize_weights
 from tests.conftest import network
 
-LIF = "LIF(tau_mem = 6 ms, tau_syn = 6 ms)"
+LIF = "LIF(tau_mem = 6 ms, tau_syn = 6 ms, refractory = 1 ms)"
 
 
 def test_quantize_rounds_clips_and_keeps_the_sign():

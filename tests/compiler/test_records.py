@@ -19,25 +19,32 @@ CHUNK = bss2_records.Chunk(population="h", start=0, stop=5, chip=1)
 LINKS = bss2_records.ChipLinks(crossing_sources=3, event_copies=4, peak_events_per_second=2.5e6,
                                budget_events_per_second=1e8)
 USAGE = bss2_records.Usage(neuron_circuits=10, synapse_rows=8, synapse_drivers=4, synapses=80)
+GROUP = bss2_records.LabelGroup(drivers=(3, 7), exc_rows=3, inh_rows=1, sources=40, internal=32)
+BUS = bss2_records.BusRoute(chip=0, hemisphere=1, bus=3, groups=(GROUP,), projections=("x->h",))
 SAMPLES = [
     records.Partition(index=0, populations=("h", "o")),
     bss2_records.SignSplit(row_signs=("exc", "inh")),
     bss2_records.Legalization(scale=63.0, hw_weights=np.array([[1, -63]], np.int16), quant_rmse=0.01,
                               quant_max=0.02),
-    bss2_records.FanIn(signed=246, exc=0, inh=10),
-    bss2_records.Merge(fan_in=bss2_records.FanIn(signed=300, exc=0, inh=0), circuits_per_neuron=3),
-    bss2_records.DriverPlan(signed=100, exc=20, inh=8),
+    bss2_records.FanIn(signed=246, exc=0, inh=10, rows=502),
+    bss2_records.Merge(fan_in=bss2_records.FanIn(signed=300, exc=0, inh=0, rows=512), circuits_per_neuron=2),
     CHUNK,
     LINKS,
     USAGE,
     bss2_records.ChipPartition(index=1, populations=("h",), chips=2, chunks=(CHUNK, CHUNK), replayed_sources=7,
                                chip_links=LINKS, resources=USAGE),
     bss2_records.Placement(circuits=np.arange(10, dtype=np.int32).reshape(5, 2)),
-    bss2_records.SynapseRows(slot=np.array([0, 1], np.int16), exc_row=np.array([0, -1], np.int16),
-                             inh_row=np.array([1, 5], np.int16)),
-    bss2_records.RoutingTable(chip=np.array([0], np.int32), hemisphere=np.array([1], np.int8),
-                              driver=np.array([3], np.int16), source=np.array([0], np.int32),
-                              neuron=np.array([4], np.int32), label=np.array([0], np.int16), nodes=("x", "h")),
+    bss2_records.SynapseRows(slot=np.array([0, 1], np.int16), exc_row=np.array([[0, -1], [2, 3]], np.int16),
+                             inh_row=np.array([[1, -1], [5, 4]], np.int16)),
+    GROUP,
+    BUS,
+    bss2_records.RoutingTable(buses=(BUS,), chip=np.array([0], np.int32), hemisphere=np.array([1], np.int8),
+                              bus=np.array([3], np.int8), group=np.array([0], np.int16),
+                              source=np.array([0], np.int32), neuron=np.array([4], np.int32),
+                              label=np.array([0], np.int16), nodes=("x", "h")),
+    bss2_records.Estimates(samples_per_second=3.2e4, energy_per_sample_j=6.2e-6, seconds_per_sample=3.1e-5,
+                           run_seconds=3.1e-5, io_seconds=2.0e-6, reconfiguration_seconds=0.0, input_events=256,
+                           partitions=1, chip_power_w=0.2),
     onn_records.Transmissions(encoding="differential", scale=2.5, levels=np.zeros((2, 3, 4), np.uint16),
                               quant_rmse=0.001, quant_max=0.002),
     onn_records.Tile(pass_index=1, rows=(0, 31), cols=(0, 32), channels=(0, 992), detectors=(32, 64)),
@@ -76,18 +83,31 @@ def test_every_record_round_trips_with_its_arrays_kept_apart(record):
 
 
 def test_record_helpers_say_what_they_hold():
-    assert bss2_records.FanIn(signed=246, exc=0, inh=0).describe() == "246 signed inputs"
-    assert bss2_records.FanIn(signed=0, exc=100, inh=10).describe() == "100 excitatory and 10 inhibitory inputs"
-    assert bss2_records.FanIn(signed=0, exc=0, inh=0).describe() == "no inputs"
+    assert bss2_records.FanIn(signed=246, exc=0, inh=0, rows=492).describe() == "246 signed inputs"
+    assert bss2_records.FanIn(signed=0, exc=100, inh=10, rows=110).describe() == (
+        "100 excitatory and 10 inhibitory inputs")
+    assert bss2_records.FanIn(signed=0, exc=0, inh=0, rows=0).describe() == "no inputs"
     assert bss2_records.SignSplit(("inh",)).rows_per_source == 1
-    assert bss2_records.DriverPlan(signed=1, exc=1, inh=1).row_modes().tolist() == [1, -1, 1, 1, -1, -1]
+    assert bss2_records.FanIn(signed=502, exc=0, inh=0, rows=584).describe() == (
+        "502 signed inputs (584 synapses on the busiest neuron)")
+    # drivers 3 and 7 carry rows 6, 7, 14, 15: the group's 3 excitatory rows first, then its inhibitory one
+    table = bss2_records.RoutingTable(buses=(BUS,), chip=np.zeros(0, np.int32), hemisphere=np.zeros(0, np.int8),
+                                      bus=np.zeros(0, np.int8), group=np.zeros(0, np.int16),
+                                      source=np.zeros(0, np.int32), neuron=np.zeros(0, np.int32),
+                                      label=np.zeros(0, np.int16), nodes=())
+    modes = table.row_modes(0, 1, 16)
+    assert modes.tolist() == [0] * 6 + [1, 1] + [0] * 6 + [1, -1]
+    assert table.row_modes(0, 0, 16).tolist() == [0] * 16
+    assert (BUS.drivers, BUS.sources) == (2, 40)
 
 
 @pytest.mark.parametrize("example, target, chips", [("latency_digits_ff", "bss2", None),
                                                     ("latency_digits", "bss2", 2),
                                                     ("onn_digits", "onn", None)])
 def test_compiled_programs_round_trip_with_their_records(example, target, chips):
-    program = snnc.compile(REPO / "dsl_examples" / f"{example}.snn", target=target, chips=chips)
+    path = REPO / "dsl_examples" / f"{example}.snn"
+    text = path.read_text().replace(" delay 1 ms", "")  # bss2 has no programmable delays
+    program = snnc.compile(path, text=text, target=target, chips=chips)
     arrays: dict[str, np.ndarray] = {}
     data = json.loads(json.dumps(program.ir.to_dict(arrays)))
     again = NetworkIR.from_dict(data, arrays)

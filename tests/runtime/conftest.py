@@ -21,6 +21,9 @@ network tiny {
 }
 """
 
+# bss2 has no programmable delays: the same network with the chip's fixed event latency instead.
+TINY_BSS2 = TINY.replace(" delay 1 ms", "")
+
 # 64 -> 20 -> 10 on the native 8x8 digits: trains to a useful accuracy in seconds.
 SMALL_DIGITS = """\
 network small_digits {

@@ -8,11 +8,11 @@ import torch
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.emulators.bss2 import NEURON_MISMATCH_KEYS
 from snnc.runtime.encoders import encode
-from tests.runtime.conftest import TINY, compile_text
+from tests.runtime.conftest import TINY, TINY_BSS2, compile_text
 
 
 def tiny_bss2(**options):
-    return emulator_for(compile_text(TINY, target="bss2"), **options)
+    return emulator_for(compile_text(TINY_BSS2, target="bss2"), **options)
 
 
 def test_the_emulator_is_picked_by_the_target_family():
@@ -41,7 +41,7 @@ def test_one_chip_seed_is_one_chip():
 
 
 def test_merged_circuits_average_their_mismatch():
-    program = compile_text(TINY.replace("x[6]", "x[200]"), target="bss2")  # 200 signed inputs: 2 circuits
+    program = compile_text(TINY_BSS2.replace("x[6]", "x[200]"), target="bss2")  # 200 signed inputs: 2 circuits
     emulator = emulator_for(program, chip_seed=2)
     circuits = np.asarray(program.ir.node_attrs("h")["placement"].circuits)
     assert circuits.shape == (5, 2)
@@ -76,9 +76,9 @@ def test_readout_is_quantized_to_eight_bits_and_noise_is_seeded():
 
 
 def test_an_ideal_chip_differs_from_reference_only_by_quantization():
-    program = compile_text(TINY, target="bss2")
+    program = compile_text(TINY_BSS2, target="bss2")
     ideal = emulator_for(program, imperfections=False, dtype=torch.float64)
-    reference = emulator_for(compile_text(TINY), dtype=torch.float64)
+    reference = emulator_for(compile_text(TINY_BSS2), dtype=torch.float64)
     stimulus = encode(program.ir, torch.rand(4, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64))
     quantized = {k: ideal.quantized(k, w) for k, w in ideal.initial_weights().items()}
     on_chip = ideal.observe(stimulus, ideal.initial_weights())

@@ -33,7 +33,7 @@ network ff {
 LI_OUT = FEED_FORWARD % (3, "LI(tau_mem = 4 ms, tau_syn = 3 ms)", "max_membrane")
 SPIKING_OUT = FEED_FORWARD % (4, "LIF(tau_mem = 4 ms, tau_syn = 3 ms, v_th = 0.3)", "spike_count")
 
-# bss2 holds delays up to 1 ms.
+# bss2 has no programmable delays (its fixed event latency is 0 steps at this timestep).
 BSS2_NET = """\
 network small {
     timestep 1 ms
@@ -42,7 +42,7 @@ network small {
     pop    h[12] : LIF(tau_mem = 5 ms, tau_syn = 5 ms, v_th = 0.5, refractory = 1 ms)
     pop    o[4]  : LI(tau_mem = 5 ms, tau_syn = 5 ms)
     proj x -> h : dense(init = normal(0.2, 0.3))
-    proj h -> o : dense(init = normal(0, 0.5)) delay 1 ms
+    proj h -> o : dense(init = normal(0, 0.5))
     output o : max_membrane
 }
 """

@@ -9,7 +9,7 @@ from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
 from snnc.runtime.in_the_loop import InTheLoop, in_the_loop
 from snnc.runtime.twin import SmoothSpike, SpikingTwin, SuperSpike
-from tests.runtime.conftest import TINY, compile_text
+from tests.runtime.conftest import TINY, TINY_BSS2, compile_text
 
 # The tiny recurrent net without refractoriness (a step count, not a smooth function of the weights).
 SMOOTH_TINY = TINY.replace(", refractory = 1 ms", "")
@@ -49,7 +49,7 @@ def test_in_the_loop_function_passes_gradcheck():
 
 
 def bss2_setting():
-    program = compile_text(TINY, target="bss2")
+    program = compile_text(TINY_BSS2, target="bss2")
     emulator = emulator_for(program, chip_seed=3, noise_seed=5)
     twin = emulator.make_twin()
     x = torch.rand(4, 6, generator=torch.Generator().manual_seed(2))

@@ -35,29 +35,25 @@ def synapse_arrays(program, partition: int = 0, chip_index: int = 0) -> tuple[np
         for _, key, attrs in ir.population_inputs(name):
             layout = attrs["synapse_rows"]
             hw = attrs["legalization"].hw_weights[:, start:stop].astype(np.float32) / chip.max_weight
-            mask = attrs.get("mask")
-            exists = np.ones(hw.shape, bool) if mask is None else mask[:, start:stop]
-            for slot in range(local.shape[1]):
-                inputs = np.flatnonzero(layout.slot == slot)
-                for row_of, sign in ((layout.exc_row, 1.0), (layout.inh_row, -1.0)):
-                    keep = inputs[row_of[inputs] >= 0]
-                    i, j = np.nonzero(exists[keep])
-                    target = (hemisphere[j, slot], row_of[keep[i]], column[j, slot])
-                    owner[target] = projections[key]
-                    magnitude[target] = np.maximum(sign * hw[keep[i], j], 0.0)
+            for row_of, sign in ((layout.exc_row[:, start:stop], 1.0), (layout.inh_row[:, start:stop], -1.0)):
+                i, j = np.nonzero(row_of >= 0)
+                slot = layout.slot[i].astype(np.int64)
+                target = (hemisphere[j, slot], row_of[i, j], column[j, slot])
+                owner[target] = projections[key]
+                magnitude[target] = np.maximum(sign * hw[i, j], 0.0)
     return owner, magnitude, column_owner
 
 
 def synapse_png(program, partition: int = 0, chip_index: int = 0) -> bytes:
     """One panel per hemisphere: rows x columns of the synapse array, with the row modes at the left
-    (red excitatory, blue inhibitory) and the circuits' populations on top."""
+    (red excitatory, blue inhibitory, grey unused; set per label group) and the circuits' populations on top."""
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
     ir = program.ir
     chip: Chip = program.target.substrate
     owner, magnitude, column_owner = synapse_arrays(program, partition, chip_index)
-    modes = ir.graph.graph["driver_plan"].row_modes()
+    routing = ir.graph.graph["routing"][partition]
     names = [key for _, _, key, _ in ir.edges()]
     populations = [p.name for p in ir.populations()]
     figure = Figure(figsize=(5.0 * chip.hemispheres, 5.8))
@@ -72,12 +68,14 @@ def synapse_png(program, partition: int = 0, chip_index: int = 0) -> bytes:
         axes.imshow(image, interpolation="nearest", aspect="auto")
         axes.set_yticks([])
         axes.set_xlabel(f"hemisphere {h}: neuron circuit column ({int(used.sum()):,} synapses)", fontsize=8)
-        strip = np.where(modes[:, None] > 0, np.array([[0.84, 0.15, 0.16]]), np.array([[0.12, 0.47, 0.71]]))
+        modes = routing.row_modes(chip_index, h, chip.rows)[:, None]
+        strip = np.where(modes > 0, np.array([[0.84, 0.15, 0.16]]),
+                         np.where(modes < 0, np.array([[0.12, 0.47, 0.71]]), np.array([[0.94, 0.94, 0.94]])))
         side = figure.add_subplot(grid[1, 2 * h])
         side.imshow(strip[:, None, :], interpolation="nearest", aspect="auto")
         side.set_xticks([])
         if h == 0:
-            side.set_ylabel("synapse row (mode: red exc, blue inh)", fontsize=8)
+            side.set_ylabel("synapse row (mode: red exc, blue inh, grey unused)", fontsize=8)
         else:
             side.set_yticks([])
         top = np.full((chip.columns, 3), 0.94)

@@ -6,14 +6,15 @@ contract (the runtime's emulator and the report read them; program.json and weig
 | `sign_split`   | edge  | SignSplit             | split_signs                                             |
 | `legalization` | edge  | Legalization          | legalize_weights (training's export deploys new weights) |
 | `merge`        | node  | Merge                 | merge_circuits                                          |
-| `driver_plan`  | graph | DriverPlan            | merge_circuits                                          |
 | `partitions`   | graph | list[ChipPartition]   | partition_network (`resources`: account_bss2_resources) |
 | `placement`    | node  | Placement             | place_neurons                                           |
 | `synapse_rows` | edge  | SynapseRows           | route_synapses                                          |
 | `routing`      | graph | list[RoutingTable]    | route_synapses                                          |
+| `estimates`    | graph | Estimates             | account_bss2_resources                                  |
 
-Units: weights in model units, `scale` in LSB per model unit, rates in events per chip second. The maths
-that makes these (quantization, driver plans, packing) lives in snnc/compiler/targets/bss2*.py."""
+Units: weights in model units, `scale` in LSB per model unit, rates in events per chip second, times in
+chip seconds. The maths that makes these (quantization, bus routing, packing, estimates) lives in
+snnc/compiler/targets/bss2*.py."""
 
 from __future__ import annotations
 
@@ -55,49 +56,40 @@ class Legalization:
 @serializable
 @dataclass(frozen=True)
 class FanIn:
-    """A population's inputs by kind, counted in source neurons: of signed projections (a row pair each),
-    of `positive` ones (one excitatory row each) and of `negative` ones (one inhibitory row each)."""
+    """A population's inputs by kind, counted in source neurons: of signed projections (an excitatory and
+    an inhibitory synapse each), of `positive` ones (one excitatory synapse) and of `negative` ones (one
+    inhibitory synapse); `rows`: the synapses its busiest neuron takes, counting only existing synapses
+    of sparse projections (each takes a synapse row of one of the neuron's circuits)."""
 
     signed: int
     exc: int
     inh: int
+    rows: int
+
+    @property
+    def dense_rows(self) -> int:
+        """The synapses a neuron would take if every projection were dense."""
+        return 2 * self.signed + self.exc + self.inh
 
     def describe(self) -> str:
-        """'246 signed inputs', '100 excitatory and 10 inhibitory inputs'."""
+        """'246 signed inputs', '100 excitatory and 10 inhibitory inputs', '502 signed inputs (592
+        synapses on the busiest neuron)' when sparse projections take fewer synapses than dense ones."""
         parts = [f"{count:,} {word}" for count, word in
                  ((self.signed, "signed"), (self.exc, "excitatory"), (self.inh, "inhibitory")) if count]
         if not parts:
             return "no inputs"
-        return (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]) + " inputs"
+        text = (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]) + " inputs"
+        return text if self.rows == self.dense_rows else f"{text} ({self.rows:,} synapses on the busiest neuron)"
 
 
 @serializable
 @dataclass(frozen=True)
 class Merge:
-    """How many neuron circuits each logical neuron of a population merges (one membrane, the rows of all
-    of them): the fewest whose rows hold `fan_in` under the driver plan."""
+    """How many neuron circuits each logical neuron of a population merges (one membrane, the synapse
+    columns of all of them): the fewest whose rows hold the synapses of its busiest neuron."""
 
     fan_in: FanIn
     circuits_per_neuron: int
-
-
-@serializable
-@dataclass(frozen=True)
-class DriverPlan:
-    """How every hemisphere's synapse drivers are set, identical on all hemispheres and chips, so a row's
-    sign mode never depends on who uses it: drivers [0, signed) carry an excitatory row (2d) and an
-    inhibitory row (2d + 1), then `exc` drivers with two excitatory rows, then `inh` drivers with two
-    inhibitory rows. A signed input takes both rows of one signed driver; an excitatory-only input one
-    excitatory row, an inhibitory-only input one inhibitory row."""
-
-    signed: int
-    exc: int
-    inh: int
-
-    def row_modes(self) -> np.ndarray:
-        """+1 (excitatory) or -1 (inhibitory) per row of a hemisphere (int8)."""
-        return np.concatenate([np.tile(np.array([1, -1], np.int8), self.signed),
-                               np.ones(2 * self.exc, np.int8), -np.ones(2 * self.inh, np.int8)])
 
 
 @serializable
@@ -163,9 +155,10 @@ class Placement:
 @serializable
 @dataclass(frozen=True, eq=False)
 class SynapseRows:
-    """Where each source neuron of a projection reaches the target population, alike for every target
-    neuron: merged circuit `slot` of the neuron, on row `exc_row` (excitatory) and/or `inh_row`
-    (inhibitory) of that circuit's hemisphere; -1 where it has no such row (int16 arrays, length pre)."""
+    """Where a projection's synapses sit: source i reaches merged circuit `slot[i]` of every target neuron
+    (int16, (pre,)); synapse (i, j) sits on row `exc_row[i, j]` (excitatory) and/or `inh_row[i, j]`
+    (inhibitory) of that circuit's hemisphere (int16, (pre, post); -1: no such synapse). Rows are packed
+    per synapse column, so a sparse projection takes only the rows its existing synapses need."""
 
     slot: np.ndarray
     exc_row: np.ndarray
@@ -173,16 +166,90 @@ class SynapseRows:
 
 
 @serializable
+@dataclass(frozen=True)
+class LabelGroup:
+    """Sources that one set of synapse drivers on a PADI bus relays: they share a row-select address, so
+    their events reach exactly these drivers (indices within the hemisphere, all on the bus), and carry
+    distinct synapse labels (at most 2**address_bits). Every synapse column on the drivers' rows listens
+    to one of them per row: `exc_rows` excitatory and `inh_rows` inhibitory rows, as many as the busiest
+    column takes from the group. `internal` of the `sources` are neurons of the same chip (their bus is
+    that of their event output); the others come from the host (inputs, earlier partitions, other chips)."""
+
+    drivers: tuple[int, ...]
+    exc_rows: int
+    inh_rows: int
+    sources: int
+    internal: int
+
+
+@serializable
+@dataclass(frozen=True)
+class BusRoute:
+    """One PADI bus of one chip's hemisphere in one partition: its label groups (each with drivers of its
+    own) and the projections whose spikes it carries."""
+
+    chip: int
+    hemisphere: int
+    bus: int
+    groups: tuple[LabelGroup, ...]
+    projections: tuple[str, ...]
+
+    @property
+    def drivers(self) -> int:
+        return sum(len(g.drivers) for g in self.groups)
+
+    @property
+    def sources(self) -> int:
+        return sum(g.sources for g in self.groups)
+
+
+@serializable
 @dataclass(frozen=True, eq=False)
 class RoutingTable:
-    """Which source neuron each synapse driver of one partition relays, under which address label: one
-    entry per (chip, hemisphere, driver, source neuron), as equal-length arrays. The synapses on the
-    driver's rows that serve the source listen to `label` (< 2**address_bits); `source` indexes `nodes`."""
+    """How one partition's spikes reach their synapses: the PADI buses in use (`buses`) and, one entry per
+    (chip, hemisphere, bus, source neuron) as equal-length arrays, which label group of that bus relays
+    the source (`group`, an index into the BusRoute's groups) under which synapse `label` (< 2**address_bits).
+    `source` indexes `nodes`; an on-chip source has the same label on every bus it reaches."""
 
+    buses: tuple[BusRoute, ...]
     chip: np.ndarray  # int32
     hemisphere: np.ndarray  # int8
-    driver: np.ndarray  # int16
+    bus: np.ndarray  # int8
+    group: np.ndarray  # int16
     source: np.ndarray  # int32, into `nodes`
     neuron: np.ndarray  # int32, within the source node
     label: np.ndarray  # int16
     nodes: tuple[str, ...]
+
+    def row_modes(self, chip: int, hemisphere: int, rows: int) -> np.ndarray:
+        """+1 excitatory, -1 inhibitory, 0 unused, per synapse row of one hemisphere (int8): a group's
+        drivers d carry rows 2d and 2d + 1, its excitatory rows first."""
+        modes = np.zeros(rows, np.int8)
+        for route in self.buses:
+            if route.chip != chip or route.hemisphere != hemisphere:
+                continue
+            for group in route.groups:
+                drivers = np.array(group.drivers, np.int64)
+                group_rows = np.stack([2 * drivers, 2 * drivers + 1], 1).ravel()
+                modes[group_rows[:group.exc_rows]] = 1
+                modes[group_rows[group.exc_rows:group.exc_rows + group.inh_rows]] = -1
+        return modes
+
+
+@serializable
+@dataclass(frozen=True)
+class Estimates:
+    """What the compiled program would deliver on the chip, per sample: the emulation (`run_seconds`:
+    every partition for the sample's duration, chip time, plus the gap between samples), the spikes the
+    host plays in (`input_events`, at most, and `io_seconds` to play them, overlapped with the run),
+    reloading partitions (amortized over a batch), and energy at the chip's published power."""
+
+    samples_per_second: float
+    energy_per_sample_j: float
+    seconds_per_sample: float
+    run_seconds: float
+    io_seconds: float
+    reconfiguration_seconds: float
+    input_events: int
+    partitions: int
+    chip_power_w: float

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from snnc.compiler.ir.bss2_records import ChipPartition, Usage
+from snnc.compiler.ir.bss2_records import ChipPartition, RoutingTable, Usage
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.passes.base import Pass, PassContext
 from snnc.compiler.targets.bss2 import Chip
@@ -16,29 +16,20 @@ from snnc.compiler.targets.bss2 import Chip
 RESOURCES = tuple(f.name for f in dataclasses.fields(Usage))
 
 
-def partition_usage(ir: NetworkIR, chip: Chip, partition: ChipPartition) -> Usage:
-    """Circuits, rows, drivers and synapses one partition uses on its chips."""
-    chips = max(c.chip for c in partition.chunks) + 1
-    rows = np.zeros((chips, chip.hemispheres, chip.rows), bool)
+def partition_usage(ir: NetworkIR, partition: ChipPartition, routing: RoutingTable) -> Usage:
+    """Circuits, rows, drivers and synapses one partition uses on its chips: rows and drivers are those
+    of its label groups (rows_per_driver per driver, the group's used rows counted)."""
     circuits = synapses = 0
     for chunk in partition.chunks:
         start, stop = chunk.start, chunk.stop
-        placed = ir.node_attrs(chunk.population)["placement"].circuits[start:stop]
-        circuits += placed.size
+        circuits += ir.node_attrs(chunk.population)["placement"].circuits[start:stop].size
         for _, _, attrs in ir.population_inputs(chunk.population):
-            layout = attrs["synapse_rows"]
             mask = attrs.get("mask")
-            connections = (stop - start) * len(layout.slot) if mask is None else int(mask[:, start:stop].sum())
+            connections = (stop - start) * attrs["weights"].shape[0] if mask is None else int(mask[:, start:stop].sum())
             synapses += connections * attrs["sign_split"].rows_per_source
-            for s in range(placed.shape[1]):
-                here = layout.slot == s
-                used = np.concatenate([layout.exc_row[here], layout.inh_row[here]])
-                used = used[used >= 0]
-                for hemisphere in np.unique((placed[:, s] % chip.circuits) // chip.columns):
-                    rows[chunk.chip, hemisphere, used] = True
-    drivers = rows.reshape(chips, chip.hemispheres, chip.drivers, 2).any(axis=3)
-    return Usage(neuron_circuits=circuits, synapse_rows=int(rows.sum()), synapse_drivers=int(drivers.sum()),
-                 synapses=synapses)
+    groups = [g for bus in routing.buses for g in bus.groups]
+    return Usage(neuron_circuits=circuits, synapse_rows=sum(g.exc_rows + g.inh_rows for g in groups),
+                 synapse_drivers=sum(len(g.drivers) for g in groups), synapses=synapses)
 
 
 class AccountBss2Resources(Pass):
@@ -55,8 +46,8 @@ class AccountBss2Resources(Pass):
         peak = dict.fromkeys(RESOURCES, 0)
         in_partitions: dict[str, list[int]] = {}
         partitions = []
-        for partition in ir.graph.graph["partitions"]:
-            usage = partition_usage(ir, chip, partition)
+        for partition, routing in zip(ir.graph.graph["partitions"], ir.graph.graph["routing"]):
+            usage = partition_usage(ir, partition, routing)
             partitions.append(dataclasses.replace(partition, resources=usage))
             peak = {k: max(peak[k], getattr(usage, k)) for k in RESOURCES}
             for name in partition.populations:

@@ -11,7 +11,7 @@ from snnc.compiler.ir.connectivity import Constant, Dense, Normal, OneToOne, Spa
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.units import Dim
 from snnc.compiler.passes.base import Pass, PassContext
-from snnc.diagnostics import warning
+from snnc.diagnostics import error, warning
 
 
 def default_init(connectivity, pre_size: int):
@@ -37,6 +37,11 @@ class Canonicalize(Pass):
                 conn = Dense(init=conn.init)
             if hasattr(conn, "init") and conn.init is None:
                 conn = dataclasses.replace(conn, init=default_init(conn, ir.size(projection.source)))
+            if not math.isfinite(projection.delay / timestep):
+                ctx.diagnostics.add(error(
+                    "E152", f"delay {format_quantity(projection.delay, Dim.TIME)} is no number of timesteps "
+                    f"of {format_quantity(timestep, Dim.TIME)}", projection.span))
+                continue
             steps = round(projection.delay / timestep)
             delay = steps * timestep
             if not math.isclose(delay, projection.delay, rel_tol=1e-9, abs_tol=1e-15):

@@ -15,6 +15,10 @@ from snnc.compiler.targets.bss2_layout import fits_at_once, population_units
 from snnc.diagnostics import Note, error
 
 
+def _time(seconds: float) -> str:
+    return "0 s" if seconds == 0 else format_quantity(seconds, Dim.TIME)
+
+
 class CheckBss2Rules(Pass):
     """Neuron parameters inside the chip's ranges after time scaling; projections carry spikes; every
     logical neuron fits one chip; every recurrent subnetwork fits the chips at once (only feed-forward
@@ -50,12 +54,16 @@ class CheckBss2Rules(Pass):
             low, high = ranges[field.name]
             if low <= on_chip <= high:
                 continue
-            scaled = (f" is {format_quantity(on_chip, dim)} on the chip ({1 / chip.time_scale:g}x faster)"
-                      if dim is Dim.TIME else "")
+            if dim is Dim.TIME:
+                scale = chip.time_scale
+                where = (f"{_time(low / scale)} .. {_time(high / scale)} in model time ({_time(low)} .. "
+                         f"{_time(high)} on the chip, {1 / scale:g}x faster)")
+            else:
+                where = f"{format_quantity(low, dim)} .. {format_quantity(high, dim)}"
             ctx.diagnostics.add(error(
-                "E401", f"population '{population.name}': {field.name} = {format_quantity(value, dim)}{scaled}, "
-                f"outside the range {ctx.target.name} reaches ({format_quantity(low, dim)} .. "
-                f"{format_quantity(high, dim)})", population.span))
+                "E401", f"population '{population.name}': {field.name} = "
+                f"{_time(value) if dim is Dim.TIME else format_quantity(value, dim)} is outside the range "
+                f"{ctx.target.name} calibrates: {where}", population.span))
 
     def _spiking_sources(self, ir: NetworkIR, ctx: PassContext) -> None:
         for projection in ir.projections():

@@ -35,7 +35,9 @@ class CheckTargetSupport(Pass):
         max_delay = supports.get("max_delay")
         for projection in ir.projections():
             if max_delay is not None and projection.delay > max_delay:
-                ctx.diagnostics.add(error(
-                    "E161", f"target '{target}' supports delays up to {max_delay * 1e3:g} ms, "
-                    f"'{projection.name}' has {projection.delay * 1e3:g} ms", projection.span))
+                ctx.diagnostics.add(error("E161", (
+                    f"target '{target}' has no programmable synaptic delays: its spikes reach their synapses "
+                    f"after a fixed latency, and '{projection.name}' has delay {projection.delay * 1e3:g} ms"
+                    if max_delay == 0 else f"target '{target}' supports delays up to {max_delay * 1e3:g} ms, "
+                    f"'{projection.name}' has {projection.delay * 1e3:g} ms"), projection.span))
         return ir

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from snnc.compiler.ir.bss2_records import DriverPlan, FanIn, Legalization
+from snnc.compiler.ir.bss2_records import Legalization
 from snnc.compiler.targets.schema import ListOf, OpenMapping, Optional, family_schema
 
 BSS2_SCHEMA: dict = family_schema("bss2", {
@@ -21,8 +21,13 @@ BSS2_SCHEMA: dict = family_schema("bss2", {
         "rows_per_hemisphere": int,
         "synapse_drivers_per_hemisphere": int,
         "rows_per_driver": int,
+        "padi_buses_per_hemisphere": int,
+        "neuron_event_outputs": int,
+        "row_select_bits": int,
         "weight_bits": int,
         "address_bits": int,
+        "background_spike_sources": int,
+        "event_latency": float,  # chip seconds from a spike to its synapses
         "readout_bits": int,
         # The CADC's input range [low, high] in units of (v_th - v_leak) around v_leak.
         "readout_range": ListOf(float),
@@ -31,6 +36,13 @@ BSS2_SCHEMA: dict = family_schema("bss2", {
     },
     # [low, high] of a neuron parameter on the chip, i.e. after time scaling for times.
     Optional("parameter_ranges"): OpenMapping(ListOf(float)),
+    "estimates": {
+        "chip_power": float,  # W
+        "sample_gap": float,  # chip seconds between samples
+        "input_events_per_second": float,
+        "reconfiguration_time": float,  # s per partition switch
+        "samples_per_configuration": int,
+    },
     "noise": {
         "tau_mem_mismatch": float,
         "tau_syn_mismatch": float,
@@ -42,8 +54,9 @@ BSS2_SCHEMA: dict = family_schema("bss2", {
 })
 
 _POSITIVE_COUNTS = ("hemispheres", "columns_per_hemisphere", "rows_per_hemisphere",
-                    "synapse_drivers_per_hemisphere", "rows_per_driver", "weight_bits", "address_bits",
-                    "readout_bits", "chips")
+                    "synapse_drivers_per_hemisphere", "rows_per_driver", "padi_buses_per_hemisphere",
+                    "neuron_event_outputs", "row_select_bits", "weight_bits", "address_bits", "readout_bits",
+                    "chips")
 
 
 @dataclass(frozen=True)
@@ -55,8 +68,12 @@ class Chip:
     rows: int  # synapse rows per hemisphere
     drivers: int  # synapse drivers per hemisphere
     rows_per_driver: int
+    buses: int  # PADI buses per hemisphere; driver d listens to bus d % buses
+    event_outputs: int  # neuron event outputs per chip; column c sends through c // (columns / event_outputs)
+    row_select_bits: int  # PADI row-select address: how many label groups one bus tells apart
     weight_bits: int
-    address_bits: int
+    address_bits: int  # synapse label: how many sources one label group tells apart
+    event_latency: float  # chip seconds from a spike to its synapses (no programmable delays)
     events_per_second_between_chips: float
     time_scale: float
     chips: int  # chips to map onto: `--chips N`, else the target's `resources.chips`
@@ -67,8 +84,10 @@ class Chip:
         r = spec["resources"]
         return cls(hemispheres=r["hemispheres"], columns=r["columns_per_hemisphere"],
                    rows=r["rows_per_hemisphere"], drivers=r["synapse_drivers_per_hemisphere"],
-                   rows_per_driver=r["rows_per_driver"], weight_bits=r["weight_bits"],
-                   address_bits=r["address_bits"],
+                   rows_per_driver=r["rows_per_driver"], buses=r["padi_buses_per_hemisphere"],
+                   event_outputs=r["neuron_event_outputs"], row_select_bits=r["row_select_bits"],
+                   weight_bits=r["weight_bits"], address_bits=r["address_bits"],
+                   event_latency=float(r["event_latency"]),
                    events_per_second_between_chips=float(r["events_per_second_between_chips"]),
                    time_scale=float(spec["time_scale"]), chips=int(chips or r["chips"]))
 
@@ -92,7 +111,31 @@ class Chip:
 
     @property
     def labels(self) -> int:
+        """Sources one label group (drivers sharing a row-select address) tells apart."""
         return 1 << self.address_bits
+
+    @property
+    def label_groups(self) -> int:
+        """Label groups one PADI bus tells apart (row-select addresses)."""
+        return 1 << self.row_select_bits
+
+    @property
+    def drivers_per_bus(self) -> int:
+        return self.drivers // self.buses
+
+    @property
+    def columns_per_event_output(self) -> int:
+        """Neuron columns sharing one event output (both hemispheres' circuits of a column send through it)."""
+        return self.columns // self.event_outputs
+
+    def bus_of_column(self, column: np.ndarray) -> np.ndarray:
+        """The PADI bus (in every hemisphere) a neuron circuit's spikes reach: that of its column's event
+        output, the crossbar's fixed diagonal."""
+        return (np.asarray(column) // self.columns_per_event_output) % self.buses
+
+    def circuits_for_rows(self, rows: int) -> int:
+        """Fewest merged circuits whose synapse columns hold `rows` synapses (one row each)."""
+        return max(1, math.ceil(rows / self.rows))
 
 
 def value_problems(spec: dict) -> list[str]:
@@ -105,12 +148,27 @@ def value_problems(spec: dict) -> list[str]:
     if resources["weight_bits"] > 15:
         problems.append(f"resources.weight_bits: at most 15 (weights are int16), got {resources['weight_bits']}")
     if resources["rows_per_driver"] != 2:
-        problems.append("resources.rows_per_driver: snnc places a signed input on the two rows of one "
-                        f"driver, so it must be 2, got {resources['rows_per_driver']}")
+        problems.append("resources.rows_per_driver: a BrainScaleS-2 synapse driver relays onto two rows, "
+                        f"so it must be 2, got {resources['rows_per_driver']}")
     elif resources["rows_per_hemisphere"] != resources["synapse_drivers_per_hemisphere"] * 2:
         problems.append(f"resources.rows_per_hemisphere: must be synapse_drivers_per_hemisphere * "
                         f"rows_per_driver = {resources['synapse_drivers_per_hemisphere'] * 2}, "
                         f"got {resources['rows_per_hemisphere']}")
+    if resources["padi_buses_per_hemisphere"] >= 1 and \
+            resources["synapse_drivers_per_hemisphere"] % resources["padi_buses_per_hemisphere"]:
+        problems.append("resources.padi_buses_per_hemisphere: must divide synapse_drivers_per_hemisphere "
+                        f"({resources['synapse_drivers_per_hemisphere']}), "
+                        f"got {resources['padi_buses_per_hemisphere']}")
+    outputs, columns = resources["neuron_event_outputs"], resources["columns_per_hemisphere"]
+    if outputs >= 1 and columns % outputs:
+        problems.append(f"resources.neuron_event_outputs: must divide columns_per_hemisphere ({columns}), "
+                        f"got {outputs}")
+    if resources["address_bits"] > 15 or resources["row_select_bits"] > 15:
+        problems.append("resources.address_bits, row_select_bits: at most 15 each")
+    if resources["background_spike_sources"] < 0:
+        problems.append("resources.background_spike_sources: must be >= 0")
+    if resources["event_latency"] < 0:
+        problems.append(f"resources.event_latency: must be >= 0, got {resources['event_latency']}")
     low_high = resources["readout_range"]
     if len(low_high) != 2 or not low_high[0] < low_high[1]:
         problems.append(f"resources.readout_range: must be [low, high] with low < high, got {low_high}")
@@ -121,59 +179,14 @@ def value_problems(spec: dict) -> list[str]:
     for name, bounds in spec.get("parameter_ranges", {}).items():
         if len(bounds) != 2 or bounds[0] > bounds[1]:
             problems.append(f"parameter_ranges.{name}: expected [low, high] with low <= high, got {bounds}")
+    estimates = spec["estimates"]
+    for key in ("chip_power", "input_events_per_second", "samples_per_configuration"):
+        if estimates[key] <= 0:
+            problems.append(f"estimates.{key}: must be > 0, got {estimates[key]}")
+    for key in ("sample_gap", "reconfiguration_time"):
+        if estimates[key] < 0:
+            problems.append(f"estimates.{key}: must be >= 0, got {estimates[key]}")
     return problems
-
-
-def circuits_for(plan: DriverPlan, fan_in: FanIn) -> int:
-    """Fewest merged circuits holding these inputs under `plan` (0 when the plan cannot hold them)."""
-    return int(circuits_needed(np.array([plan.signed]), np.array([plan.exc]), np.array([plan.inh]),
-                               fan_in.signed, fan_in.exc, fan_in.inh)[0])
-
-
-def circuits_needed(S: np.ndarray, E: np.ndarray, I: np.ndarray, signed: int, exc: int, inh: int  # noqa: E741
-                    ) -> np.ndarray:
-    """Circuits per neuron for each candidate plan (arrays of driver counts); 0 where infeasible.
-    A circuit offers S signed pairs, S + 2E excitatory and S + 2I inhibitory rows; signed inputs use
-    both rows of a pair, so c must satisfy s <= cS, p + s <= c(S + 2E), n + s <= c(S + 2I)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        parts = [_ceil_ratio(signed, S), _ceil_ratio(exc + signed, S + 2 * E), _ceil_ratio(inh + signed, S + 2 * I)]
-    c = np.maximum.reduce(parts)
-    c = np.maximum(c, 1.0)
-    return np.where(np.isfinite(c), c, 0).astype(np.int64)
-
-
-def _ceil_ratio(numerator: int, capacity: np.ndarray) -> np.ndarray:
-    capacity = capacity.astype(np.float64)
-    if numerator == 0:
-        return np.zeros_like(capacity)
-    return np.where(capacity > 0, np.ceil(numerator / np.maximum(capacity, 1)), np.inf)
-
-
-def choose_plan(chip: Chip, demands: list[tuple[int, int, int, int]]) -> DriverPlan:
-    """The driver plan using the fewest circuits for populations given as (size, signed, exc, inh)
-    input counts; among equals the one with most signed drivers (a network of signed projections
-    gets every driver signed). Plans that would merge so many circuits that one driver relays more
-    sources than its address labels tell apart are avoided while another plan exists."""
-    D = chip.drivers
-    S, E = np.meshgrid(np.arange(D + 1), np.arange(D + 1), indexing="ij")
-    keep = S + E <= D
-    S, E = S[keep], E[keep]
-    I = D - S - E  # noqa: E741
-    cost = np.zeros(S.shape, np.float64)
-    crowded = np.zeros(S.shape, bool)
-    for size, signed, exc, inh in demands:
-        c = circuits_needed(S, E, I, signed, exc, inh)
-        footprint = np.where(c > 1, np.ceil(c / chip.hemispheres) * chip.hemispheres, c)
-        cost += np.where(c > 0, size * footprint, np.inf)
-        # Each merged circuit of a hemisphere puts one signed source, or two sign-constrained ones, on
-        # every driver it uses; all of them need distinct labels.
-        per_driver = 1 if exc == inh == 0 else 2
-        crowded |= np.ceil(c / chip.hemispheres) * per_driver > chip.labels
-    if not crowded.all():
-        cost = np.where(crowded, np.inf, cost)
-    order = np.lexsort((-E, -S, cost))  # lowest cost, then most signed, then most excitatory drivers
-    best = order[0]
-    return DriverPlan(int(S[best]), int(E[best]), int(I[best]))
 
 
 def quantize_weights(weights: np.ndarray, scale: float, bits: int, sign: str) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""BrainScaleS-2 layout arithmetic shared by the passes and the report: where a population's inputs sit on the rows of
-its circuits, how many neurons a chip still takes, and how populations are packed into partitions.
+"""BrainScaleS-2 layout arithmetic shared by the passes: which merged circuit of a neuron each input reaches,
+how many neurons a chip still takes, and how populations are packed into partitions.
 
 Pure functions of counts; the passes turn their results into IR attributes and diagnostics."""
 
@@ -10,54 +10,103 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from snnc.compiler.ir.bss2_records import DriverPlan
 from snnc.compiler.targets.bss2 import Chip
 
-SIGNED, EXC, INH = 0, 1, -1  # an input's kind: a signed source, an excitatory-only, an inhibitory-only one
+
+@dataclass(frozen=True)
+class Input:
+    """A projection into a population as slot assignment sees it: synapses per source (`exc`, `inh`: 0 or
+    1), `mask` (pre, post) or None for dense, and the event output of each source neuron that is on a
+    chip with some of the population's neurons (-1 for a source whose spikes come from the host)."""
+
+    exc: int
+    inh: int
+    mask: np.ndarray | None
+    event_output: np.ndarray
 
 
-def sorted_unique(values: np.ndarray) -> np.ndarray:
-    """np.unique of an integer array by sorting: numpy 2's hash-based np.unique grew faster than linearly
-    here (0.017 s for 92k keys, 0.09 s for 282k; a sort takes 0.004 s and 0.012 s)."""
-    values = np.sort(values, kind="stable")
-    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
+@dataclass(frozen=True)
+class SlotOverflow:
+    """Sources of input `input` that no merged circuit can take: on `bus` (-1: any bus) the circuits'
+    rows are full."""
+
+    input: int
+    bus: int
+    needed: int
 
 
-def input_layout(plan: DriverPlan, circuits_per_neuron: int, kinds: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(slot, exc_row, inh_row) per input, -1 where an input has no such row. Every neuron of a
-    population uses the same layout: input k reaches merged circuit `slot` on those rows of the
-    circuit's hemisphere. Signed inputs fill the signed drivers slot by slot; excitatory-only inputs
-    then take the free excitatory rows, inhibitory-only ones the free inhibitory rows."""
-    count = len(kinds)
-    slot = np.full(count, -1, np.int64)
-    exc_row = np.full(count, -1, np.int64)
-    inh_row = np.full(count, -1, np.int64)
-    signed = np.flatnonzero(kinds == SIGNED)
-    if len(signed):
-        position = np.arange(len(signed))
-        driver = position % plan.signed
-        slot[signed] = position // plan.signed
-        exc_row[signed], inh_row[signed] = 2 * driver, 2 * driver + 1
-    used = np.bincount(slot[signed], minlength=circuits_per_neuron) if len(signed) else np.zeros(
-        circuits_per_neuron, np.int64)
-    base = 2 * plan.signed
-    exc_drivers_rows = np.arange(2 * plan.exc) + base
-    inh_drivers_rows = np.arange(2 * plan.inh) + base + 2 * plan.exc
-    for kind, extra, offset, rows in ((EXC, exc_drivers_rows, 0, exc_row), (INH, inh_drivers_rows, 1, inh_row)):
-        members = np.flatnonzero(kinds == kind)
-        if not len(members):
-            continue
-        free_slots, free_rows = [], []
-        for s in range(circuits_per_neuron):
-            rows_here = np.concatenate([2 * np.arange(used[s], plan.signed) + offset, extra])
-            free_rows.append(rows_here)
-            free_slots.append(np.full(len(rows_here), s))
-        all_rows, all_slots = np.concatenate(free_rows), np.concatenate(free_slots)
-        if len(members) > len(all_rows):
-            raise AssertionError(f"{len(members)} inputs do not fit {circuits_per_neuron} circuits")
-        slot[members], rows[members] = all_slots[:len(members)], all_rows[:len(members)]
-    return slot, exc_row, inh_row
+def assign_slots(chip: Chip, circuits_per_neuron: int, size: int, inputs: list[Input]
+                 ) -> tuple[list[np.ndarray], SlotOverflow | None]:
+    """Which merged circuit (slot) of every neuron each source reaches, alike for all neurons of the
+    population. A circuit's column holds `rows` synapses, and at most 2 * drivers_per_bus of them from one
+    PADI bus; an on-chip source's bus is that of its event output, so those are placed first, bus by bus
+    (an event output's sources together), each slot filled before the next; host sources then fill what
+    is left. Dense inputs go before sparse ones, which count their existing synapses per neuron (packed
+    rows)."""
+    c = circuits_per_neuron
+    slots = [np.full(len(i.event_output), -1, np.int64) for i in inputs]
+    total = np.zeros((c, size), np.int64)
+    per_bus = np.zeros((c, chip.buses, size), np.int64)
+    # Dense inputs first (each pays full rows in every column), then sparse ones, whose packed rows can
+    # share label groups with the dense inputs of other columns; on-chip sources before host ones.
+    runs = []
+    for sparse in (False, True):
+        mine = [k for k, inp in enumerate(inputs) if (inp.mask is not None) == sparse]
+        fixed = sorted((int(e) % chip.buses, int(e), k, i) for k in mine
+                       for i, e in enumerate(inputs[k].event_output.tolist()) if e >= 0)
+        runs += [(bus, [(k, i) for b, _, k, i in fixed if b == bus]) for bus in range(chip.buses)]
+        runs.append((-1, [(k, i) for k in mine for i in np.flatnonzero(inputs[k].event_output < 0).tolist()]))
+    # An on-chip bus's sources are dealt round-robin over the slots (hemisphere by hemisphere): every
+    # column then hears a few sources of each label group and one group's rows serve them all, and a
+    # group keeps free labels in each hemisphere for host sources. Host sources fill slot after slot.
+    dealt = [sorted(range(c), key=lambda t: (t % chip.hemispheres, t))]
+    for bus, run in runs:
+        start = 0
+        for candidates in (dealt if bus >= 0 else [[t] for t in range(c)]):
+            active = [t for t in candidates]
+            while start < len(run) and active:
+                cost = _costs(inputs, run[start:], size)
+                placed = _deal(cost, active, total, per_bus, bus, chip)
+                if placed == 0:
+                    active = active[1:]  # the first slot is full on this bus: deal over the others
+                    continue
+                for j, (k, i) in enumerate(run[start:start + placed]):
+                    t = active[j % len(active)]
+                    slots[k][i] = t
+                    total[t] += cost[j]
+                    if bus >= 0:
+                        per_bus[t, bus] += cost[j]
+                start += placed
+        if start < len(run):
+            k = run[start][0]
+            needed = int((per_bus[:, bus] if bus >= 0 else total).sum(axis=0).max()
+                         + _costs(inputs, run[start:], size).sum(axis=0).max())
+            return slots, SlotOverflow(input=k, bus=bus, needed=needed)
+    return slots, None
+
+
+def _deal(cost: np.ndarray, active: list[int], total: np.ndarray, per_bus: np.ndarray, bus: int, chip: Chip) -> int:
+    """How many of the next sources (rows `cost`) fit when dealt round-robin over the `active` slots."""
+    m = len(active)
+    limit = len(cost)
+    for q, t in enumerate(active):
+        cumulative = np.cumsum(cost[q::m], axis=0)
+        fits = (total[t] + cumulative).max(axis=1) <= chip.rows
+        if bus >= 0:
+            fits &= (per_bus[t, bus] + cumulative).max(axis=1) <= 2 * chip.drivers_per_bus
+        leading = len(fits) if fits.all() else int(np.argmin(fits))
+        if leading < len(fits):
+            limit = min(limit, leading * m + q)
+    return limit
+
+
+def _costs(inputs: list[Input], run: list[tuple[int, int]], size: int) -> np.ndarray:
+    """Synapses each source of `run` puts on every neuron of the population (len(run), size)."""
+    cost = np.empty((len(run), size), np.int64)
+    for row, (k, i) in enumerate(run):
+        inp = inputs[k]
+        cost[row] = (inp.exc + inp.inh) * (1 if inp.mask is None else inp.mask[i].astype(np.int64))
+    return cost
 
 
 @dataclass

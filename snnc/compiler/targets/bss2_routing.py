@@ -1,0 +1,300 @@
+"""BrainScaleS-2 event routing of one chip's hemisphere: which PADI bus, label group, synapse label,
+drivers and rows carry each source's spikes (docs/targets.md, "Event routing", cites every rule).
+
+- A spike enters a hemisphere on one of its PADI buses; synapse driver d listens to bus d % buses.
+- An on-chip neuron's spikes reach only the bus of its column's event output (the crossbar's fixed
+  diagonal), in every hemisphere; spikes from the host (inputs, earlier partitions, other chips) may be
+  put on any bus.
+- A bus's sources form label groups: a group's events carry one row-select address, so they reach only
+  the group's own drivers, and distinct synapse labels, so a group tells at most 2**address_bits sources
+  apart; a bus tells 2**row_select_bits groups apart and has drivers / buses drivers.
+- A synapse column on a group's rows listens to one of the group's sources per row, so a group takes as
+  many rows as the busiest column draws from it (per sign), and drivers = ceil(rows / 2), as grenade's
+  router counts them; an on-chip source keeps one label on every bus (it is its neuron's address).
+
+Sources are "units" here: one projection's source neuron with its synapses in this hemisphere (0/1 per
+column and sign); units of one source neuron share its label. Pure numpy: the pass turns the result into
+records, rows and diagnostics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from snnc.compiler.targets.bss2 import Chip
+
+
+@dataclass
+class Demand:
+    """What one hemisphere of one chip must receive, one entry per unit."""
+
+    exc: np.ndarray  # (units, columns) int8: 1 where the unit has an excitatory synapse in that column
+    inh: np.ndarray  # (units, columns) int8
+    gid: np.ndarray  # (units,) int64 global source neuron id
+    bus: np.ndarray  # (units,) on-chip sources: the bus of their event output; -1 for host sources
+    chunk: np.ndarray  # (units,) on-chip sources: their chip-wide label chunk; -1 for host sources
+    label: np.ndarray  # (units,) on-chip sources: their label (fixed chip-wide); -1 for host sources
+
+
+@dataclass
+class Group:
+    """A label group while routing: its bus, members (source ids and labels) and per-column loads."""
+
+    bus: int
+    chunk: int
+    load_exc: np.ndarray
+    load_inh: np.ndarray
+    used: np.ndarray  # bool per label
+    members: dict[int, int] = field(default_factory=dict)  # gid -> label
+    costs: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # host gid -> (exc, inh)
+    internal: int = 0
+    drivers: tuple[int, ...] = ()
+
+    @property
+    def exc_rows(self) -> int:
+        return int(self.load_exc.max(initial=0))
+
+    @property
+    def inh_rows(self) -> int:
+        return int(self.load_inh.max(initial=0))
+
+    @property
+    def rows(self) -> int:
+        return self.exc_rows + self.inh_rows
+
+    def take(self, gids: list[int], exc: np.ndarray, inh: np.ndarray) -> None:
+        """Add host sources of one cost (exc, inh per column) under the lowest free labels."""
+        free = np.flatnonzero(~self.used)[:len(gids)]
+        self.used[free] = True
+        self.members.update(zip(gids, free.tolist()))
+        self.costs.update(dict.fromkeys(gids, (exc, inh)))
+        self.load_exc = self.load_exc + len(gids) * exc
+        self.load_inh = self.load_inh + len(gids) * inh
+
+    def give(self, gid: int) -> tuple[np.ndarray, np.ndarray]:
+        """Remove a host source; its cost."""
+        self.used[self.members.pop(gid)] = False
+        exc, inh = self.costs.pop(gid)
+        self.load_exc = self.load_exc - exc
+        self.load_inh = self.load_inh - inh
+        return exc, inh
+
+
+@dataclass
+class BusProblem:
+    """A bus that cannot carry what is routed onto it: `what` is 'drivers' or 'groups'."""
+
+    bus: int
+    what: str
+    needed: int
+    available: int
+    sources: int
+
+
+def route_hemisphere(demand: Demand, chip: Chip) -> tuple[list[Group], list[BusProblem]]:
+    """Label groups of every bus (drivers allocated) and the buses that overflow. Host sources are dealt
+    over just enough groups for their labels, and over one more round of groups (finer groups trade
+    labels for rows); the one that fits (else overflows least, else uses fewer drivers) is kept."""
+    columns = demand.exc.shape[1]
+    best = None
+    patterns = _host_patterns(demand, columns)
+    for spare in (0, 1):
+        groups = _internal_groups(demand, chip)
+        _deal_evenly(patterns, chip, groups, columns, spare)
+        _relieve(groups, chip)
+        problems = _bus_problems(groups, chip)
+        excess = sum(p.needed - p.available for p in problems)
+        drivers = sum(-(-g.rows // 2) for g in groups)
+        if best is None or (excess, drivers) < best[0]:
+            best = ((excess, drivers), groups, problems)
+    _, groups, problems = best
+    for bus in range(chip.buses):
+        position = 0
+        for group in (g for g in groups if g.bus == bus):
+            count = -(-group.rows // 2)
+            group.drivers = tuple(int(p * chip.buses + bus) for p in range(position, position + count))
+            position += count
+    return groups, problems
+
+
+def _bus_problems(groups: list[Group], chip: Chip) -> list[BusProblem]:
+    problems = []
+    for bus in range(chip.buses):
+        mine = [g for g in groups if g.bus == bus]
+        drivers = sum(-(-g.rows // 2) for g in mine)
+        sources = sum(len(g.members) for g in mine)
+        if len(mine) > chip.label_groups:
+            problems.append(BusProblem(bus, "groups", len(mine), chip.label_groups, sources))
+        if drivers > chip.drivers_per_bus:
+            problems.append(BusProblem(bus, "drivers", drivers, chip.drivers_per_bus, sources))
+    return problems
+
+
+def _relieve(groups: list[Group], chip: Chip) -> None:
+    """Local repair of overflowing buses: move host sources that set a group's rows (they have a synapse
+    in every column at its maximum) to groups that take them without a new row, until the buses fit or
+    no such move is left. Rows never grow, so this ends."""
+    for _ in range(4 * chip.labels * chip.buses):
+        over = [p.bus for p in _bus_problems(groups, chip) if p.what == "drivers"]
+        if not over or not _move_one(groups, chip, set(over)):
+            return
+
+
+def _move_one(groups: list[Group], chip: Chip, over: set[int]) -> bool:
+    for group in sorted((g for g in groups if g.bus in over), key=lambda g: -g.rows):
+        for sign in ("exc", "inh"):
+            load = group.load_exc if sign == "exc" else group.load_inh
+            hot = load == load.max(initial=0)
+            if load.max(initial=0) == 0:
+                continue
+            for gid in reversed(list(group.costs)):
+                cost = group.costs[gid][0 if sign == "exc" else 1]
+                if not (cost[hot] > 0).all():
+                    continue
+                exc, inh = group.costs[gid]
+                for other in groups:
+                    if other is group or other.bus in over or other.used.all():
+                        continue
+                    if ((other.load_exc + exc).max() <= other.exc_rows
+                            and (other.load_inh + inh).max() <= other.inh_rows):
+                        group.give(gid)
+                        other.take([gid], exc, inh)
+                        return True
+    return False
+
+
+def _internal_groups(demand: Demand, chip: Chip) -> list[Group]:
+    """One group per chip-wide label chunk of on-chip sources present here, with its fixed labels."""
+    groups = []
+    internal = demand.chunk >= 0
+    for chunk in np.unique(demand.chunk[internal]):
+        units = np.flatnonzero(demand.chunk == chunk)
+        group = Group(bus=int(demand.bus[units[0]]), chunk=int(chunk),
+                      load_exc=demand.exc[units].sum(axis=0, dtype=np.int32),
+                      load_inh=demand.inh[units].sum(axis=0, dtype=np.int32),
+                      used=np.zeros(chip.labels, bool))
+        for gid, label in zip(demand.gid[units].tolist(), demand.label[units].tolist()):
+            group.members[gid] = label
+        group.used[list(group.members.values())] = True
+        group.internal = len(group.members)
+        groups.append(group)
+    return groups
+
+
+def _host_patterns(demand: Demand, columns: int) -> list[tuple[list[int], np.ndarray, np.ndarray]]:
+    """Host sources grouped by their cost (exc, inh synapses per column; a dense projection's sources are
+    alike), in the order the projections list them."""
+    host = np.flatnonzero(demand.chunk < 0)
+    if not len(host):
+        return []
+    order = host[np.argsort(demand.gid[host], kind="stable")]
+    gids, starts = np.unique(demand.gid[order], return_index=True)
+    cost = np.concatenate([demand.exc[order], demand.inh[order]], axis=1)
+    if len(starts) < len(order):
+        cost = np.add.reduceat(cost.astype(np.int32), starts, axis=0)  # a source's units (projections) summed
+    first = np.minimum.reduceat(order, starts)
+    patterns: dict[bytes, list[int]] = {}
+    rows: dict[bytes, np.ndarray] = {}
+    for i in np.argsort(first, kind="stable").tolist():
+        key = cost[i].tobytes()
+        patterns.setdefault(key, []).append(int(gids[i]))
+        rows.setdefault(key, cost[i])
+    return [(members, rows[key][:columns], rows[key][columns:]) for key, members in patterns.items()]
+
+
+def _deal_evenly(patterns: list, chip: Chip, groups: list[Group], columns: int, spare: int) -> None:
+    """Open groups (on the bus with the fewest) until the host sources have labels, and `spare` more on
+    every bus (finer groups trade labels for rows), then deal every
+    pattern's sources evenly over the buses and, within a bus, over its groups: each group then holds a
+    share of every column's inputs, so the rows one column needs pay for the other columns' sources in
+    the same group (sparse inputs ride on the rows of dense ones)."""
+    hosts = sum(len(m) for m, _, _ in patterns)
+    while sum(chip.labels - int(g.used.sum()) for g in groups) < hosts:
+        counts = np.bincount([g.bus for g in groups], minlength=chip.buses)
+        groups.append(_new_group(int(np.argmin(counts)), chip, columns))
+    for bus in range(chip.buses) if hosts else ():
+        for _ in range(spare):
+            groups.append(_new_group(bus, chip, columns))
+    for members, exc, inh in patterns:
+        free = np.array([chip.labels - int(g.used.sum()) for g in groups], np.int64)
+        room = np.minimum(free, np.minimum(_room(groups, exc, "exc"), _room(groups, inh, "inh")))
+        share = _even_split(len(members), room)  # first where they cost no new rows
+        left = len(members) - int(share.sum())
+        if left:
+            # Then over the buses with row headroom, in proportion to it, and evenly within a bus.
+            bus_of = np.array([g.bus for g in groups])
+            per_source = max(1, int(exc.max(initial=0) + inh.max(initial=0)))
+            headroom = np.maximum(0, 2 * chip.drivers_per_bus - _bus_rows(groups, chip)) // per_source
+            bus_free = np.bincount(bus_of, weights=free - share, minlength=chip.buses).astype(np.int64)
+            bus_share = _even_split(left, np.minimum(bus_free, headroom))
+            bus_share += _even_split(left - int(bus_share.sum()), bus_free - bus_share)
+            for bus in np.flatnonzero(bus_share):
+                mine = np.flatnonzero(bus_of == bus)
+                share[mine] += _even_split(int(bus_share[bus]), (free - share)[mine])
+        start = 0
+        for i in np.flatnonzero(share):
+            groups[i].take(members[start:start + share[i]], exc, inh)
+            start += int(share[i])
+
+
+def _even_split(count: int, room: np.ndarray) -> np.ndarray:
+    """`count` split as evenly as `room` allows (room-capped); the remainder always to the first ones, so
+    the patterns dealt one after another round up in the same groups (a group's rows are its busiest
+    column's, a maximum over patterns, not a sum)."""
+    share = np.zeros(len(room), np.int64)
+    left = count
+    while left > 0 and (room - share).sum() > 0:
+        open_ = np.flatnonzero(room - share > 0)
+        each = max(1, left // len(open_))
+        for i in open_:
+            add = int(min(each, room[i] - share[i], left))
+            share[i] += add
+            left -= add
+            if left == 0:
+                break
+    return share
+
+
+def _new_group(bus: int, chip: Chip, columns: int) -> Group:
+    return Group(bus=bus, chunk=-1, load_exc=np.zeros(columns, np.int32), load_inh=np.zeros(columns, np.int32),
+                 used=np.zeros(chip.labels, bool))
+
+
+def _room(groups: list[Group], cost: np.ndarray, sign: str) -> np.ndarray:
+    """How many more sources of this cost each group takes without a new row of this sign."""
+    used = cost > 0
+    if not used.any():
+        return np.full(len(groups), np.iinfo(np.int64).max, np.int64)
+    loads = np.stack([g.load_exc if sign == "exc" else g.load_inh for g in groups])  # (G, columns)
+    rows = loads.max(axis=1, keepdims=True)
+    return ((rows - loads)[:, used] // cost[used]).min(axis=1).astype(np.int64)
+
+
+def _bus_rows(groups: list[Group], chip: Chip) -> np.ndarray:
+    rows = np.zeros(chip.buses, np.int64)
+    for group in groups:
+        rows[group.bus] += group.rows
+    return rows
+
+
+def unit_rows(demand: Demand, groups: list[Group]) -> tuple[np.ndarray, np.ndarray]:
+    """(exc_row, inh_row) per unit and column (int16, -1 where the unit has no such synapse): a group's
+    rows are its drivers' rows 2d and 2d + 1, excitatory ones first; within a column the group's units
+    take them in order (packed: a column's k-th synapse from the group sits on the group's k-th row)."""
+    exc_row = np.full(demand.exc.shape, -1, np.int16)
+    inh_row = np.full(demand.inh.shape, -1, np.int16)
+    group_of = {gid: i for i, g in enumerate(groups) for gid in g.members}
+    unit_group = np.array([group_of[g] for g in demand.gid.tolist()], np.int64)
+    for i, group in enumerate(groups):
+        units = np.flatnonzero(unit_group == i)
+        drivers = np.array(group.drivers, np.int64)
+        rows = np.stack([2 * drivers, 2 * drivers + 1], axis=1).ravel()
+        for synapses, out, offset in ((demand.exc, exc_row, 0), (demand.inh, inh_row, group.exc_rows)):
+            here = synapses[units].astype(np.int64)
+            rank = np.cumsum(here, axis=0) - here + offset
+            present = here > 0
+            block = out[units]
+            block[present] = rows[rank[present]]
+            out[units] = block
+    return exc_row, inh_row
