@@ -8,6 +8,7 @@ import torch
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.emulators.bss2 import NEURON_MISMATCH_KEYS
 from snnc.runtime.encoders import encode
+from tests.conftest import REPO
 from tests.runtime.conftest import TINY, TINY_BSS2, compile_text
 
 
@@ -86,3 +87,23 @@ def test_an_ideal_chip_differs_from_reference_only_by_quantization():
     assert torch.equal(on_chip.spikes["h"], on_reference.spikes["h"])
     lsb = 3.5 / 255  # output LI: unit 1
     assert float((on_chip.scores - on_reference.scores).abs().max()) <= lsb / 2 + 1e-9
+
+
+def test_every_projection_takes_the_chips_fixed_event_latency(tmp_path):
+    # bss2.yaml's 80 ns is 0.08 ms in model time: 0 steps of 1 ms. A chip whose events take 1 us (1 ms in
+    # model time) delays every projection by one step: as the reference with `delay 1 ms` on each one.
+    assert [e.delay_steps for e in tiny_bss2().plan.edges] == [0, 0, 0]
+    slow = tmp_path / "slow.yaml"
+    slow.write_text((REPO / "snnc" / "compiler" / "targets" / "bss2.yaml").read_text().replace(
+        "event_latency: 8.0e-8", "event_latency: 1.0e-6"))
+    program = compile_text(TINY_BSS2, target=str(slow))
+    chip = emulator_for(program, imperfections=False, dtype=torch.float64)
+    assert [e.delay_steps for e in chip.plan.edges] == [1, 1, 1]
+    delayed = "\n".join(line + " delay 1 ms" if line.strip().startswith("proj") else line
+                        for line in TINY_BSS2.splitlines())
+    reference = emulator_for(compile_text(delayed), dtype=torch.float64)
+    stimulus = encode(program.ir, torch.rand(4, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64))
+    quantized = {k: chip.quantized(k, w) for k, w in chip.initial_weights().items()}
+    on_chip, on_reference = chip.observe(stimulus, chip.initial_weights()), reference.observe(stimulus, quantized)
+    assert on_chip.spikes["h"].sum() > 0
+    assert torch.equal(on_chip.spikes["h"], on_reference.spikes["h"])

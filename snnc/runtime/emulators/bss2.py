@@ -9,10 +9,13 @@
   the mean of its circuits' deviations.
 - Temporal noise on the membrane every step; the membrane is read out by the CADC at `readout_bits`
   over the YAML's `readout_range`.
+- No programmable delays: every projection takes the chip's fixed event latency (`event_latency`, chip
+  seconds), divided by `time_scale` and rounded to the time grid (0 steps for timesteps above 0.16 ms).
 The figures come from the target's `noise:` and `resources:` sections."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cached_property
 
 import numpy as np
@@ -52,6 +55,15 @@ class BSS2Emulator(SpikingEmulator):
                                    f"{', '.join(missing)}); compile it with --target bss2")])
         self.scales = {k: float(a["legalization"].scale) for k, a in self.ir.edge_attrs_by_name().items()}
         self.signs = {p.name: p.sign for p in self.ir.projections()}
+        self.latency = float(resources["event_latency"]) / float(spec["time_scale"])  # model seconds
+
+    @cached_property
+    def plan(self) -> core.Plan:
+        """The network's plan with every projection delayed by the chip's fixed event latency, rounded to
+        the time grid (the compiler refuses programmed delays on bss2)."""
+        plan = core.build_plan(self.ir)
+        steps = int(round(self.latency / plan.dt))
+        return replace(plan, edges=tuple(replace(edge, delay_steps=steps) for edge in plan.edges))
 
     # --- the chip's identity ---------------------------------------------------------------------
     def circuit_deviations(self, chip: int) -> np.ndarray:
