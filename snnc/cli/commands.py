@@ -164,6 +164,9 @@ def cmd_run(args: argparse.Namespace) -> int:
               f"split, {result.samples} samples: accuracy {100 * result.accuracy:.2f}%, "
               f"{result.spikes_per_sample:.1f} spikes/sample, {result.samples_per_second:.0f} samples/s"
               + "".join(f", {key} {value:.4g}" for key, value in result.energy.items()))
+        if result.chip_estimates:
+            print(f"on the chip (estimated, docs/targets.md): {result.chip_estimates['samples_per_second']:,.0f} "
+                  f"samples/s, {1e6 * result.chip_estimates['energy_per_sample_j']:.3g} uJ/sample")
     return EXIT_OK
 
 

@@ -3,6 +3,7 @@ retraining onto another target (the source is recompiled for it with the trained
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ class RunResult:
     chip_seed: int
     seconds: float
     energy: dict[str, float] = field(default_factory=dict)  # e.g. photons_per_mac.<population> on optics
+    chip_estimates: dict[str, float] = field(default_factory=dict)  # bss2: report.json's `estimates`
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -103,4 +105,6 @@ def run(directory: str | Path, *, data: str | None = None, target: str | None = 
     return RunResult(network=program.name, target=program.target.name, data=data, split=split, samples=len(x),
                      accuracy=measured["accuracy"], spikes_per_sample=measured["spikes_per_sample"],
                      samples_per_second=measured["samples_per_second"], chip_seed=chip_seed,
-                     seconds=time.perf_counter() - start, energy=measured["energy"])
+                     seconds=time.perf_counter() - start, energy=measured["energy"],
+                     chip_estimates=dataclasses.asdict(program.ir.graph.graph["estimates"])
+                     if "estimates" in program.ir.graph.graph else {})

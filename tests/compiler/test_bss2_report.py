@@ -22,8 +22,11 @@ FEED_FORWARD = (REPO / "dsl_examples" / "latency_digits.snn").read_text().replac
 
 
 def assert_tables(html: str) -> None:
-    """The resource and partition tables, and the population and projection tables with their rows."""
+    """The resource, estimate, routing and partition tables, and the population and projection tables."""
     assert '<table id="resources">' in html and '<table id="partitions">' in html
+    assert '<table id="estimates">' in html and "32,258" in html and "6.2 uJ" in html
+    assert '<table id="routing">' in html and "<td>hidden-&gt;out, pixels-&gt;hidden</td>" in html
+    assert html.count('title="32 / 32"') == 8  # every PADI bus's drivers in use
     assert "<h2>Populations</h2>" in html and "<h2>Projections</h2>" in html
     assert "<td>hidden</td>" in html and "<td>hidden-&gt;out</td>" in html
     assert "130,872 / 131,072 (99.8%)" in html
@@ -49,6 +52,17 @@ def test_report_json_keeps_its_keys(compiled):
     assert projection["rows"] == 492 and projection["scale"] > 0
     assert 0 < projection["quant_rmse"] <= projection["quant_max"] <= 0.5 / projection["scale"] + 1e-9
     assert report["partitions"][0]["populations"] == ["hidden", "out"]
+    routing = report["routing"]
+    assert (routing["drivers_per_bus"], routing["labels_per_group"], routing["groups_per_bus"]) == (32, 64, 32)
+    assert [(b["hemisphere"], b["bus"], b["drivers_used"], b["sources"]) for b in routing["buses"]] == [
+        (h, bus, 32, 59 if bus == 3 else 64) for h in (0, 1) for bus in range(4)]
+    assert routing["buses"][0]["projections"] == ["hidden->out", "pixels->hidden"]
+    assert routing["buses"][0]["groups"] == [{"drivers": list(range(0, 128, 4)), "exc_rows": 32, "inh_rows": 32,
+                                              "sources": 64, "internal": 32}]
+    assert report["estimates"]["input_events"] == 256 and report["estimates"]["partitions"] == 1
+    markdown = (out / "report.md").read_text()
+    assert "## Estimates on the chip\n\n32,258 samples/s, 6.2 uJ per sample at 0.2 W" in markdown
+    assert "| 0 | 0 | 1 | 3 | 32 / 32 | 59 | 32, 32/32, 59, 27 | hidden->out, pixels->hidden |" in markdown
 
 
 def test_picture_shows_every_used_synapse_of_both_arrays(compiled):

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from snnc.compiler.backend.html import figure_png, render_html
+from snnc.compiler.backend.report import ROUTING_SHOWN
 from snnc.compiler.targets.bss2 import Chip
 
 PALETTE = np.array([[0.12, 0.47, 0.71], [1.0, 0.50, 0.05], [0.17, 0.63, 0.17], [0.84, 0.15, 0.16],
@@ -108,5 +109,5 @@ def render_bss2_report(program, report: dict[str, Any]) -> dict[str, bytes]:
                f"{'s' if len(partitions) != 1 else ''}, {chips} chip{'s' if chips != 1 else ''} each): "
                "colour = projection, brightness = weight magnitude; left strip = row mode, top strip = the "
                "population of each neuron circuit.")
-    html = render_html(report, [(caption, png)], template="bss2_report.html", bar=_bar)
+    html = render_html(report, [(caption, png)], template="bss2_report.html", bar=_bar, shown=ROUTING_SHOWN)
     return {"report.png": png, "report.html": html}

@@ -15,7 +15,8 @@ import jinja2
 from snnc.compiler.ir.graph import NetworkIR
 
 REPORT_KEYS = ("target", "network", "source", "seed", "resources", "populations", "projections",
-               "partitions", "diagnostics")
+               "partitions", "diagnostics")  # and, for bss2, "routing" and "estimates"
+ROUTING_SHOWN = 64  # buses listed in report.md and report.html (report.json has them all)
 
 
 def build_report(program) -> dict[str, Any]:
@@ -29,7 +30,7 @@ def build_report(program) -> dict[str, Any]:
     projections = {}
     for source, target, key, attrs in ir.edges():
         projections[key] = {"source": source, "target": target, **attrs.get("report", {})}
-    return {
+    report = {
         "target": program.target.name,
         "network": ir.name,
         "source": program.source,
@@ -40,6 +41,20 @@ def build_report(program) -> dict[str, Any]:
         "partitions": [dataclasses.asdict(p) for p in ir.graph.graph.get("partitions", [])],
         "diagnostics": program.diagnostics,
     }
+    if "routing" in ir.graph.graph:
+        report["routing"] = routing_report(program)
+    if "estimates" in ir.graph.graph:
+        report["estimates"] = dataclasses.asdict(ir.graph.graph["estimates"])
+    return report
+
+
+def routing_report(program) -> dict[str, Any]:
+    """The PADI buses in use, per partition, with the chip's limits (bss2: a RoutingTable per partition)."""
+    chip = program.target.substrate
+    buses = [{"partition": index, **dataclasses.asdict(bus), "drivers_used": bus.drivers, "sources": bus.sources}
+             for index, table in enumerate(program.ir.graph.graph["routing"]) for bus in table.buses]
+    return {"drivers_per_bus": chip.drivers_per_bus, "labels_per_group": chip.labels,
+            "groups_per_bus": chip.label_groups, "buses": buses}
 
 
 @lru_cache(maxsize=1)
@@ -57,7 +72,8 @@ def utilization(entry: dict[str, Any]) -> str:
 
 
 def render_markdown(report: dict[str, Any]) -> str:
-    return templates().get_template("report.md.j2").render(report=report, utilization=utilization)
+    return templates().get_template("report.md.j2").render(report=report, utilization=utilization,
+                                                             shown=ROUTING_SHOWN)
 
 
 def render_summary(report: dict[str, Any]) -> str:

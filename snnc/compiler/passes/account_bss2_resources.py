@@ -1,5 +1,5 @@
 """Pass: what the placed network uses of the chips (graph attr `resources`, each partition's `resources`;
-node and edge attr `report`)."""
+node and edge attr `report`) and what it would deliver on them (graph attr `estimates`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from snnc.compiler.ir.bss2_records import ChipPartition, RoutingTable, Usage
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.passes.base import Pass, PassContext
 from snnc.compiler.targets.bss2 import Chip
+from snnc.compiler.targets.bss2_estimates import estimate
 
 RESOURCES = tuple(f.name for f in dataclasses.fields(Usage))
 
@@ -53,6 +54,7 @@ class AccountBss2Resources(Pass):
             for name in partition.populations:
                 in_partitions.setdefault(name, []).append(partition.index)
         ir.graph.graph["partitions"] = partitions
+        ir.graph.graph["estimates"] = estimate(ir, partitions, ctx.target.spec)
         ir.graph.graph["resources"] = {k: {"used": peak[k], "available": getattr(available, k)} for k in RESOURCES}
         ir.graph.graph["chips"] = chips
         for population in ir.populations():
