@@ -62,7 +62,7 @@ def assign_slots(chip: Chip, circuits_per_neuron: int, size: int, inputs: list[I
     dealt = [sorted(range(c), key=lambda t: (t % chip.hemispheres, t))]
     for bus, run in runs:
         start = 0
-        for candidates in (dealt if bus >= 0 else [[t] for t in range(c)]):
+        for candidates in (dealt if bus >= 0 else [list(range(c))]):
             active = [t for t in candidates]
             while start < len(run) and active:
                 cost = _costs(inputs, run[start:], size)

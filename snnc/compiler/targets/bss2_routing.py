@@ -94,20 +94,25 @@ class BusProblem:
 
 def route_hemisphere(demand: Demand, chip: Chip) -> tuple[list[Group], list[BusProblem]]:
     """Label groups of every bus (drivers allocated) and the buses that overflow. Host sources are dealt
-    over just enough groups for their labels, and over one more round of groups (finer groups trade
-    labels for rows); the one that fits (else overflows least, else uses fewer drivers) is kept."""
+    evenly over just enough groups for their labels, or over one more group per bus (finer groups trade
+    labels for rows), or water-filled by load; the first placement that fits is kept (else the one that
+    overflows least)."""
     columns = demand.exc.shape[1]
     best = None
     patterns = _host_patterns(demand, columns)
-    for spare in (0, 1):
+    for place, spare in ((_deal_evenly, 0), (_deal_evenly, 1), (_level_evenly, 1), (_level_evenly, 0)):
         groups = _internal_groups(demand, chip)
-        _deal_evenly(patterns, chip, groups, columns, spare)
+        _open_groups(patterns, chip, groups, columns, spare, whole=place is _level_evenly)
+        place(patterns, chip, groups)
+        groups = [g for g in groups if g.members]
         _relieve(groups, chip)
         problems = _bus_problems(groups, chip)
         excess = sum(p.needed - p.available for p in problems)
         drivers = sum(-(-g.rows // 2) for g in groups)
         if best is None or (excess, drivers) < best[0]:
             best = ((excess, drivers), groups, problems)
+        if not excess:
+            break
     _, groups, problems = best
     for bus in range(chip.buses):
         position = 0
@@ -203,19 +208,68 @@ def _host_patterns(demand: Demand, columns: int) -> list[tuple[list[int], np.nda
     return [(members, rows[key][:columns], rows[key][columns:]) for key, members in patterns.items()]
 
 
-def _deal_evenly(patterns: list, chip: Chip, groups: list[Group], columns: int, spare: int) -> None:
-    """Open groups (on the bus with the fewest) until the host sources have labels, and `spare` more on
-    every bus (finer groups trade labels for rows), then deal every
-    pattern's sources evenly over the buses and, within a bus, over its groups: each group then holds a
-    share of every column's inputs, so the rows one column needs pay for the other columns' sources in
-    the same group (sparse inputs ride on the rows of dense ones)."""
+def _open_groups(patterns: list, chip: Chip, groups: list[Group], columns: int, spare: int,
+                 whole: bool = False) -> None:
+    """Open groups (on the bus with the fewest; `whole`: on every bus at once) until the host sources
+    have labels, and `spare` more on every bus (finer groups trade labels for rows)."""
     hosts = sum(len(m) for m, _, _ in patterns)
     while sum(chip.labels - int(g.used.sum()) for g in groups) < hosts:
         counts = np.bincount([g.bus for g in groups], minlength=chip.buses)
-        groups.append(_new_group(int(np.argmin(counts)), chip, columns))
+        for bus in range(chip.buses) if whole else [int(np.argmin(counts))]:
+            groups.append(_new_group(bus, chip, columns))
     for bus in range(chip.buses) if hosts else ():
         for _ in range(spare):
             groups.append(_new_group(bus, chip, columns))
+
+
+def _level_evenly(patterns: list, chip: Chip, groups: list[Group]) -> None:
+    """Water filling: each pattern's sources are split over the buses so that its columns draw as evenly
+    as possible from every bus (counting the on-chip sources already there), then within a bus go to the
+    groups where its columns' load is lowest, so every group holds an equal share of every column's inputs
+    (a group's rows are its busiest column's)."""
+    bus_of = np.array([g.bus for g in groups])
+    for members, exc, inh in patterns:
+        on_exc, on_inh = exc > 0, inh > 0
+        per_source = max(1, int(exc.max(initial=0) + inh.max(initial=0)))
+        level = np.array([g.load_exc[on_exc].max(initial=0) + g.load_inh[on_inh].max(initial=0) for g in groups])
+        free = np.array([chip.labels - int(g.used.sum()) for g in groups], np.int64)
+        bus_level = np.bincount(bus_of, weights=level, minlength=chip.buses).astype(np.int64)
+        bus_free = np.bincount(bus_of, weights=free, minlength=chip.buses).astype(np.int64)
+        per_bus = _water_fill(len(members), bus_level, bus_free, per_source)
+        start = 0
+        for bus in np.flatnonzero(per_bus):
+            mine = np.flatnonzero(bus_of == bus)
+            for i, count in zip(mine, _water_fill(int(per_bus[bus]), level[mine], free[mine], per_source)):
+                if count:
+                    groups[i].take(members[start:start + count], exc, inh)
+                    start += int(count)
+
+
+def _water_fill(count: int, level: np.ndarray, room: np.ndarray, step: int) -> np.ndarray:
+    """`count` items, each raising its bin's level by `step`, into the bins with the lowest level first
+    (bins full at `room`), so the levels end as even as they can."""
+    share = np.zeros(len(level), np.int64)
+    left = count
+    while left > 0:
+        open_ = np.flatnonzero(room - share > 0)
+        if not len(open_):
+            break
+        now = level[open_] + step * share[open_]
+        lowest = open_[now == now.min()]
+        higher = now[now > now.min()]
+        each = -(-(int(higher.min()) - int(now.min())) // step) if len(higher) else left
+        each = max(1, min(each, -(-left // len(lowest))))
+        for i in lowest:
+            add = int(min(each, room[i] - share[i], left))
+            share[i] += add
+            left -= add
+    return share
+
+
+def _deal_evenly(patterns: list, chip: Chip, groups: list[Group]) -> None:
+    """Deal every pattern's sources evenly over the buses and, within a bus, over its groups, first where
+    they cost no new rows: each group then holds a share of every column's inputs, so the rows one column
+    needs pay for the other columns' sources in the same group (sparse inputs ride on dense ones)."""
     for members, exc, inh in patterns:
         free = np.array([chip.labels - int(g.used.sum()) for g in groups], np.int64)
         room = np.minimum(free, np.minimum(_room(groups, exc, "exc"), _room(groups, inh, "inh")))
