@@ -23,7 +23,8 @@ demo: install
 	@for f in dsl_examples/*.snn; do $(SNNC) check $$f || exit 1; done
 	$(SNNC) compile dsl_examples/latency_digits.snn --target reference -o build/latency_digits.reference
 	$(SNNC) report build/latency_digits.reference --markdown
-	@# bss2: the feed-forward 256-246-10 variant fills the chip (the recurrent one needs more rows than it has)
+	@# bss2: the feed-forward 256-246-10 variant fills the chip (the recurrent one has a delay, which bss2
+	@# cannot program, and needs two chips without it: docs/targets.md)
 	$(SNNC) compile dsl_examples/latency_digits_ff.snn --target bss2 -o build/latency_digits_ff.bss2
 	$(SNNC) train dsl_examples/latency_digits_ff.snn --target bss2 --chip-seed 1 -o build/latency_digits_ff.trained
 	$(SNNC) run build/latency_digits_ff.trained --data digits

@@ -15,6 +15,12 @@ FIGURES, TIME_SCALE = SPEC["estimates"], SPEC["time_scale"]
 LIF = "LIF(tau_mem = 6 ms, tau_syn = 6 ms, refractory = 1 ms)"
 
 
+def estimates_of(timestep: str, statements: str):
+    """The estimates of a 20 ms network at `timestep` with these statements."""
+    text = network(f"    timestep {timestep}\n    duration 20 ms\n{statements}")
+    return snnc.compile("net.snn", target="bss2", text=text).ir.graph.graph["estimates"]
+
+
 def test_256_246_10_runs_for_its_duration_on_the_chip():
     estimates = snnc.compile(REPO / "dsl_examples" / "latency_digits_ff.snn", target="bss2").ir.graph.graph["estimates"]
     seconds = 30e-3 * TIME_SCALE + FIGURES["sample_gap"]  # 30 ms of model time: 30 us, then the gap
@@ -28,14 +34,11 @@ def test_256_246_10_runs_for_its_duration_on_the_chip():
 
 def test_input_events_beyond_the_run_make_the_sample_io_bound():
     # 1,000 rate-coded inputs at 1 kHz for 20 ms: 20,000 events, 160 us to play, longer than the 21 us run.
-    program = snnc.compile("net.snn", target="bss2", text=network(f"""
-    timestep 1 ms
-    duration 20 ms
+    estimates = estimates_of("1 ms", f"""
     input x[1000] : rate(max_rate = 1000 Hz)
     pop y[10] : {LIF}
     proj x -> y : dense
-    output y : spike_count"""))
-    estimates = program.ir.graph.graph["estimates"]
+    output y : spike_count""")
     assert estimates.input_events == 20_000
     io = 20_000 / FIGURES["input_events_per_second"]
     assert io > 20e-3 * TIME_SCALE + FIGURES["sample_gap"]
@@ -46,16 +49,13 @@ def test_input_events_beyond_the_run_make_the_sample_io_bound():
 def test_partitions_run_one_after_another_and_reload_the_chip():
     # 300 -> 400 -> 10 takes 4 partitions; the last replays 384 hidden neurons, each at most one spike per
     # 1 ms refractory period over 20 ms.
-    program = snnc.compile("net.snn", target="bss2", text=network(f"""
-    timestep 0.5 ms
-    duration 20 ms
+    estimates = estimates_of("0.5 ms", f"""
     input x[300] : latency(t_max = 10 ms)
     pop h[400] : {LIF}
     pop o[10] : LI(tau_mem = 6 ms, tau_syn = 6 ms)
     proj x -> h : dense
     proj h -> o : dense
-    output o : max_membrane"""))
-    estimates = program.ir.graph.graph["estimates"]
+    output o : max_membrane""")
     assert estimates.partitions == 4
     run_one = 20e-3 * TIME_SCALE + FIGURES["sample_gap"]
     reconfiguration = 4 * FIGURES["reconfiguration_time"] / FIGURES["samples_per_configuration"]

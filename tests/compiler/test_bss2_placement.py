@@ -190,7 +190,7 @@ def test_latency_digits_has_a_delay_the_chip_cannot_program():
     with pytest.raises(SnncError) as info:
         compile_text(LATENCY_DIGITS)
     assert info.value.render().splitlines()[:3] == [
-        "net.snn:14:5: error: target 'bss2' has no programmable synaptic delays: its spikes reach their "
+        "net.snn:15:5: error: target 'bss2' has no programmable synaptic delays: its spikes reach their "
         "synapses after a fixed latency, and 'hidden->hidden' has delay 1 ms",
         "        proj hidden -> hidden : sparse(p = 0.1, init = normal(0, 0.02)) delay 1 ms",
         "        " + "^" * 74,
@@ -203,7 +203,7 @@ def test_recurrent_latency_digits_without_delay_takes_three_packed_circuits_and_
     with pytest.raises(SnncError) as info:
         compile_text(NO_DELAY)
     assert info.value.render().splitlines()[:5] == [
-        "net.snn:10:5: error: population 'hidden' does not fit: needs 738 neuron circuits (3 per neuron for "
+        "net.snn:11:5: error: population 'hidden' does not fit: needs 738 neuron circuits (3 per neuron for "
         "502 signed inputs (584 synapses on the busiest neuron)), bss2 has 512",
         "        pop    hidden[246]    : hw",
         "        ^^^^^^^^^^^^^^^^^^^^^^^^^^",
