@@ -47,8 +47,8 @@ class CheckBss2Rules(Pass):
             if spec_of(field).kind == "name" and value != field.default:  # the circuits have one behaviour
                 ctx.diagnostics.add(error("E401", f"population '{population.name}': {field.name} = {value} is not "
                                           f"available on {ctx.target.name} (only {field.default})", population.span))
-            if field.name not in ranges:
-                continue
+            if field.name not in ranges or (field.name == "refractory" and value == 0):
+                continue  # refractory 0 asks for none: it runs as the chip's shortest, below a time step
             dim = spec_of(field).dim
             on_chip = value * chip.time_scale if dim is Dim.TIME else value
             low, high = ranges[field.name]
