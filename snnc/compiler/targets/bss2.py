@@ -1,5 +1,5 @@
 """The BrainScaleS-2 family: the exact schema of its target YAML, the chip model, and the chip's maths
-(weight quantization, driver plans) that the passes, the emulator and the report share.
+(weight quantization) that the passes, the emulator and the report share.
 
 Every number lives in the YAML (bss2.yaml or a user's variant); this module only names them, checks
 the values make a chip (counts >= 1, ranges ordered) and derives the figures the passes share."""
