@@ -1,4 +1,4 @@
-"""The bss2 report's picture and page: both synapse arrays of a chip (colour = projection, brightness =
+"""The bss2 report's picture and page: both synapse arrays of every chip (colour = projection, brightness =
 weight magnitude, a strip for each row's sign mode and each column's population) as report.png, and
 report.html with utilization bars, the population, projection and partition tables, and the picture."""
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from snnc.compiler.backend.html import figure_png, render_html
+from snnc.compiler.backend.html import figure_png, render_html, stack_png
 from snnc.compiler.backend.report import ROUTING_SHOWN
 from snnc.compiler.targets.bss2 import Chip
 
@@ -86,7 +86,7 @@ def synapse_png(program, partition: int = 0, chip_index: int = 0) -> bytes:
         header.imshow(top[None], interpolation="nearest", aspect="auto")
         header.set_xticks([])
         header.set_yticks([])
-        header.set_title(f"hemisphere {h}", fontsize=9)
+        header.set_title(f"chip {chip_index}, hemisphere {h}", fontsize=9)
     handles = [Patch(color=PALETTE[i % len(PALETTE)], label=f"synapses of {key}") for i, key in enumerate(names)]
     handles += [Patch(color=PALETTE[(len(PALETTE) - 1 - i) % len(PALETTE)], label=f"circuits of {name}")
                 for i, name in enumerate(populations)]
@@ -103,11 +103,10 @@ def _bar(entry: dict[str, Any]) -> float:
 def render_bss2_report(program, report: dict[str, Any]) -> dict[str, bytes]:
     """The bss2 family's renderer: report.png (the synapse arrays) and report.html (which embeds it)."""
     partitions = report["partitions"]
-    chips = partitions[0]["chips"] if partitions else 0
-    png = synapse_png(program)
-    caption = (f"Synapse arrays of chip 0 in partition 0 (of {len(partitions)} partition"
-               f"{'s' if len(partitions) != 1 else ''}, {chips} chip{'s' if chips != 1 else ''} each): "
-               "colour = projection, brightness = weight magnitude; left strip = row mode, top strip = the "
-               "population of each neuron circuit.")
-    html = render_html(report, [(caption, png)], template="bss2_report.html", bar=_bar, shown=ROUTING_SHOWN)
-    return {"report.png": png, "report.html": html}
+    figures = [(f"Synapse arrays of chip {chip} in partition {p['index']} (of {len(partitions)} partition"
+                f"{'s' if len(partitions) != 1 else ''}, {p['chips']} chip{'s' if p['chips'] != 1 else ''} in "
+                "it): colour = projection, brightness = weight magnitude; left strip = row mode, top strip = the "
+                "population of each neuron circuit.", synapse_png(program, p["index"], chip))
+               for p in partitions for chip in range(p["chips"])]  # every chip of every partition
+    html = render_html(report, figures, template="bss2_report.html", bar=_bar, shown=ROUTING_SHOWN)
+    return {"report.png": stack_png([png for _, png in figures]), "report.html": html}
