@@ -163,8 +163,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         for note in result.notes:
             print(f"note: {note}", file=sys.stderr)
         print(f"{metrics['network']} trained on {metrics['target']} ({metrics['config']['method']}, "
-              f"{len(rows)} epochs, {_wall(args):.1f} s in all, {metrics['train_seconds']:.1f} s of it in "
-              f"training steps): test accuracy {100 * metrics['test_accuracy']:.2f}%, "
+              f"{len(rows)} epoch{'s' if len(rows) != 1 else ''}, {_wall(args):.1f} s in all, "
+              f"{metrics['train_seconds']:.1f} s of it in training steps): test accuracy "
+              f"{100 * metrics['test_accuracy']:.2f}%, "
               f"{metrics['spikes_per_sample']:.1f} spikes/sample")
         print(f"wrote {result.output}/ (trained program, report.html, metrics.json, metrics.csv, plots, checkpoint)")
     return EXIT_OK

@@ -108,8 +108,9 @@ def check_work_left(directory: Path, done: int, epochs: int) -> None:
 
 
 def discard(directory: Path | None) -> None:
-    """Remove a run that --force replaces (before the new run writes its first checkpoint there)."""
+    """Empty the run that --force replaces, before the new run writes its first checkpoint there: replaced
+    atomically by an empty output directory (which refuses, like any output, what snnc did not write)."""
     if directory is not None and directory.is_dir():
-        import shutil
+        from snnc.compiler.backend.artifact import write_directory_atomically
 
-        shutil.rmtree(directory)
+        write_directory_atomically(directory, {})

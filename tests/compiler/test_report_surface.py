@@ -59,3 +59,15 @@ def test_a_multi_chip_report_pictures_every_chip(two_chips):
                for chip in (0, 1)]
     stacked = matplotlib.image.imread(out / "report.png")
     assert stacked.shape[0] == sum(heights)  # report.png: chip 0 above chip 1
+
+
+def test_a_report_pictures_at_most_max_pictures_chips_and_says_so(two_chips, monkeypatch):
+    from snnc.compiler.backend import bss2_report
+    from snnc.compiler.backend.report import build_report
+
+    program, _ = two_chips
+    monkeypatch.setattr(bss2_report, "MAX_PICTURES", 1)
+    html = bss2_report.render_bss2_report(program, build_report(program))["report.html"].decode()
+    assert html.count("<figure>") == 1
+    assert ("The other 1 chip pictures are left out (a report pictures at most 1 chips; `synapse_png(program, "
+            "partition, chip)` draws any).") in html

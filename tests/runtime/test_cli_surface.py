@@ -162,3 +162,16 @@ def test_printed_time_is_the_commands_wall_time(small_digits_file, tmp_path, cap
     printed = float(re.search(r", (\d+\.\d) s in all, ", capsys.readouterr().out).group(1))
     steps = json.loads((tmp_path / "w" / "metrics.json").read_text())["train_seconds"]
     assert steps <= printed + 0.05 and printed <= elapsed + 0.05  # the whole command, not its training steps
+
+
+def test_every_target_compiles_only_models_its_emulator_runs(capsys):
+    from snnc.runtime.emulators import core
+
+    runs = {"digital": {m.dsl_name for m in core.MODELS}, "bss2": {m.dsl_name for m in core.MODELS},
+            "onn": {"photon_detector", "linear"}}  # OnnEmulator refuses any other (E430)
+    for target in snnc.targets():
+        supported = target.spec["supports"]["neuron_models"]
+        assert supported != "all" and set(supported) <= runs[target.family.name], target.name
+    assert cli(["compile", str(REPO / "dsl_examples" / "onn_digits.snn"), "-t", "reference"]) == 1
+    assert "error[E160]: target 'reference' does not support neuron model 'photon_detector'" in \
+        capsys.readouterr().err

@@ -28,7 +28,8 @@ def render_html(report: dict[str, Any], figures: list[tuple[str, bytes]], templa
     images = [(caption, "data:image/png;base64," + base64.b64encode(png).decode("ascii"))
               for caption, png in figures]
     html = templates().get_template(template).render(report=report, utilization=utilization, images=images,
-                                                     glossary=glossary(report), trained=training_summary(report),
+                                                     glossary=glossary(report, template != "report.html"),
+                                                     trained=training_summary(report),
                                                      **extra)
     return html.encode("utf-8")
 

@@ -56,13 +56,14 @@ COLUMNS: dict[str, str] = {
 }
 
 
-def glossary(report: dict[str, Any]) -> list[tuple[str, str]]:
-    """(column, meaning) for every column the report's tables have, in COLUMNS' order."""
+def glossary(report: dict[str, Any], partition_table: bool = False) -> list[tuple[str, str]]:
+    """(column, meaning) for every column the report's tables have, in COLUMNS' order (with
+    `partition_table`, also the columns of a table of partitions)."""
     used = set(report["resources"])
     for section in ("populations", "projections"):
         for entry in report[section].values():
             used.update(entry)
-    for partition in report["partitions"]:
+    for partition in report["partitions"] if partition_table else ():
         used.update(partition)
         used.update(partition.get("chip_links") or {})
     return [(key, text) for key, text in COLUMNS.items() if key in used]
@@ -74,7 +75,8 @@ def training_summary(report: dict[str, Any]) -> str | None:
     if not training or training.get("test_accuracy") is None:
         return None
     samples = training.get("test_samples")
-    return (f"Trained in the loop ({training.get('method')}, {training.get('epochs')} epochs, data "
+    epochs = training.get("epochs")
+    return (f"Trained in the loop ({training.get('method')}, {epochs} epoch{'s' if epochs != 1 else ''}, data "
             f"{training.get('data')}, chip seed {training.get('chip_seed')}, seed {training.get('seed')}): final "
             f"test accuracy {100 * training['test_accuracy']:.2f}%" + (f" on {samples} test samples" if samples
                                                                      else "") + ".")
