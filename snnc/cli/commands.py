@@ -144,6 +144,12 @@ def _notify(args: argparse.Namespace) -> Callable[[str], None] | None:
     return lambda message: print(message, file=sys.stderr, flush=True)
 
 
+def _print_notes(notes: list[str]) -> None:
+    """What the runtime did that the user did not ask for in so many words (the digits resized)."""
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from snnc.compiler.backend.artifact import DEFAULT_OUTPUT
 
@@ -160,8 +166,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                           "notes": result.notes, **metrics}, indent=1))
     elif not args.quiet:
         rows = metrics["epochs"]
-        for note in result.notes:
-            print(f"note: {note}", file=sys.stderr)
+        _print_notes(result.notes)
         print(f"{metrics['network']} trained on {metrics['target']} ({metrics['config']['method']}, "
               f"{len(rows)} epoch{'s' if len(rows) != 1 else ''}, {_wall(args):.1f} s in all, "
               f"{metrics['train_seconds']:.1f} s of it in training steps): test accuracy "
@@ -179,8 +184,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"ok": True, "wall_seconds": _wall(args), **result.to_dict()}, indent=1))
     elif not args.quiet:
-        for note in result.notes:
-            print(f"note: {note}", file=sys.stderr)
+        _print_notes(result.notes)
         print(f"{result.network} on {result.target} (chip seed {result.chip_seed}, seed {result.seed}), "
               f"{result.data} {result.split} split, {result.samples} samples: accuracy "
               f"{100 * result.accuracy:.2f}%, {result.spikes_per_sample:.1f} spikes/sample, "

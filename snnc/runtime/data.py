@@ -183,7 +183,7 @@ def _samples(x, name: str) -> np.ndarray:
 
 def _pair(data, name: str) -> tuple[np.ndarray, np.ndarray]:
     """(x, y) from a pair of arrays or a torch Dataset of (sample, label) items."""
-    if isinstance(data, (tuple, list)) and len(data) == 2:
+    if _is_pair(data):
         x, y = _samples(data[0], name), _labels(data[1], name)
     else:  # a torch Dataset (or any sequence of (sample, label))
         try:
@@ -198,11 +198,15 @@ def _pair(data, name: str) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+def _is_pair(data) -> bool:
+    return isinstance(data, (tuple, list)) and len(data) == 2
+
+
 def in_memory(data, split_here: bool) -> tuple[np.ndarray, ...]:
     """(x_train, y_train, x_test, y_test) of data given in memory: (x, y) arrays (numpy or torch) or a torch
     Dataset, split here as an .npz's x and y are (`split_here`) or used whole for both splits; or
     ((x_train, y_train), (x_test, y_test))."""
-    if isinstance(data, (tuple, list)) and len(data) == 2 and all(isinstance(d, (tuple, list)) for d in data):
+    if _is_pair(data) and all(_is_pair(d) and np.ndim(d[1]) == 1 for d in data):  # labels, not one label
         return (*_pair(data[0], "arrays"), *_pair(data[1], "arrays"))
     x, y = _pair(data, "arrays")
     return split(x, y) if split_here else (x, y, x, y)
@@ -218,9 +222,10 @@ def _digest(parts: tuple[np.ndarray, ...]) -> str:
     import hashlib
 
     digest = hashlib.sha256()
-    for part in parts:
-        digest.update(str((part.dtype, part.shape)).encode())
-        digest.update(np.ascontiguousarray(part).tobytes())
+    for i, part in enumerate(parts):  # of the values as snnc takes them: samples float32, labels int64
+        part = np.ascontiguousarray(part, dtype=np.float32 if i % 2 == 0 else np.int64)
+        digest.update(str(part.shape).encode())
+        digest.update(part.tobytes())
     return f"arrays sha256:{digest.hexdigest()[:16]}"
 
 

@@ -139,5 +139,5 @@ def test_syntax_errors_render_exactly(text, expected):
 
 def test_left_deep_expression_is_refused_before_parsing():
     rendered = errors_of(network("param p = " + "1 + " * 20000 + "1"))
-    assert rendered.startswith("net.snn:2:1037: error: expression with more than 256 operators; split it "
+    assert rendered.startswith("net.snn:2:1037: error[E002]: expression with more than 256 operators; split it "
                                "into `param`s\n"), rendered

@@ -83,10 +83,12 @@ def test_train_never_writes_over_a_run_silently(small_digits_file, tmp_path, cap
         "--epochs 3 or more to train on\n")
     assert cli([*args, "--resume", "--force"]) == 1
     assert "give one of them" in capsys.readouterr().err
-    (out / "stale.txt").write_text("from the run --force replaces")
     assert cli([*args, "--force", "--lr", "0.02"]) == 0
-    assert not (out / "stale.txt").exists()
     assert json.loads((out / "metrics.json").read_text())["config"]["lr"] == 0.02
+    (out / "notes.txt").write_text("the user's")  # --force replaces snnc's outputs only
+    assert cli([*args, "--force"]) == 1
+    assert "holds what snnc did not write (notes.txt)" in capsys.readouterr().err
+    (out / "notes.txt").unlink()
     assert cli([*args[:-6], "--epochs", "3", "--train-samples", "64", "--test-samples", "32", "--lr", "0.02",
                 "--resume"]) == 0
     assert len(json.loads((out / "metrics.json").read_text())["epochs"]) == 3

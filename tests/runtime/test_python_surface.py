@@ -100,7 +100,8 @@ def test_run_takes_a_program_and_returns_predictions_and_scores(program, small_d
 def test_data_in_memory_as_arrays_tensors_or_a_dataset(program, digits):
     x, y = digits.x_test[:40], digits.y_test[:40]
     results = [snnc.run(program, data=(x.numpy(), y.numpy())), snnc.run(program, data=(x, y)),
-               snnc.run(program, data=torch.utils.data.TensorDataset(x, y))]
+               snnc.run(program, data=torch.utils.data.TensorDataset(x, y)),
+               snnc.run(program, data=(x.tolist(), y.tolist()))]  # lists are (x, y), not two pairs
     by_name = snnc.run(program, samples=40)
     for result in results:
         assert result.samples == 40 and result.split == "given"
