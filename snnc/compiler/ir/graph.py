@@ -19,7 +19,9 @@ from snnc.compiler.ir import bss2_records, catalogue, onn_records, records  # no
 from snnc.compiler.ir.nodes import Input, NetworkHeader, Population, Projection
 from snnc.compiler.ir.serialize import from_jsonable, to_jsonable
 
-SCHEMA_VERSION = 3  # 2: what passes add are typed records (ir/*records.py), not free keys; 3: bss2 routing (RoutingTable per bus, per-synapse SynapseRows, no DriverPlan)
+# 2: what passes add are typed records (ir/*records.py), not free keys;
+# 3: bss2 routing (RoutingTable per bus, per-synapse SynapseRows, no DriverPlan)
+SCHEMA_VERSION = 3
 
 
 class NetworkIR:
