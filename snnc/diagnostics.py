@@ -55,9 +55,10 @@ class Diagnostic:
         return (span.file, span.line, span.column, -int(self.severity), self.message)
 
     def render(self, sources: Mapping[str, str] | None = None) -> str:
-        """`file:line:col: error: message`, the source line, carets under the span, then notes."""
+        """`file:line:col: error[E123]: message`, the source line, carets under the span, then notes."""
         where = f"{self.span}: " if self.span else ""
-        lines = [f"{where}{self.severity}: {self.message}"]
+        code = f"[{self.code}]" if self.code else ""
+        lines = [f"{where}{self.severity}{code}: {self.message}"]
         lines += _excerpt(self.span, sources)
         for note in self.notes:
             note_where = f"{note.span}: " if note.span else ""

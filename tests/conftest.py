@@ -13,6 +13,11 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((REPO / "dsl_examples").glob("*.snn"))
 
 
+def home_target(path: Path) -> str:
+    """The target an example is written for: optical examples run on onn only, the rest on reference."""
+    return "onn" if path.stem.startswith("onn_") else "reference"
+
+
 def errors_of(text: str, path: str = "net.snn", **kwargs) -> str:
     """The rendered diagnostics of checking `text`; fails the test if it checks cleanly."""
     with pytest.raises(SnncError) as info:

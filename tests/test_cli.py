@@ -31,8 +31,8 @@ def test_check_reports_all_errors_and_exits_one(tmp_path, capsys):
     path.write_text(network(MINIMAL.replace("10 ms", "10").replace("dense", "sparse(p = 3)")))
     assert run(["check", str(path)]) == 1
     err = capsys.readouterr().err
-    assert f"{path}:2:35: error: 't_max' of latency is a time" in err
-    assert f"{path}:4:30: error: 'p' of sparse must be <= 1, got 3" in err
+    assert f"{path}:2:35: error[E110]: 't_max' of latency is a time" in err
+    assert f"{path}:4:30: error[E111]: 'p' of sparse must be <= 1, got 3" in err
     assert err.rstrip().endswith("2 errors") and "Traceback" not in err
 
 
@@ -117,4 +117,4 @@ def test_console_entry_point_has_no_traceback_for_bad_input(tmp_path):
     result = subprocess.run([sys.executable, "-m", "snnc", "check", str(path)], capture_output=True, text=True,
                             cwd=REPO)
     assert result.returncode == 1
-    assert "error: unexpected '}'" in result.stderr and "Traceback" not in result.stderr
+    assert "error[E001]: unexpected '}'" in result.stderr and "Traceback" not in result.stderr

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def _nir(args: argparse.Namespace, path: str) -> dict:
 
 def cmd_check(args: argparse.Namespace) -> int:
     results = snnc.check(args.file, network=args.network, target=args.target, after_pass=_dump_callback(args),
-                         chips=args.chips)
+                         chips=args.chips, seed=args.seed, **_nir(args, args.file))
     if args.json:
         print(json.dumps({"ok": True, "networks": [r.ir.name for r in results],
                           "diagnostics": [d.to_dict() for r in results for d in r.diagnostics]}, indent=1))
@@ -71,24 +72,28 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _wall(args: argparse.Namespace) -> float:
+    """Seconds since the command started (what the commands print as their time)."""
+    return time.perf_counter() - args.started
+
+
 def cmd_compile(args: argparse.Namespace) -> int:
-    from snnc.compiler.backend.artifact import save_program
+    from snnc.compiler.backend.artifact import DEFAULT_OUTPUT, output_directory, save_program
     from snnc.compiler.backend.report import build_report, render_summary
 
-    target_name = Path(args.target).stem
     program = snnc.compile(args.file, target=args.target, network=args.network, seed=args.seed,
                            after_pass=_dump_callback(args), out=None, chips=args.chips,
                            **_nir(args, args.file))
-    out = Path(args.output) if args.output else Path("build") / f"{program.name}.{target_name}"
+    out = output_directory(args.output or DEFAULT_OUTPUT, program)
     save_program(program, out)
     report = build_report(program)
     if args.json:
         print(json.dumps({"ok": True, "output": str(out), "report": report}, indent=1))
     elif not args.quiet:
         for d in program.diagnostics:
-            print(f"{d['severity']}: {d['message']}", file=sys.stderr)
+            print(f"{d['severity']}[{d['code']}]: {d['message']}", file=sys.stderr)
         print(render_summary(report))
-        print(f"wrote {out}/ ({', '.join(sorted(f.name for f in out.iterdir()))})")
+        print(f"wrote {out}/ ({', '.join(sorted(f.name for f in out.iterdir()))}) in {_wall(args):.1f} s")
     return EXIT_OK
 
 
@@ -132,42 +137,74 @@ def _prepare_runtime(args: argparse.Namespace) -> None:
     tune_memory()  # the emulators' outputs reuse freed memory: docs/runtime.md, "The fast path"
 
 
+def _notify(args: argparse.Namespace) -> Callable[[str], None] | None:
+    """Where the runtime's notices of long waits go: stderr, unless -q or --json."""
+    if args.quiet or args.json:
+        return None
+    return lambda message: print(message, file=sys.stderr, flush=True)
+
+
+def _print_notes(notes: list[str]) -> None:
+    """What the runtime did that the user did not ask for in so many words (the digits resized)."""
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    from snnc.compiler.backend.artifact import DEFAULT_OUTPUT
+
     _prepare_runtime(args)
-    out = args.output or f"build/{Path(args.file).stem}.trained"
-    result = snnc.train(args.file, target=args.target, network=args.network, out=out, data=args.data,
-                        epochs=args.epochs, batch=args.batch, lr=args.lr, seed=args.seed, chip_seed=args.chip_seed,
-                        method=args.method, resume=args.resume, train_samples=args.train_samples,
+    result = snnc.train(args.file, target=args.target, network=args.network, out=args.output or
+                        f"{DEFAULT_OUTPUT}.trained", data=args.data, epochs=args.epochs, batch=args.batch,
+                        lr=args.lr, seed=args.seed, chip_seed=args.chip_seed, method=args.method, chips=args.chips,
+                        resume=args.resume, force=args.force, train_samples=args.train_samples,
                         test_samples=args.test_samples, progress=not (args.quiet or args.json),
-                        **_nir(args, args.file))
+                        notify=_notify(args), **_nir(args, args.file))
     metrics = result.metrics
     if args.json:
-        print(json.dumps({"ok": True, "output": str(result.output), **metrics}, indent=1))
+        print(json.dumps({"ok": True, "output": str(result.output), "wall_seconds": _wall(args),
+                          "notes": result.notes, **metrics}, indent=1))
     elif not args.quiet:
         rows = metrics["epochs"]
-        rate = sum(r["train_samples_per_second"] for r in rows) / max(len(rows), 1)
+        _print_notes(result.notes)
         print(f"{metrics['network']} trained on {metrics['target']} ({metrics['config']['method']}, "
-              f"{len(rows)} epochs, {metrics['train_seconds']:.1f} s, {rate:.0f} samples/s): test accuracy "
-              f"{100 * metrics['test_accuracy']:.2f}%, {metrics['spikes_per_sample']:.1f} spikes/sample")
-        print(f"wrote {result.output}/ (trained program, metrics.json, metrics.csv, plots, checkpoint)")
+              f"{len(rows)} epoch{'s' if len(rows) != 1 else ''}, {_wall(args):.1f} s in all, "
+              f"{metrics['train_seconds']:.1f} s of it in training steps): test accuracy "
+              f"{100 * metrics['test_accuracy']:.2f}%, "
+              f"{metrics['spikes_per_sample']:.1f} spikes/sample")
+        print(f"wrote {result.output}/ (trained program, report.html, metrics.json, metrics.csv, plots, checkpoint)")
     return EXIT_OK
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     _prepare_runtime(args)
-    result = snnc.run(args.directory, data=args.data, target=args.target, chip_seed=args.chip_seed, seed=args.seed,
-                      split=args.split, samples=args.samples, **_nir(args, args.directory))
+    result = snnc.run(args.directory, data=args.data, target=args.target, chips=args.chips,
+                      chip_seed=args.chip_seed, seed=args.seed, split=args.split, samples=args.samples,
+                      notify=_notify(args), **_nir(args, args.directory))
     if args.json:
-        print(json.dumps({"ok": True, **result.to_dict()}, indent=1))
+        print(json.dumps({"ok": True, "wall_seconds": _wall(args), **result.to_dict()}, indent=1))
     elif not args.quiet:
-        print(f"{result.network} on {result.target} (chip seed {result.chip_seed}), {result.data} {result.split} "
-              f"split, {result.samples} samples: accuracy {100 * result.accuracy:.2f}%, "
-              f"{result.spikes_per_sample:.1f} spikes/sample, {result.samples_per_second:.0f} samples/s"
+        _print_notes(result.notes)
+        print(f"{result.network} on {result.target} (chip seed {result.chip_seed}, seed {result.seed}), "
+              f"{result.data} {result.split} split, {result.samples} samples: accuracy "
+              f"{100 * result.accuracy:.2f}%, {result.spikes_per_sample:.1f} spikes/sample, "
+              f"{result.samples_per_second:.0f} samples/s, {_wall(args):.1f} s"
               + "".join(f", {key} {value:.4g}" for key, value in result.energy.items()))
+        if result.trained_accuracy is not None:
+            print(reproduction(result))
         if result.chip_estimates:
             print(f"on the chip (estimated, docs/targets.md): {result.chip_estimates['samples_per_second']:,.0f} "
                   f"samples/s, {1e6 * result.chip_estimates['energy_per_sample_j']:.3g} uJ/sample")
     return EXIT_OK
+
+
+def reproduction(result) -> str:
+    """Whether a run of a trained program reproduced the training's final test accuracy, or why not."""
+    trained = f"{100 * result.trained_accuracy:.2f}%"
+    if not result.differences:
+        same = "the same as" if result.accuracy == result.trained_accuracy else "NOT the same as"
+        return f"{same} the training's final test accuracy ({trained}): same chip, seed, data and samples"
+    return f"the training's final test accuracy was {trained}; this run differs: {'; '.join(result.differences)}"
 
 
 def _print_interop_warnings(diagnostics, args: argparse.Namespace) -> None:

@@ -1,4 +1,7 @@
-"""The `snnc` argument parser: every command, its flags and its handler (commands.py), in one place."""
+"""The `snnc` argument parser: every command, its flags and its handler (commands.py), in one place.
+
+One flag, one spelling: wherever an option applies it has the same short and long form (`-t/--target`,
+`-o/--output`, `-q/--quiet`, `--chips`, `--seed`, `--json`), added by the helpers below."""
 
 from __future__ import annotations
 
@@ -20,6 +23,16 @@ from snnc.interop.options import RESETS
 from snnc.version import __version__
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, remembering the last usage error so that `--json` can report it too."""
+
+    last_error: str | None = None
+
+    def error(self, message: str):
+        Parser.last_error = f"{self.prog}: {message}"
+        super().error(message)
+
+
 def seed(text: str) -> int:
     """A seed flag's value: an integer >= 0 (argparse reports anything else as a usage error)."""
     value = int(text)
@@ -28,16 +41,36 @@ def seed(text: str) -> int:
     return value
 
 
-def _add_json(parser: argparse.ArgumentParser, text: str = "print machine-readable JSON on stdout") -> None:
-    parser.add_argument("--json", action="store_true", help=text)
+def _json(p: argparse.ArgumentParser, text: str = "print machine-readable JSON on stdout") -> None:
+    p.add_argument("--json", action="store_true", help=text + " (failures too: code, message, file, line, column)")
 
 
-def _add_program_flags(p: argparse.ArgumentParser) -> None:
+def _quiet(p: argparse.ArgumentParser, text: str = "print only errors") -> None:
+    p.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS, help=text)
+
+
+def _target(p: argparse.ArgumentParser, default: str | None, text: str) -> None:
+    p.add_argument("--target", "-t", metavar="T", default=default, help=text)
+
+
+def _output(p: argparse.ArgumentParser, metavar: str, text: str) -> None:
+    p.add_argument("--output", "-o", metavar=metavar, help=text)
+
+
+def _chips(p: argparse.ArgumentParser, text: str) -> None:
+    p.add_argument("--chips", type=int, metavar="N", help=text)
+
+
+def _seed(p: argparse.ArgumentParser, default: int | None, text: str) -> None:
+    p.add_argument("--seed", type=seed, metavar="N", default=default, help=text)
+
+
+def _program(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", metavar="FILE", help="a .snn program or a .nir graph")
     p.add_argument("--network", metavar="NAME", help="which network of the file (default: the only one)")
 
 
-def _add_nir_flags(parser: argparse.ArgumentParser) -> None:
+def _nir(parser: argparse.ArgumentParser) -> None:
     """The flags that say how to read a .nir FILE (docs/interop.md)."""
     group = parser.add_argument_group("reading a .nir file (docs/interop.md)")
     group.add_argument("--dt", type=float, metavar="SECONDS",
@@ -52,15 +85,19 @@ def _add_nir_flags(parser: argparse.ArgumentParser) -> None:
                        "neurons, max_membrane otherwise)")
 
 
-def _add_runtime_flags(p: argparse.ArgumentParser, quiet_help: str) -> None:
+def _runtime(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", metavar="DATA", help="digits, an .npz file, or MNIST idx file(s) (default: the "
+                   "train block's data)")
     p.add_argument("--threads", type=int, metavar="N", help="CPU threads for torch (default: 1)")
-    p.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS, help=quiet_help)
+
+
+CHIPS = "spread a multi-chip target (bss2) over N chips (default: the target's own count)"
+OUTPUTS = "build/NETWORK.TARGET"  # artifact.DEFAULT_OUTPUT, as the help says it
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="snnc", description="Compile, train and run spiking and physical neural networks on "
-        "neuromorphic and physical substrates (emulated).")
+    parser = Parser(prog="snnc", description="Compile, train and run spiking and physical neural networks on "
+                    "neuromorphic and physical substrates (emulated).")
     parser.add_argument("--version", action="version", version=f"snnc {__version__}")
     parser.add_argument("--quiet", "-q", action="store_true", help="print only errors")
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks (for snnc developers)")
@@ -69,38 +106,39 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("check", help="parse and validate a program; report all errors at once",
                             description="Parse and validate FILE; all errors of the run are reported "
                             "together. With --target, also run that target's whole pipeline.")
-    _add_program_flags(p)
-    p.add_argument("--target", metavar="T", help="also check against a target (name or .yaml path)")
-    p.add_argument("--chips", type=int, metavar="N", help="with --target bss2: check the placement over N chips")
+    _program(p)
+    _target(p, None, "also check against a target (name or .yaml path)")
+    _chips(p, "with a multi-chip --target (bss2): check the placement over N chips")
+    _seed(p, defaults.SEED, f"with --target: seed of the weight initialization (default: {defaults.SEED})")
     p.add_argument("--dump-ir-after", metavar="PASS", help="print the IR as JSON after this pass")
-    _add_json(p)
+    _quiet(p)
+    _json(p)
+    _nir(p)
     p.set_defaults(handler=cmd_check)
 
     p = commands.add_parser("compile", help="compile a program for a target",
                             description="Compile FILE for a target and write the program directory "
                             "(program.json, weights.npz, report.*) atomically.")
-    _add_program_flags(p)
-    p.add_argument("--target", "-t", metavar="T", default=defaults.TARGET,
-                   help=f"target name (see `snnc targets`) or a .yaml path (default: {defaults.TARGET})")
-    p.add_argument("--output", "-o", metavar="DIR", help="output directory (default: build/NETWORK.TARGET)")
-    p.add_argument("--seed", type=seed, default=defaults.SEED,
-                   help=f"seed for weight initialization (default: {defaults.SEED})")
-    p.add_argument("--chips", type=int, metavar="N",
-                   help="spread a multi-chip target (bss2) over N chips (default: the target's own count)")
+    _program(p)
+    _target(p, defaults.TARGET, f"target name (see `snnc targets`) or a .yaml path (default: {defaults.TARGET})")
+    _output(p, "DIR", f"output directory; {{network}} and {{target}} are replaced (default: {OUTPUTS})")
+    _chips(p, CHIPS)
+    _seed(p, defaults.SEED, f"seed of the weight initialization (default: {defaults.SEED})")
     p.add_argument("--dump-ir-after", metavar="PASS", help="print the IR as JSON after this pass")
-    _add_json(p)
-    _add_nir_flags(p)
+    _quiet(p)
+    _json(p)
+    _nir(p)
     p.set_defaults(handler=cmd_compile)
 
     p = commands.add_parser("report", help="show the placement report of a compiled program",
                             description="Print a compact summary of DIR's placement report.")
     p.add_argument("directory", metavar="DIR", help="a compiled program directory")
     p.add_argument("--markdown", action="store_true", help="print the full Markdown report")
-    _add_json(p)
+    _json(p)
     p.set_defaults(handler=cmd_report)
 
     p = commands.add_parser("targets", help="list the substrates and their resources")
-    _add_json(p)
+    _json(p)
     p.set_defaults(handler=cmd_targets)
 
     p = commands.add_parser(
@@ -108,44 +146,49 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train FILE on the emulated target: forward on the substrate, backward through its "
         "digital twin. Defaults come from the program's `train` block; every flag overrides one. Writes the "
         "trained program, metrics.json, metrics.csv, plots and a per-epoch checkpoint to -o DIR.")
-    _add_program_flags(p)
-    p.add_argument("--target", "-t", metavar="T", default=defaults.TARGET,
-                   help=f"target (default: {defaults.TARGET})")
-    p.add_argument("--output", "-o", metavar="DIR", help="output directory (default: build/NAME.trained)")
-    p.add_argument("--data", metavar="DATA", help="digits, an .npz file, or MNIST idx file(s)")
+    _program(p)
+    _target(p, defaults.TARGET, f"target (default: {defaults.TARGET})")
+    _output(p, "DIR", f"output directory; {{network}} and {{target}} are replaced (default: {OUTPUTS}.trained)")
+    _chips(p, CHIPS)
+    _seed(p, None, "seed of weights, data order, encoding and noise, each its own stream (default: the train "
+          f"block's, else {defaults.SEED})")
+    p.add_argument("--chip-seed", type=seed, metavar="N",
+                   help=f"which emulated chip (its fixed pattern); default {defaults.CHIP_SEED}")
+    _runtime(p)
     p.add_argument("--epochs", type=int, metavar="N", help="number of epochs")
     p.add_argument("--batch", type=int, metavar="N", help="batch size")
     p.add_argument("--lr", type=float, help="learning rate")
-    p.add_argument("--seed", type=seed, metavar="N",
-                   help="seed of weights, data order, encoding and noise (each its own stream)")
-    p.add_argument("--chip-seed", type=seed, metavar="N",
-                   help=f"which emulated chip (its fixed pattern); default {defaults.CHIP_SEED}")
     p.add_argument("--method", choices=METHODS, help="training method (the target decides which it offers)")
     p.add_argument("--resume", action="store_true", help="continue the run checkpointed in -o DIR")
+    p.add_argument("--force", action="store_true", help="replace a training run already in -o DIR")
     p.add_argument("--train-samples", type=int, metavar="N", help="use only the first N training samples")
     p.add_argument("--test-samples", type=int, metavar="N", help="use only the first N test samples")
-    _add_runtime_flags(p, "no progress output")
-    _add_json(p, "print the metrics as JSON on stdout")
-    _add_nir_flags(p)
+    _quiet(p, "no progress output")
+    _json(p, "print the metrics as JSON on stdout")
+    _nir(p)
     p.set_defaults(handler=cmd_train)
 
     p = commands.add_parser(
         "run", help="run a compiled program on its target's emulator and report accuracy",
-        description="Inference of the compiled program DIR on a data set. With --target, deploy it onto "
-        "another target without retraining first.")
-    p.add_argument("directory", metavar="DIR", help="a compiled (or trained) program directory, or a .nir graph")
-    p.add_argument("--data", metavar="DATA", help="digits, an .npz, MNIST idx (default: the train block's data)")
-    p.add_argument("--target", "-t", metavar="T", help="deploy onto this target first (no retraining); for a "
-                   ".nir graph: compile it for this target (default: reference)")
-    p.add_argument("--chip-seed", type=seed, help="which emulated chip (default: the one it was trained on)")
-    p.add_argument("--seed", type=seed, default=defaults.SEED,
-                   help=f"seed of temporal noise and stochastic encoders, each its own stream (default: "
-                   f"{defaults.SEED})")
+        description="Inference of the compiled program DIR on a data set. With --target or --chips, deploy "
+        "it there first (no retraining). By default it runs as its training's final test evaluation did "
+        "(same chip, seed and test samples), so it reports the same accuracy; it says so, or why not.")
+    p.add_argument("directory", metavar="DIR", help="a compiled (or trained) program directory, a .snn program "
+                   "or a .nir graph")
+    _target(p, None, "deploy onto this target first (no retraining); for a .snn or .nir file: compile it for "
+            f"this target (default: {defaults.TARGET})")
+    _chips(p, "deploy over N chips of a multi-chip target first (default: as compiled)")
+    _seed(p, None, "seed of temporal noise and stochastic encoders, each its own stream (default: the "
+          f"training's, else {defaults.SEED})")
+    p.add_argument("--chip-seed", type=seed, metavar="N", help="which emulated chip (default: the one it was "
+                   "trained on)")
+    _runtime(p)
     p.add_argument("--split", default="test", choices=("test", "train", "all"), help="data split (default test)")
-    p.add_argument("--samples", type=int, metavar="N", help="only the first N samples of the split")
-    _add_runtime_flags(p, "print only errors")
-    _add_json(p, "print the result as JSON on stdout")
-    _add_nir_flags(p)
+    p.add_argument("--samples", type=int, metavar="N", help="only the first N samples of the split (default: "
+                   "as many as the training's test evaluation)")
+    _quiet(p)
+    _json(p, "print the result as JSON on stdout")
+    _nir(p)
     p.set_defaults(handler=cmd_run)
 
     p = commands.add_parser(
@@ -153,11 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Convert MODEL.nir into a readable .snn program, its weights in .npy files beside it "
         "(docs/interop.md says how each NIR node maps).")
     p.add_argument("file", metavar="MODEL.nir", help="a NIR graph (HDF5)")
-    p.add_argument("--output", "-o", metavar="NET.snn", help="the program to write (default: MODEL.snn beside "
-                   "MODEL.nir)")
-    p.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS, help="print only errors")
-    _add_json(p, "print what was written as JSON on stdout")
-    _add_nir_flags(p)
+    _output(p, "NET.snn", "the program to write (default: MODEL.snn beside MODEL.nir)")
+    _quiet(p)
+    _json(p, "print what was written as JSON on stdout")
+    _nir(p)
     p.set_defaults(handler=cmd_import)
 
     p = commands.add_parser(
@@ -165,8 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write the network of the program directory DIR, with the weights its target deploys "
         "(on bss2 the hardware weights / scale), as a NIR graph that nir.read, snnTorch and Norse load.")
     p.add_argument("directory", metavar="DIR", help="a compiled (or trained) program directory")
-    p.add_argument("--nir", metavar="OUT.nir", required=True, help="the NIR file to write")
-    p.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS, help="print only errors")
-    _add_json(p, "print what was written as JSON on stdout")
+    p.add_argument("--nir", "--output", "-o", dest="nir", metavar="OUT.nir", required=True,
+                   help="the NIR file to write")
+    _quiet(p)
+    _json(p, "print what was written as JSON on stdout")
     p.set_defaults(handler=cmd_export)
     return parser

@@ -18,13 +18,17 @@ import numpy as np
 from snnc.interop.options import ImportOptions
 
 
-def is_nir(path: str | Path) -> bool:
-    return Path(path).suffix.lower() == ".nir"
+def is_nir(path) -> bool:
+    """Whether `path` names a .nir file (anything else, a CompiledProgram included, is not one)."""
+    return isinstance(path, (str, Path)) and Path(path).suffix.lower() == ".nir"
 
 
-def steps_of_data(data: str | None) -> int | None:
-    """T of spike data (N, T, C) in an .npz file, else None."""
-    if data is None or Path(data).suffix != ".npz" or not Path(data).is_file():
+def steps_of_data(data) -> int | None:
+    """T of spike data (N, T, C) in an .npz file or as (x, y) arrays in memory, else None."""
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        shape = tuple(getattr(data[0], "shape", ()))
+        return int(shape[1]) if len(shape) == 3 else None
+    if not isinstance(data, (str, Path)) or Path(data).suffix != ".npz" or not Path(data).is_file():
         return None
     try:
         with np.load(data, allow_pickle=False) as archive:
@@ -36,7 +40,7 @@ def steps_of_data(data: str | None) -> int | None:
 
 
 @contextmanager
-def as_snn(path: str | Path, options: ImportOptions | None = None, data: str | None = None) -> Iterator[tuple]:
+def as_snn(path: str | Path, options: ImportOptions | None = None, data=None) -> Iterator[tuple]:
     """(the .snn program to use for `path`, the import's warnings): a .nir file converted in a temporary
     directory that lives as long as the context."""
     from snnc.interop.nir_import import import_nir
@@ -55,7 +59,7 @@ def _source(path: str | Path) -> dict[str, str]:
 
 
 def compile_nir(path: str | Path, *, nir: ImportOptions | None = None, out: str | Path | None = None,
-                data: str | None = None, **options):
+                data=None, **options):
     """snnc.compile for a .nir file (options as snnc.compile's)."""
     from snnc.compiler.backend.artifact import diagnostics_to_dicts, save_program
     from snnc.compiler.driver import compile_program
@@ -78,13 +82,10 @@ def train_nir(path: str | Path, *, nir: ImportOptions | None = None, **options):
 
 
 def run_nir(path: str | Path, *, nir: ImportOptions | None = None, target: str | None = None,
-            data: str | None = None, **options):
+            chips: int | None = None, data=None, network: str | None = None, **options):
     """snnc.run for a .nir file: compiled for `target` (default reference), then run (options as snnc.run's)."""
+    from snnc import defaults
     from snnc.runtime.inference import run
 
-    program = compile_nir(path, nir=nir, target=target or "reference", data=data)
-    with tempfile.TemporaryDirectory(prefix="snnc-nir-") as folder:
-        from snnc.compiler.backend.artifact import save_program
-
-        save_program(program, Path(folder) / "program")
-        return run(Path(folder) / "program", data=data, **options)
+    program = compile_nir(path, nir=nir, target=target or defaults.TARGET, chips=chips, data=data)
+    return run(program, data=data, **options)

@@ -71,3 +71,46 @@ def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray], weights: dict[s
     optimizer.load_state_dict(state)
     for name, generator in generators.items():
         generator.set_state(torch.from_numpy(arrays[f"generator/{name}"].copy()))
+
+
+def finished_run(directory: Path) -> str | None:
+    """What training run `directory` holds ('a finished run of 3 epochs, test accuracy 96.38%', 'an
+    unfinished run'), or None when it holds none."""
+    metrics = directory / "metrics.json"
+    if metrics.is_file():
+        try:
+            document = json.loads(metrics.read_text(encoding="utf-8"))
+            accuracy = document.get("test_accuracy")
+            return (f"a finished run of {len(document['epochs'])} epochs" +
+                    (f", test accuracy {100 * accuracy:.2f}%" if accuracy is not None else ""))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return "a finished run"
+    return "an unfinished run" if (directory / DIRECTORY).is_dir() else None
+
+
+def check_output(directory: Path | None, *, resume: bool, force: bool) -> None:
+    """SnncError (E443) when `directory` holds a training run and the caller neither continues it nor
+    replaces it: training never writes over a run silently."""
+    if directory is None or resume or force:
+        return
+    held = finished_run(directory)
+    if held is not None:
+        raise SnncError([error("E443", f"'{directory}' holds {held}; --resume continues it (with more "
+                               "--epochs), --force replaces it, or choose another -o DIR")])
+
+
+def check_work_left(directory: Path, done: int, epochs: int) -> None:
+    """SnncError (E444) when the resumed run has already trained `epochs` epochs: nothing to do."""
+    if done >= epochs:
+        raise SnncError([error("E444", f"nothing to resume: the run in '{directory}' has trained {done} epoch"
+                               f"{'s' if done != 1 else ''} and --epochs asks for {epochs}; give --epochs "
+                               f"{done + 1} or more to train on")])
+
+
+def discard(directory: Path | None) -> None:
+    """Empty the run that --force replaces, before the new run writes its first checkpoint there: replaced
+    atomically by an empty output directory (which refuses, like any output, what snnc did not write)."""
+    if directory is not None and directory.is_dir():
+        from snnc.compiler.backend.artifact import write_directory_atomically
+
+        write_directory_atomically(directory, {})

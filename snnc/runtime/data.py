@@ -1,7 +1,11 @@
-"""Data sets for training and running: the embedded digits, a user's .npz, MNIST idx files.
+"""Data sets for training and running: the embedded digits, a user's .npz, MNIST idx files, arrays in
+memory (numpy or torch) and torch Datasets.
 
-Every set comes back as float32 samples in [0, 1] shaped like the network's input (images resized
-bilinearly to a 2-D input shape, flattened otherwise) with int64 labels, split into train and test."""
+Every set comes back as float32 samples in [0, 1] shaped like the network's input, with int64 labels,
+split into train and test. Samples must fit the input: the same shape, or the same size where one of
+the two is flat (reshaped). The one exception is the embedded `digits`, which is defined as the 8x8
+images resized bilinearly to a 2-D input (the DataSet's `note` says so); any other mismatch is an
+error (E421), never a silent resize."""
 
 from __future__ import annotations
 
@@ -32,11 +36,12 @@ class DataSet:
     x_test: torch.Tensor
     y_test: torch.Tensor
     classes: int
+    note: str | None = None  # what was done to fit the input, when more than a reshape (digits: resized)
 
     def subset(self, train: int | None = None, test: int | None = None) -> DataSet:
         """The first `train` / `test` samples of each split (tests and quick runs)."""
         return DataSet(self.name, self.x_train[:train], self.y_train[:train], self.x_test[:test],
-                       self.y_test[:test], self.classes)
+                       self.y_test[:test], self.classes, self.note)
 
 
 def _fail(message: str) -> SnncError:
@@ -141,25 +146,95 @@ def _normalize(x: np.ndarray, peak: float) -> np.ndarray:
     return x / peak if peak > 1.0 else x
 
 
-def _fit(x: np.ndarray, inp: Input, name: str) -> torch.Tensor:
-    """Samples shaped like the input: a 2-D image resized bilinearly to a 2-D input shape."""
+def _fit(x: np.ndarray, inp: Input, name: str, resize: bool = False) -> torch.Tensor:
+    """Samples shaped like the input: the same shape, or the same size reshaped where one side is flat;
+    with `resize` (the embedded digits only), 2-D images resized bilinearly to a 2-D input shape."""
     t = torch.from_numpy(np.ascontiguousarray(x))
     if isinstance(inp.encoder, Spikes):
-        return t
+        return t  # (samples, steps, channels): the encoder checks steps and channels
     sample = tuple(t.shape[1:])
     if sample == tuple(inp.shape) or math.prod(sample) == inp.size and 1 in (len(sample), len(inp.shape)):
         return t.reshape(len(t), *inp.shape)
-    if len(sample) == 2 and len(inp.shape) == 2:
+    if resize and len(sample) == 2 and len(inp.shape) == 2:
         resized = torch.nn.functional.interpolate(t.unsqueeze(1), size=tuple(inp.shape), mode="bilinear",
                                                   align_corners=False)
         return resized.squeeze(1).clamp_(0.0, 1.0)
-    raise _fail(f"data set '{name}' has samples of shape {list(sample)}; input '{inp.name}' has shape "
-                f"{list(inp.shape)} (2-D images are resized to a 2-D input, other data must match)")
+    hint = ("; if they are events (samples, steps, channels), give the input the `spikes` encoder"
+            if len(sample) == 2 else "")
+    raise SnncError([error("E421", f"data set '{name}' has samples of shape {list(sample)}; input '{inp.name}' "
+                           f"has shape {list(inp.shape)}: declare the input with the data's shape, or reshape or "
+                           f"resize the data yourself{hint}", inp.span)])
 
 
-def load_data(spec: str, inp: Input, base_dir: Path | None = None) -> DataSet:
-    """`digits`, a .npz file, an MNIST idx file or a directory of them, fitted to input `inp`."""
-    if spec == "digits":
+def _labels(y, name: str) -> np.ndarray:
+    y = np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y)
+    if y.ndim != 1 or y.dtype.kind not in "iu" and not (y.dtype.kind == "f" and np.all(y == np.round(y))):
+        raise _fail(f"data set '{name}': labels must be a 1-D array of integers, got {y.dtype}{list(y.shape)}")
+    return y.astype(np.int64)
+
+
+def _samples(x, name: str) -> np.ndarray:
+    x = np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x)
+    if x.dtype.kind not in "fiub" or x.ndim < 2:
+        raise _fail(f"data set '{name}': samples must be a numeric array (samples, ...), got {x.dtype}"
+                    f"{list(x.shape)}")
+    return x
+
+
+def _pair(data, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) from a pair of arrays or a torch Dataset of (sample, label) items."""
+    if _is_pair(data):
+        x, y = _samples(data[0], name), _labels(data[1], name)
+    else:  # a torch Dataset (or any sequence of (sample, label))
+        try:
+            items = [data[i] for i in range(len(data))]
+            x = _samples(np.stack([np.asarray(item[0]) for item in items]), name)
+            y = _labels(np.asarray([int(item[1]) for item in items]), name)
+        except (TypeError, IndexError, ValueError) as exc:
+            raise _fail(f"data of type {type(data).__name__} is neither a name, a path, (x, y) arrays nor a "
+                        f"torch Dataset of (sample, label) items: {exc}") from None
+    if len(x) != len(y):
+        raise _fail(f"data set '{name}': {len(x)} samples but {len(y)} labels")
+    return x, y
+
+
+def _is_pair(data) -> bool:
+    return isinstance(data, (tuple, list)) and len(data) == 2
+
+
+def in_memory(data, split_here: bool) -> tuple[np.ndarray, ...]:
+    """(x_train, y_train, x_test, y_test) of data given in memory: (x, y) arrays (numpy or torch) or a torch
+    Dataset, split here as an .npz's x and y are (`split_here`) or used whole for both splits; or
+    ((x_train, y_train), (x_test, y_test))."""
+    if _is_pair(data) and all(_is_pair(d) and np.ndim(d[1]) == 1 for d in data):  # labels, not one label
+        return (*_pair(data[0], "arrays"), *_pair(data[1], "arrays"))
+    x, y = _pair(data, "arrays")
+    return split(x, y) if split_here else (x, y, x, y)
+
+
+def describe(data) -> str:
+    """How a data argument is named before it is loaded (load_data names data in memory by their digest)."""
+    return str(data) if isinstance(data, (str, Path)) else "arrays"
+
+
+def _digest(parts: tuple[np.ndarray, ...]) -> str:
+    """'arrays sha256:...' of data given in memory: a checkpoint and a run can tell whether they are the same."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for i, part in enumerate(parts):  # of the values as snnc takes them: samples float32, labels int64
+        part = np.ascontiguousarray(part, dtype=np.float32 if i % 2 == 0 else np.int64)
+        digest.update(str(part.shape).encode())
+        digest.update(part.tobytes())
+    return f"arrays sha256:{digest.hexdigest()[:16]}"
+
+
+def load_data(spec, inp: Input, base_dir: Path | None = None, *, split_here: bool = True) -> DataSet:
+    """`digits`, a .npz file, an MNIST idx file or a directory of them, or data in memory (`in_memory`),
+    fitted to input `inp`."""
+    if not isinstance(spec, (str, Path)):
+        parts = in_memory(spec, split_here)
+    elif spec == "digits":
         parts = digits()
     else:
         path = Path(spec)
@@ -168,12 +243,19 @@ def load_data(spec: str, inp: Input, base_dir: Path | None = None) -> DataSet:
         if not path.exists():
             raise _fail(f"data set '{spec}' is neither 'digits' nor an existing file or directory")
         parts = read_npz(path) if path.suffix == ".npz" else read_mnist(path)
+    name = describe(spec) if isinstance(spec, (str, Path)) else _digest(parts)
     x_train, y_train, x_test, y_test = parts
     if len(x_train) == 0 or len(x_test) == 0:
-        raise _fail(f"data set '{spec}' has an empty train or test split")
+        raise _fail(f"data set '{name}' has an empty train or test split")
     classes = int(max(y_train.max(), y_test.max())) + 1
     if min(y_train.min(), y_test.min()) < 0:
-        raise _fail(f"data set '{spec}' has negative labels")
+        raise _fail(f"data set '{name}' has negative labels")
     peak = 1.0 if isinstance(inp.encoder, Spikes) else float(x_train.max())  # events stay events
-    return DataSet(spec, _fit(_normalize(x_train, peak), inp, spec), torch.from_numpy(y_train.astype(np.int64)),
-                   _fit(_normalize(x_test, peak), inp, spec), torch.from_numpy(y_test.astype(np.int64)), classes)
+    resize = spec == "digits"
+    fitted = [_fit(_normalize(x, peak), inp, name, resize) for x in (x_train, x_test)]
+    note = None
+    if resize and tuple(x_train.shape[1:]) != tuple(fitted[0].shape[1:]) and fitted[0].dim() == 3:
+        note = (f"digits: the 8x8 images resized bilinearly to input '{inp.name}' "
+                f"{'x'.join(map(str, inp.shape))}")
+    return DataSet(name, fitted[0], torch.from_numpy(y_train.astype(np.int64)), fitted[1],
+                   torch.from_numpy(y_test.astype(np.int64)), classes, note)

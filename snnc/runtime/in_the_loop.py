@@ -42,3 +42,16 @@ def in_the_loop(emulator: Emulator, twin: Twin, stimulus: Stimulus,
     """(scores (B, n_out), activity (B,)): values from the substrate's forward, gradients from the twin."""
     names = tuple(weights)
     return InTheLoop.apply(emulator, twin, stimulus, names, *(weights[n] for n in names))
+
+
+def warm_up(emulator: Emulator, twin: Twin, stimulus: Stimulus, weights: dict[str, Tensor]) -> None:
+    """One batch forward and backward on copies of `weights`, its noise drawn aside: loads (on a cold numba
+    cache: compiles) the substrate's kernels and the twin's before the first timed batch. Moves none of
+    the run's state (weights, optimizer, random streams)."""
+    state = emulator.generator.get_state()
+    copies = {name: w.detach().clone().requires_grad_(True) for name, w in weights.items()}
+    try:
+        scores, _ = in_the_loop(emulator, twin, stimulus, copies)
+        scores.sum().backward()
+    finally:
+        emulator.generator.set_state(state)

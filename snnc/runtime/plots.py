@@ -66,3 +66,35 @@ def membrane(v: np.ndarray, dt: float, label: int, title: str) -> bytes:
     ax.set(xlabel="time (ms)", ylabel="membrane", title=title)
     ax.legend(ncol=5, fontsize=7)
     return _png(figure)
+
+
+def clicks(layers: dict[str, tuple[np.ndarray, str]], output: str, label: int, title: str) -> bytes:
+    """Models without time (optics): one panel per population of one sample, its value per neuron as bars;
+    layers[name] = (values (N,), what they are: e.g. 'fraction of 4 shots that clicked'). The `output`
+    population's bar of the true class `label` is drawn red."""
+    figure = _figure(6.0, 1.2 + 1.8 * len(layers))
+    for row, (name, (values, meaning)) in enumerate(layers.items()):
+        ax = figure.add_subplot(len(layers), 1, row + 1)
+        colours = ["#1f77b4"] * len(values)
+        if name == output and 0 <= label < len(values):
+            colours[label] = "#d62728"
+        ax.bar(np.arange(len(values)), values, width=1.0 if len(values) > 32 else 0.8, color=colours)
+        ax.set(xlabel=f"{name}: neuron", ylabel=meaning if len(meaning) < 24 else "value",
+               xlim=(-0.5, len(values) - 0.5))
+        ax.set_title(f"{name}: {meaning}" if row else f"{title}\n{name}: {meaning}", fontsize=9)
+    return _png(figure)
+
+
+def layers_of(ir, values: dict) -> dict[str, tuple[np.ndarray, str]]:
+    """The panels of `clicks` for sample 0 of an observation's values, in the network's order: a photon
+    detector's value is the fraction of its `shots` exposures that clicked."""
+    from snnc.compiler.ir.neurons import PhotonDetector
+
+    panels = {}
+    for population in ir.populations():
+        if population.name in values:
+            model = population.model
+            meaning = (f"fraction of {model.shots} shot{'s' if model.shots != 1 else ''} that clicked"
+                       if isinstance(model, PhotonDetector) else f"{model.dsl_name} output")
+            panels[population.name] = (values[population.name][0].detach().numpy(), meaning)
+    return panels

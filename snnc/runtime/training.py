@@ -3,7 +3,8 @@ through its digital twin (snnc.runtime.in_the_loop); after each optimizer step t
 re-legalized for the target and re-deployed without re-placing. After each epoch DIR/checkpoint/ is
 rewritten atomically (weights, optimizer and generator states, metrics): `resume` continues from it
 bit-exactly. At the end DIR becomes, atomically, the trained program with metrics, plots and the
-final checkpoint."""
+final checkpoint. It refuses to write over a finished run unless told to continue it (`resume`) or to
+replace it (`force`)."""
 
 from __future__ import annotations
 
@@ -20,17 +21,18 @@ from typing import Any
 import torch
 
 from snnc import defaults
-from snnc.compiler.backend.artifact import CompiledProgram, save_program, write_directory_atomically
+from snnc.compiler.backend.artifact import CompiledProgram, output_directory, save_program, write_directory_atomically
 from snnc.compiler.backend.output_dir import claim_output_directory
-from snnc.compiler.driver import compile_program, read_source, run_pipeline
+from snnc.compiler.driver import compile_program
 from snnc.compiler.ir.training import SGD, SpikeBudget, TrainSpec
 from snnc.diagnostics import SnncError, error
-from snnc.runtime import checkpoint, plots, seeds
-from snnc.runtime.data import DataSet, load_data
+from snnc.runtime import checkpoint, deployment, plots, seeds
+from snnc.runtime.data import DataSet, describe, load_data
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
-from snnc.runtime.evaluation import evaluate, observe_aside
-from snnc.runtime.in_the_loop import in_the_loop
+from snnc.runtime.evaluation import evaluate_as_run, observe_aside
+from snnc.runtime.in_the_loop import in_the_loop, warm_up
+from snnc.runtime.notices import KERNELS, notice_if_slow
 
 # Readouts such as the maximum membrane span about one threshold unit between classes; cross-entropy
 # needs logits spanning several units to express confidence, so scores are multiplied by this.
@@ -69,6 +71,7 @@ class TrainResult:
     metrics: dict[str, Any]
     output: Path | None = None
     weights: dict[str, torch.Tensor] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # how the data were fitted to the input, when not as given
 
 
 def resolve_config(spec: TrainSpec | None, **overrides: Any) -> TrainConfig:
@@ -141,8 +144,10 @@ class Trainer:
         batches = range(0, len(order), config.batch)
         totals = {"loss": 0.0, "correct": 0, "events": 0.0, "samples": 0}
         start = time.perf_counter()
-        with tqdm(batches, desc=f"epoch {index + 1}/{config.epochs}", disable=not progress, file=sys.stderr,
-                  unit="batch", leave=True, dynamic_ncols=True) as bar:
+        # a bar on a terminal only: elsewhere (a log, a pipe) its carriage returns are junk; the epoch's line stays
+        with tqdm(batches, desc=f"epoch {index + 1}/{config.epochs}", disable=not (progress and sys.stderr.isatty()),
+                  file=sys.stderr,
+                  unit="batch", leave=False, dynamic_ncols=True) as bar:
             for i in bar:
                 idx = order[i:i + config.batch]
                 stimulus = encode(self.program.ir, data.x_train[idx], self.generators["encode"])
@@ -160,16 +165,17 @@ class Trainer:
                 bar.set_postfix(loss=f"{totals['loss'] / n:.3f}", acc=f"{100 * totals['correct'] / n:.1f}%",
                                 spikes=f"{totals['events'] / n:.1f}", refresh=False)
         seconds = time.perf_counter() - start
-        test = evaluate(self.emulator, self.weights, data.x_test, data.y_test, self.generators["encode"])
+        test = evaluate_as_run(self.emulator, self.weights, data.x_test, data.y_test, config.seed)
         n = totals["samples"]
         row = {"epoch": index + 1, "loss": totals["loss"] / n, "train_accuracy": totals["correct"] / n,
                "test_accuracy": test["accuracy"], "spikes_per_sample": totals["events"] / n,
                "test_spikes_per_sample": test["spikes_per_sample"], "train_seconds": seconds,
                "train_samples_per_second": n / seconds, "test_samples_per_second": test["samples_per_second"],
                **test["energy"]}
-        if progress:
-            print(f"  test accuracy {100 * row['test_accuracy']:.2f}%, {row['test_spikes_per_sample']:.1f} "
-                  f"spikes/sample", file=sys.stderr)
+        if progress:  # one line per epoch
+            print(f"epoch {index + 1}/{config.epochs}: loss {row['loss']:.4f}, train accuracy "
+                  f"{100 * row['train_accuracy']:.2f}%, test accuracy {100 * row['test_accuracy']:.2f}%, "
+                  f"{row['spikes_per_sample']:.1f} spikes/sample, {seconds:.1f} s", file=sys.stderr)
         self.rows.append(row)
         return row
 
@@ -206,6 +212,11 @@ class Trainer:
         files = plots.curves(self.rows, title)
         data, dt = self.dataset, self.emulator.ir.header.timestep
         sample, observation = observe_aside(self.emulator, self.weights, data.x_test)  # plotting moves no state
+        if observation.values:  # no time axis (optics): each population's clicks or values, not a raster at t = 0
+            files["clicks.png"] = plots.clicks(plots.layers_of(self.program.ir, observation.values),
+                                               self.emulator.output.population, int(data.y_test[0]),
+                                               f"{title}: test sample 0 (label {int(data.y_test[0])})")
+            return files
         spikes = {k: z[:, 0].numpy() for k, z in {**sample.events, **observation.spikes}.items()}
         files["raster.png"] = plots.raster(spikes, dt, f"{title}: spikes of test sample 0 "
                                            f"(label {int(data.y_test[0])})")
@@ -218,7 +229,7 @@ class Trainer:
     def export(self) -> CompiledProgram:
         return self.emulator.export(self.weights, training={
             "method": self.config.method, "epochs": len(self.rows), "chip_seed": self.config.chip_seed,
-            "seed": self.config.seed, "data": self.config.data,
+            "seed": self.config.seed, "data": self.config.data, "test_samples": len(self.dataset.x_test),
             "test_accuracy": self.rows[-1]["test_accuracy"] if self.rows else None})
 
     def resume_from(self, directory: Path) -> None:
@@ -233,35 +244,59 @@ class Trainer:
         self.rows = list(meta["rows"])
 
 
-def train(path: str | Path, *, target: str = defaults.TARGET, network: str | None = None, out: str | Path | None = None,
-          data: str | None = None, epochs: int | None = None, batch: int | None = None, lr: float | None = None,
-          seed: int | None = None, chip_seed: int | None = None, method: str | None = None, resume: bool = False,
-          train_samples: int | None = None, test_samples: int | None = None, progress: bool = False,
-          on_epoch: Callable[[dict[str, Any]], None] | None = None) -> TrainResult:
-    """Train a program in the loop on `target`'s emulator; with `out`, write the trained program, metrics,
-    plots and a per-epoch checkpoint there. `resume` continues the run checkpointed in `out`."""
+def train(source: deployment.Program, *, target: str | None = None, network: str | None = None,
+          out: str | Path | None = None, data: Any = None, epochs: int | None = None, batch: int | None = None,
+          lr: float | None = None, seed: int | None = None, chip_seed: int | None = None, method: str | None = None,
+          chips: int | None = None, resume: bool = False, force: bool = False, train_samples: int | None = None,
+          test_samples: int | None = None, progress: bool = False,
+          on_epoch: Callable[[dict[str, Any]], None] | None = None,
+          notify: Callable[[str], None] | None = None) -> TrainResult:
+    """Train a program in the loop on `target`'s emulator (over `chips` chips): a .snn source (compiled
+    with the run's seed), a CompiledProgram or a program directory (its weights are the start; deployed
+    onto `target` first if that differs). `data`: a name, a path, (x, y) arrays or a torch Dataset (split
+    as an .npz's x, y), or ((x_train, y_train), (x_test, y_test)). With `out` (`{network}` and `{target}`
+    are replaced), write the trained program, metrics, plots and a per-epoch checkpoint there: `resume`
+    continues the run checkpointed in `out`, `force` replaces one. `notify` hears of long waits."""
+    if resume and force:
+        raise SnncError([error("E440", "--resume continues the run in the output directory and --force replaces "
+                               "it: give one of them")])
     if resume and out is None:
         raise SnncError([error("E440", "--resume needs the output directory (-o DIR) of the run to continue")])
-    [checked] = run_pipeline(read_source(path), target=None, network=network)  # the train block's defaults
-    config = resolve_config(checked.ir.header.train, data=data, epochs=epochs, batch=batch, lr=lr, seed=seed,
-                            chip_seed=chip_seed, method=method, train_samples=train_samples,
+    if deployment.is_source(source):  # parsed and checked once: the train block's defaults, then the target
+        checked = deployment.check_source(source, network)
+        spec, base = checked.ir.header.train, Path(source).parent
+    else:
+        program = deployment.program_to_run(source, target, chips)
+        spec, base = program.ir.header.train, Path(program.source.get("path", ".")).parent
+    config = resolve_config(spec, data=None if data is None else describe(data), epochs=epochs, batch=batch, lr=lr,
+                            seed=seed, chip_seed=chip_seed, method=method, train_samples=train_samples,
                             test_samples=test_samples)
-    program = compile_program(checked, target=target, seed=config.seed)  # parsed and checked once
-    dataset = load_data(config.data, program.ir.inputs()[0], Path(path).parent).subset(train_samples, test_samples)
+    if deployment.is_source(source):
+        program = compile_program(checked, target=target or defaults.TARGET, seed=config.seed, chips=chips)
+    out = None if out is None else output_directory(out, program)
+    checkpoint.check_output(out, resume=resume, force=force)
+    dataset = load_data(config.data if data is None else data, program.ir.inputs()[0], base)
+    dataset = dataset.subset(train_samples, test_samples)
+    config = replace(config, data=dataset.name)  # in-memory data: named with their digest
     trainer = Trainer(program, config, dataset)
     if resume:
-        trainer.resume_from(Path(out))
+        trainer.resume_from(out)
+        checkpoint.check_work_left(out, len(trainer.rows), config.epochs)
     elif out is not None:
         claim_output_directory(out)  # refused now, not after training, if it is not snnc's to replace
+        if force:
+            checkpoint.discard(out)
+    with notice_if_slow(notify, KERNELS):
+        warm_up(trainer.emulator, trainer.twin, encode(program.ir, dataset.x_train[:1], torch.Generator()),
+                trainer.weights)
     for index in range(len(trainer.rows), config.epochs):
         row = trainer.epoch(index, progress)
         if out is not None and index + 1 < config.epochs:  # the last epoch's state goes with the program
-            write_directory_atomically(Path(out) / checkpoint.DIRECTORY, trainer.checkpoint_files())
+            write_directory_atomically(out / checkpoint.DIRECTORY, trainer.checkpoint_files())
         if on_epoch is not None:
             on_epoch(row)
     trained = trainer.export()
     if out is not None:
         save_program(trained, out, trainer.files())
-    return TrainResult(program=trained, metrics=trainer.metrics(), output=Path(out) if out else None,
-                       weights={k: w.detach().clone() for k, w in trainer.weights.items()})
-
+    return TrainResult(program=trained, metrics=trainer.metrics(), output=out, notes=[dataset.note] if dataset.note
+                       else [], weights={k: w.detach().clone() for k, w in trainer.weights.items()})

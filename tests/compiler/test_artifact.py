@@ -10,7 +10,7 @@ import pytest
 import snnc
 from snnc.compiler.backend.artifact import load_program
 from snnc.diagnostics import SnncError
-from tests.conftest import EXAMPLES, MINIMAL, REPO, network
+from tests.conftest import EXAMPLES, MINIMAL, REPO, home_target, network
 
 LATENCY = REPO / "dsl_examples" / "latency_digits.snn"
 
@@ -24,10 +24,11 @@ def compiled(tmp_path):
 
 def test_program_directory_has_the_promised_files(compiled):
     _, out = compiled
-    assert sorted(p.name for p in out.iterdir()) == [".snnc-output", "program.json", "report.json", "report.md",
-                                                      "weights.npz"]
+    assert sorted(p.name for p in out.iterdir()) == [".snnc-output", "program.json", "report.html", "report.json",
+                                                      "report.md", "weights.npz"]
     assert json.loads((out / ".snnc-output").read_text()) == {
-        "format": "snnc-output", "entries": ["program.json", "report.json", "report.md", "weights.npz"]}
+        "format": "snnc-output", "entries": ["program.json", "report.html", "report.json", "report.md",
+                                             "weights.npz"]}
     document = json.loads((out / "program.json").read_text())
     assert document["format"] == "snnc-program" and document["schema_version"] == 2
     assert document["target"]["name"] == "reference" and document["target"]["family"] == "digital"
@@ -84,9 +85,19 @@ def test_corrupt_program_directories_give_clear_errors(compiled, damage, message
     assert message in info.value.render()
 
 
-def test_every_example_compiles_for_reference(tmp_path):
+def test_every_example_compiles_for_its_target(tmp_path):
     for path in EXAMPLES:
-        for result in snnc.check(path, target="reference"):
+        for result in snnc.check(path, target=home_target(path)):
             out = tmp_path / f"{result.ir.name}"
-            snnc.compile(path, network=result.ir.name, out=out)
+            snnc.compile(path, network=result.ir.name, out=out, target=home_target(path))
             assert snnc.load(out).ir == result.ir
+
+
+def test_the_reference_target_refuses_optical_models_at_compile_time():
+    # its emulator (the spiking core) cannot run them: train and run would refuse them later
+    with pytest.raises(SnncError) as info:
+        snnc.compile(EXAMPLES[0].parent / "onn_digits.snn", target="reference")
+    assert [(d.code, d.span.line) for d in info.value.diagnostics] == [("E160", 5), ("E160", 6)]
+    assert info.value.diagnostics[0].message == (
+        "target 'reference' does not support neuron model 'photon_detector' (it supports LIF, LI, AdEx, IF, "
+        "integrator, always_on)")

@@ -190,7 +190,7 @@ def test_latency_digits_has_a_delay_the_chip_cannot_program():
     with pytest.raises(SnncError) as info:
         compile_text(LATENCY_DIGITS)
     assert info.value.render().splitlines()[:3] == [
-        "net.snn:15:5: error: target 'bss2' has no programmable synaptic delays: its spikes reach their "
+        "net.snn:15:5: error[E161]: target 'bss2' has no programmable synaptic delays: its spikes reach their "
         "synapses after a fixed latency, and 'hidden->hidden' has delay 1 ms",
         "        proj hidden -> hidden : sparse(p = 0.1, init = normal(0, 0.02)) delay 1 ms",
         "        " + "^" * 74,
@@ -203,7 +203,7 @@ def test_recurrent_latency_digits_without_delay_takes_three_packed_circuits_and_
     with pytest.raises(SnncError) as info:
         compile_text(NO_DELAY)
     assert info.value.render().splitlines()[:5] == [
-        "net.snn:11:5: error: population 'hidden' does not fit: needs 738 neuron circuits (3 per neuron for "
+        "net.snn:11:5: error[E404]: population 'hidden' does not fit: needs 738 neuron circuits (3 per neuron for "
         "502 signed inputs (584 synapses on the busiest neuron)), bss2 has 512",
         "        pop    hidden[246]    : hw",
         "        ^^^^^^^^^^^^^^^^^^^^^^^^^^",
@@ -294,7 +294,7 @@ def test_parameter_ranges_from_calix_at_the_limit_and_one_past(name, value, text
     with pytest.raises(SnncError) as info:
         compile_text(body)
     assert info.value.render().splitlines()[0] == (
-        f"net.snn:4:5: error: population 'y': {text} is outside the range bss2 calibrates: {ranges[name]}, "
+        f"net.snn:4:5: error[E401]: population 'y': {text} is outside the range bss2 calibrates: {ranges[name]}, "
         "1000x faster)")
 
 
@@ -356,7 +356,7 @@ def test_a_circuit_takes_at_most_64_rows_from_one_padi_bus():
     with pytest.raises(SnncError) as info:
         compile_text(network(ON_BUS_0 + "\n    proj a -> y : dense\n    proj b -> y : dense positive"))
     assert info.value.render().splitlines()[:3] == [
-        "net.snn:13:5: error: projection 'b->y' oversubscribes PADI bus 0: the spikes of its on-chip sources "
+        "net.snn:13:5: error[E406]: projection 'b->y' oversubscribes PADI bus 0: the spikes of its on-chip sources "
         "(event outputs 0 and 4) reach 'y' only over that bus, whose 32 synapse drivers give a neuron circuit "
         "64 rows; a neuron of 'y' (1 circuit) needs 65 there",
         "        proj b -> y : dense positive",
@@ -375,7 +375,7 @@ def test_a_padi_bus_has_32_drivers_at_the_limit_and_one_past():
     with pytest.raises(SnncError) as info:
         compile_text(network(body + "\n    proj b -> y : dense positive"))
     assert info.value.render().splitlines()[:4] == [
-        "net.snn:14:5: error: partition 0, chip 0: PADI bus 0 of hemisphere 0 carries 34 sources and needs 33 "
+        "net.snn:14:5: error[E407]: partition 0, chip 0: PADI bus 0 of hemisphere 0 carries 34 sources and needs 33 "
         "synapse drivers, it has 32; projection 'a->z' brings the most (32)",
         "        proj a -> z : dense negative",
         "        ^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
@@ -403,7 +403,7 @@ def test_label_groups_per_bus_at_the_limit_and_one_past(tmp_path):
     with pytest.raises(SnncError) as info:
         snnc.compile("net.snn", text=body(33), target=str(path))
     assert info.value.render().splitlines()[0] == (
-        "net.snn:5:5: error: partition 0, chip 0: PADI bus 0 of hemisphere 0 carries 9 sources and needs 3 "
+        "net.snn:5:5: error[E407]: partition 0, chip 0: PADI bus 0 of hemisphere 0 carries 9 sources and needs 3 "
         "label groups, its 1-bit row-select address tells 2 apart; projection 'x->y' brings the most (9)")
 
 

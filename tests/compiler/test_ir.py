@@ -15,7 +15,7 @@ from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.nodes import Input, Population, Projection
 from snnc.compiler.ir.serialize import from_jsonable, registered_types, to_jsonable
 from snnc.compiler.ir.units import Dim
-from tests.conftest import EXAMPLES, MINIMAL, network
+from tests.conftest import EXAMPLES, MINIMAL, home_target, network
 
 
 def sample_value(field: dataclasses.Field):
@@ -62,7 +62,7 @@ def test_every_catalogue_parameter_declares_its_dimension_and_a_doc_or_obvious_n
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_examples_round_trip_through_json_with_weights(path):
-    for result in snnc.check(path, target="reference"):
+    for result in snnc.check(path, target=home_target(path)):
         ir = result.ir
         arrays: dict[str, np.ndarray] = {}
         data = json.loads(json.dumps(ir.to_dict(arrays)))

@@ -82,7 +82,7 @@ def test_a_user_target_may_force_the_signed_scheme(tmp_path):
 
 def test_signed_light_into_photon_detectors_is_an_error():
     text = compile_error(net(sign=""))
-    assert "net.snn:5:5: error: 'img->h' feeds photon detectors, so its weights are light intensities and " \
+    assert "net.snn:5:5: error[E601]: 'img->h' feeds photon detectors, so its weights are light intensities and " \
            "cannot be negative; mark the projection `positive`" in text
 
 
@@ -96,8 +96,8 @@ def test_transmissions_above_one_are_clipped_with_a_warning():
 def test_the_photon_budget_of_the_input_is_checked():
     # 64 inputs x 32 detectors at 40 photons per MAC: each pixel lights 32 pixels, needs 1,280 > 1,000
     text = compile_error(net(ppm=40))
-    assert "net.snn:2:5: error: input 'img' emits up to 1,000 photons per pixel and sample (intensity photons), " \
-           "but the layers it lights need 1,280 per pixel" in text
+    assert "net.snn:2:5: error[E602]: input 'img' emits up to 1,000 photons per pixel and sample (intensity " \
+           "photons), but the layers it lights need 1,280 per pixel" in text
 
 
 def test_the_optical_power_of_the_source_is_a_named_resource(tmp_path):

@@ -51,7 +51,7 @@ def test_too_large_without_time_multiplexing_names_the_resources(tmp_path):
     path = variant(tmp_path, lambda s: s["resources"].update(channels=1000, max_passes=1))
     text = compile_error(net(), path)
     # the signed layer falls back to the offset scheme (one channel per weight) before this is decided
-    assert "error: the network needs 2,368 channels and 42 detectors, the device has 1,000 channels and 256 " \
+    assert "error[E606]: the network needs 2,368 channels and 42 detectors, the device has 1,000 channels and 256 " \
            "detectors (resources 'channels', 'detectors'), and time multiplexing is disabled (max_passes: 1)" in text
 
 

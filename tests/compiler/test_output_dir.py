@@ -56,7 +56,7 @@ def test_compile_onto_a_directory_of_the_user_is_refused_and_keeps_it(source, tm
     (mine / "chapter1.tex").write_text("precious")
     assert cli(["-q", "compile", str(source), "-o", str(mine)]) == 1
     assert capsys.readouterr().err == (
-        f"error: output '{mine}' is a directory that snnc did not write (it has no .snnc-output file); snnc "
+        f"error[E300]: output '{mine}' is a directory that snnc did not write (it has no .snnc-output file); snnc "
         "replaces only its own outputs: choose another directory\n")
     assert listing(mine) == ["chapter1.tex"] and (mine / "chapter1.tex").read_text() == "precious"
     assert listing(tmp_path) == ["net.snn", "thesis"]
@@ -69,7 +69,7 @@ def test_a_file_added_to_a_program_directory_blocks_its_replacement(source, tmp_
     (out / "plots").mkdir()
     assert cli(["-q", "compile", str(source), "-o", str(out)]) == 1
     assert capsys.readouterr().err == (
-        f"error: output '{out}' holds what snnc did not write (notes.txt, plots); snnc replaces only its "
+        f"error[E300]: output '{out}' holds what snnc did not write (notes.txt, plots); snnc replaces only its "
         "own outputs: move them or choose another directory\n")
     assert (out / "notes.txt").read_text() == "mine"
     (out / "notes.txt").unlink()
@@ -109,7 +109,7 @@ def test_output_onto_the_current_directory_is_a_clear_error(source, tmp_path, mo
     monkeypatch.chdir(tmp_path / "work")
     assert cli(["-q", "compile", str(source), "-o", where]) == 1
     assert capsys.readouterr().err == (
-        f"error: output '{Path(where)}' is the current directory or one above it; choose a new directory "
+        f"error[E300]: output '{Path(where)}' is the current directory or one above it; choose a new directory "
         "(e.g. -o build/NAME)\n")
     assert listing(tmp_path) == ["net.snn", "work"] and listing(tmp_path / "work") == []
 
@@ -117,7 +117,7 @@ def test_output_onto_the_current_directory_is_a_clear_error(source, tmp_path, mo
 def test_output_onto_a_file_is_an_error(source, tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     assert cli(["-q", "compile", str(source), "-o", str(tmp_path / "file")]) == 1
-    assert capsys.readouterr().err == f"error: output '{tmp_path / 'file'}' exists and is not a directory\n"
+    assert capsys.readouterr().err == f"error[E300]: output '{tmp_path / 'file'}' exists and is not a directory\n"
 
 
 def test_a_symbolic_link_is_written_through_and_stays_a_link(source, tmp_path):
@@ -136,7 +136,7 @@ def test_links_to_nothing_or_to_a_users_directory_are_refused(tmp_path):
     dangling = tmp_path / "dangling"
     dangling.symlink_to(tmp_path / "nowhere")
     assert message_of(lambda: write_directory_atomically(dangling, {})) == (
-        f"error: output '{dangling}' is a symbolic link to '{tmp_path / 'nowhere'}', which does not exist; "
+        f"error[E300]: output '{dangling}' is a symbolic link to '{tmp_path / 'nowhere'}', which does not exist; "
         "snnc writes through a link only to an existing directory")
     (tmp_path / "home").mkdir()
     (tmp_path / "home" / "keep").write_text("x")
@@ -149,7 +149,7 @@ def test_links_to_nothing_or_to_a_users_directory_are_refused(tmp_path):
 def test_an_unwritable_place_is_an_error_not_a_crash(tmp_path):
     (tmp_path / "file").write_text("x")
     assert message_of(lambda: write_directory_atomically(tmp_path / "file" / "out", {"a": b""})) == (
-        f"error: cannot write output '{tmp_path / 'file' / 'out'}': '{tmp_path / 'file'}' is not a directory")
+        f"error[E300]: cannot write output '{tmp_path / 'file' / 'out'}': '{tmp_path / 'file'}' is not a directory")
 
 
 def old_versions(parent: Path, name: str = "out") -> list[Path]:
@@ -169,7 +169,7 @@ def test_killed_between_the_renames_the_old_version_survives_and_comes_back(tmp_
 
     monkeypatch.setattr(os, "rename", rename_then_die)
     assert message_of(lambda: write_directory_atomically(target, {"v": b"2"})) == \
-        f"error: cannot write output '{target}': Input/output error"
+        f"error[E300]: cannot write output '{target}': Input/output error"
     monkeypatch.undo()
     [old] = old_versions(tmp_path)
     assert not target.exists() and (old / "v").read_bytes() == b"1"  # never without a complete version

@@ -93,41 +93,41 @@ def test_spans_are_one_based_line_and_column():
 
 SYNTAX_ERRORS = [
     ("network n { pop a[3] : LIF( }",
-     "net.snn:1:29: error: unexpected '}'; expected one of '(', ')', '+', '-', a name, a number, a string\n"
+     "net.snn:1:29: error[E001]: unexpected '}'; expected one of '(', ')', '+', '-', a name, a number, a string\n"
      "    network n { pop a[3] : LIF( }\n"
      "                                ^"),
     ("network n { pop a[3] $ }",
-     "net.snn:1:22: error: unexpected character '$'; expected ':'\n"
+     "net.snn:1:22: error[E001]: unexpected character '$'; expected ':'\n"
      "    network n { pop a[3] $ }\n"
      "                         ^"),
     ("network n {\n  pop a[3] : linear\n",
-     "net.snn:2:20: error: unexpected end of file; expected one of '(', 'duration', 'input', 'neuron', "
+     "net.snn:2:20: error[E001]: unexpected end of file; expected one of '(', 'duration', 'input', 'neuron', "
      "'output', 'param', 'pop', 'proj', 'timestep', '}'\n"
      "      pop a[3] : linear\n"
      "                       ^"),
     ("network n { pop a[3] : x(v = 1e999) }",
-     "net.snn:1:30: error: number '1e999' is too large; numbers are limited to ±3.4e38 (float32)\n"
+     "net.snn:1:30: error[E003]: number '1e999' is too large; numbers are limited to ±3.4e38 (float32)\n"
      "    network n { pop a[3] : x(v = 1e999) }\n"
      "                                 ^^^^^"),
     ("train { epochs 1 }",
-     "net.snn:1:1: error: train block comes before any network; name the network it belongs to "
+     "net.snn:1:1: error[E101]: train block comes before any network; name the network it belongs to "
      "(`train NAME { ... }`)\n"
      "    train { epochs 1 }\n"
      "    ^^^^^^^^^^^^^^^^^^"),
     ("network a {}\nnetwork a {}",
-     "net.snn:2:9: error: network 'a' is defined twice\n"
+     "net.snn:2:9: error[E102]: network 'a' is defined twice\n"
      "    network a {}\n"
      "            ^"),
     ("network n {}\ntrain m { }",
-     "net.snn:2:1: error: train block names unknown network 'm'\n"
+     "net.snn:2:1: error[E101]: train block names unknown network 'm'\n"
      "    train m { }\n"
      "    ^^^^^^^^^^^"),
     ("network n {}\ntrain { }\ntrain { }",
-     "net.snn:3:1: error: network 'n' has two train blocks\n"
+     "net.snn:3:1: error[E102]: network 'n' has two train blocks\n"
      "    train { }\n"
      "    ^^^^^^^^^"),
     ("network n { param x = " + "(" * 70 + "1" + ")" * 70 + " }",
-     "net.snn:1:86: error: brackets nested more than 64 deep\n"),
+     "net.snn:1:86: error[E002]: brackets nested more than 64 deep\n"),
 ]
 
 
@@ -139,5 +139,5 @@ def test_syntax_errors_render_exactly(text, expected):
 
 def test_left_deep_expression_is_refused_before_parsing():
     rendered = errors_of(network("param p = " + "1 + " * 20000 + "1"))
-    assert rendered.startswith("net.snn:2:1037: error: expression with more than 256 operators; split it "
+    assert rendered.startswith("net.snn:2:1037: error[E002]: expression with more than 256 operators; split it "
                                "into `param`s\n"), rendered

@@ -60,13 +60,13 @@ def test_the_old_key_pipeline_is_named_with_its_new_name(tmp_path):
     path = tmp_path / "old.yaml"
     path.write_text(REFERENCE_YAML.replace("family: digital", "pipeline: digital"))
     assert errors(path).splitlines() == [
-        f"error: target '{path}': pipeline: this key is now called 'family' (write 'family: digital')"]
+        f"error[E202]: target '{path}': pipeline: this key is now called 'family' (write 'family: digital')"]
 
 
 def test_invalid_yaml_points_at_line(tmp_path):
     path = tmp_path / "broken.yaml"
     path.write_text("name: [unclosed\n")
-    assert f"{path}:2:1: error: target file is not valid YAML" in errors(path)
+    assert f"{path}:2:1: error[E201]: target file is not valid YAML" in errors(path)
 
 
 def test_unknown_target_name_and_missing_file(tmp_path):

@@ -140,7 +140,10 @@ def test_the_cli_round_trip(tmp_path, capsys):
     assert run(["import", str(tmp_path / "m.nir"), "-o", str(tmp_path / "m.snn")]) == 0
     assert "and 8 weight files beside it" in capsys.readouterr().out
     assert run(["check", str(tmp_path / "m.snn")]) == 0
+    assert run(["check", str(tmp_path / "m.nir"), "-t", "reference", "-q"]) == 0  # check takes a .nir too
     assert run(["-q", "compile", str(tmp_path / "m.nir"), "-o", str(tmp_path / "prog2")]) == 0
+    assert run(["export", str(tmp_path / "prog2"), "-o", str(tmp_path / "again.nir"), "-q"]) == 0
+    assert (tmp_path / "again.nir").is_file()
     assert snnc.load(tmp_path / "prog2").source["path"] == str(tmp_path / "m.nir")
     assert run(["export", str(tmp_path / "nothing"), "--nir", str(tmp_path / "x.nir")]) == 1
     assert run(["import", str(tmp_path / "m.nir"), "--dt", "0"]) == 2

@@ -12,6 +12,7 @@ from snnc.diagnostics import SnncError
 from snnc.runtime.emulators import core
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
+from tests.conftest import REPO
 from tests.runtime.conftest import compile_text
 
 
@@ -141,7 +142,7 @@ def test_coefficients_are_exact_exponentials():
     assert float(c.k_syn) == pytest.approx(0.25 * math.exp(-0.25))
 
 
-def test_models_without_spiking_dynamics_are_refused_with_their_statement():
+def test_models_without_spiking_dynamics_are_refused_with_their_statement(tmp_path):
     text = """network optical {
         input img[4] : intensity(photons = 10)
         pop   h[3]   : photon_detector(photons_per_mac = 0.1)
@@ -150,7 +151,13 @@ def test_models_without_spiking_dynamics_are_refused_with_their_statement():
         proj h -> out : dense
         output out : value
     }"""
+    with pytest.raises(SnncError) as info:  # at compile time: the reference target lists what its core runs
+        compile_text(text)
+    assert [(d.code, str(d.span)) for d in info.value.diagnostics] == [("E160", "net.snn:3:9"), ("E160", "net.snn:4:9")]
+    everything = tmp_path / "everything.yaml"  # a variant that claims every model: the emulator still refuses
+    everything.write_text((REPO / "snnc/compiler/targets/reference.yaml").read_text().replace(
+        "neuron_models: [LIF, LI, AdEx, IF, integrator, always_on]", "neuron_models: all"))
     with pytest.raises(SnncError) as info:
-        emulator_for(compile_text(text))
+        emulator_for(compile_text(text, target=str(everything)))
     assert [str(d.span) for d in info.value.diagnostics] == ["net.snn:3:9", "net.snn:4:9"]
     assert "population 'h': the spiking emulator does not simulate 'photon_detector'" in info.value.render()

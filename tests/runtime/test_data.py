@@ -31,10 +31,28 @@ def test_digits_fixed_stratified_split_in_unit_range():
 def test_digits_resized_to_a_16x16_input_and_flattened_for_a_1d_input():
     big = load_data("digits", image_input(16, 16))
     assert big.x_train.shape == (1438, 16, 16) and 0.0 <= float(big.x_train.min()) <= float(big.x_train.max()) <= 1
+    assert big.note == "digits: the 8x8 images resized bilinearly to input 'pixels' 16x16"  # said, not silent
     flat = load_data("digits", image_input(64))
-    assert flat.x_test.shape == (359, 64)
+    assert flat.x_test.shape == (359, 64) and flat.note is None
     with pytest.raises(SnncError, match=r"has samples of shape \[8, 8\]; input 'pixels' has shape \[100\]"):
         load_data("digits", image_input(100))
+
+
+def test_data_that_do_not_fit_the_input_are_an_error_never_resized(tmp_path):
+    events = np.zeros((20, 60, 64), np.uint8)  # event data (samples, steps, channels) to a 16x16 latency input
+    np.savez(tmp_path / "events.npz", x=events, y=np.arange(20) % 2)
+    with pytest.raises(SnncError) as info:
+        load_data(str(tmp_path / "events.npz"), image_input(16, 16))
+    assert info.value.diagnostics[0].code == "E421"
+    assert info.value.diagnostics[0].message == (
+        f"data set '{tmp_path / 'events.npz'}' has samples of shape [60, 64]; input 'pixels' has shape [16, 16]: "
+        "declare the input with the data's shape, or reshape or resize the data yourself; if they are events "
+        "(samples, steps, channels), give the input the `spikes` encoder")
+    np.savez(tmp_path / "same_size.npz", x=np.zeros((20, 8, 32)), y=np.arange(20) % 2)  # 256 values, not 16x16
+    with pytest.raises(SnncError, match=r"samples of shape \[8, 32\]; input 'pixels' has shape \[16, 16\]"):
+        load_data(str(tmp_path / "same_size.npz"), image_input(16, 16))
+    flat = load_data(str(tmp_path / "same_size.npz"), image_input(256))  # flat on one side: a reshape
+    assert flat.x_train.shape == (16, 256) and flat.note is None
 
 
 def test_user_npz_split_here_or_given(tmp_path):
@@ -74,8 +92,8 @@ def test_mnist_idx_directory_and_single_file(tmp_path):
     write_idx(tmp_path / "train-labels-idx1-ubyte", np.arange(50) % 10)
     write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (20, 28, 28)), compress=True)
     write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.arange(20) % 10, compress=True)
-    data = load_data(str(tmp_path), image_input(16, 16))
-    assert data.x_train.shape == (50, 16, 16) and data.x_test.shape == (20, 16, 16)
+    data = load_data(str(tmp_path), image_input(28, 28))
+    assert data.x_train.shape == (50, 28, 28) and data.x_test.shape == (20, 28, 28)
     assert data.y_test.tolist() == [i % 10 for i in range(20)]
     single = load_data(str(tmp_path / "train-images-idx3-ubyte"), image_input(28, 28))
     assert len(single.x_train) + len(single.x_test) == 50

@@ -15,7 +15,8 @@ import pytest
 
 from snnc.runtime.data import load_data
 from snnc.runtime.emulators.onn import OnnEmulator, OnnTwin
-from snnc.runtime.training import Trainer, evaluate, resolve_config
+from snnc.runtime.evaluation import evaluate
+from snnc.runtime.training import Trainer, resolve_config
 from tests.runtime.conftest import compile_text
 
 LOW_BUDGET = """\

@@ -28,7 +28,7 @@ def test_training_into_a_users_directory_is_refused_before_the_first_epoch(small
     with pytest.raises(SnncError) as info:
         snnc.train(small_digits_file, out=mine, on_epoch=epochs.append, **QUICK)
     assert info.value.render() == (
-        f"error: output '{mine}' is a directory that snnc did not write (it has no .snnc-output file); snnc "
+        f"error[E300]: output '{mine}' is a directory that snnc did not write (it has no .snnc-output file); snnc "
         "replaces only its own outputs: choose another directory")
     assert epochs == [] and sorted(p.name for p in mine.iterdir()) == ["data.csv"]
 

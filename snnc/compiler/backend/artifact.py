@@ -23,7 +23,7 @@ from snnc.compiler.backend.output_dir import recover_interrupted_swap, write_dir
 from snnc.compiler.families import restore_target
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.targets import Target
-from snnc.diagnostics import Diagnostic, SnncError, error
+from snnc.diagnostics import Diagnostic, SnncError, UsageError, error
 
 FORMAT = "snnc-program"
 SCHEMA_VERSION = 2  # 2: the target record names its `family` (was `pipeline`) and `chips`
@@ -68,7 +68,7 @@ def emit(program: CompiledProgram, extra_files: dict[str, bytes] | None = None) 
         "program.json": json.dumps(document, indent=1, allow_nan=False).encode("utf-8"),
         "weights.npz": buffer.getvalue(),
     }
-    files.update(render_report_files(program))
+    files.update(render_report_files(program, sorted(extra_files or {})))
     files.update(extra_files or {})
     return files
 
@@ -77,6 +77,19 @@ def save_program(program: CompiledProgram, directory: str | Path,
                  extra_files: dict[str, bytes] | None = None) -> Path:
     program.path = write_directory_atomically(directory, emit(program, extra_files))
     return program.path
+
+
+DEFAULT_OUTPUT = "build/{network}.{target}"  # `snnc compile`; `snnc train` adds ".trained"
+
+
+def output_directory(pattern: str | Path, program: CompiledProgram) -> Path:
+    """The output directory `pattern` names for `program`: `{network}` and `{target}` replaced by its
+    network's and target's names (one rule for compile and train: DEFAULT_OUTPUT)."""
+    try:
+        return Path(str(pattern).format_map({"network": program.name, "target": program.target.name}))
+    except (KeyError, ValueError, IndexError) as exc:
+        raise UsageError(f"output '{pattern}': only {{network}} and {{target}} are replaced in it "
+                         f"({type(exc).__name__}: {exc})") from None
 
 
 def load_program(directory: str | Path, *, validator: Callable[[CompiledProgram], None] | None = None

@@ -1,4 +1,4 @@
-"""The bss2 report's picture and page: both synapse arrays of a chip (colour = projection, brightness =
+"""The bss2 report's picture and page: both synapse arrays of every chip (colour = projection, brightness =
 weight magnitude, a strip for each row's sign mode and each column's population) as report.png, and
 report.html with utilization bars, the population, projection and partition tables, and the picture."""
 
@@ -8,10 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from snnc.compiler.backend.html import figure_png, render_html
+from snnc.compiler.backend.html import figure_png, render_html, stack_png
 from snnc.compiler.backend.report import ROUTING_SHOWN
 from snnc.compiler.targets.bss2 import Chip
 
+MAX_PICTURES = 4  # chips pictured in one report: each takes ~0.4-1.5 s to draw (2 busy cores) and ~280 kB
 PALETTE = np.array([[0.12, 0.47, 0.71], [1.0, 0.50, 0.05], [0.17, 0.63, 0.17], [0.84, 0.15, 0.16],
                     [0.58, 0.40, 0.74], [0.55, 0.34, 0.29], [0.89, 0.47, 0.76], [0.50, 0.50, 0.50]])
 
@@ -86,10 +87,14 @@ def synapse_png(program, partition: int = 0, chip_index: int = 0) -> bytes:
         header.imshow(top[None], interpolation="nearest", aspect="auto")
         header.set_xticks([])
         header.set_yticks([])
-        header.set_title(f"hemisphere {h}", fontsize=9)
-    handles = [Patch(color=PALETTE[i % len(PALETTE)], label=f"synapses of {key}") for i, key in enumerate(names)]
+        header.set_title(f"chip {chip_index}, hemisphere {h}", fontsize=9)
+    # the legend names what this chip holds (drawing a legend of every projection of a large network took
+    # most of a picture's time: 5 of 7 s for the 400 entries of benchmarks/compile_scaling.py's 100k network)
+    held, placed = set(np.unique(owner).tolist()), set(np.unique(column_owner).tolist())
+    handles = [Patch(color=PALETTE[i % len(PALETTE)], label=f"synapses of {key}") for i, key in enumerate(names)
+               if i in held]
     handles += [Patch(color=PALETTE[(len(PALETTE) - 1 - i) % len(PALETTE)], label=f"circuits of {name}")
-                for i, name in enumerate(populations)]
+                for i, name in enumerate(populations) if i in placed]
     figure.legend(handles=handles, loc="lower center", ncol=min(len(handles), 4), fontsize=8, frameon=False,
                   bbox_to_anchor=(0.5, -0.06))
     return figure_png(figure)
@@ -103,11 +108,16 @@ def _bar(entry: dict[str, Any]) -> float:
 def render_bss2_report(program, report: dict[str, Any]) -> dict[str, bytes]:
     """The bss2 family's renderer: report.png (the synapse arrays) and report.html (which embeds it)."""
     partitions = report["partitions"]
-    chips = partitions[0]["chips"] if partitions else 0
-    png = synapse_png(program)
-    caption = (f"Synapse arrays of chip 0 in partition 0 (of {len(partitions)} partition"
-               f"{'s' if len(partitions) != 1 else ''}, {chips} chip{'s' if chips != 1 else ''} each): "
-               "colour = projection, brightness = weight magnitude; left strip = row mode, top strip = the "
-               "population of each neuron circuit.")
-    html = render_html(report, [(caption, png)], template="bss2_report.html", bar=_bar, shown=ROUTING_SHOWN)
-    return {"report.png": png, "report.html": html}
+    chips = [(p, chip) for p in partitions for chip in range(p["chips"])]  # every chip of every partition
+    figures = [(f"Synapse arrays of chip {chip} in partition {p['index']} (of {len(partitions)} partition"
+                f"{'s' if len(partitions) != 1 else ''}, {p['chips']} chip{'s' if p['chips'] != 1 else ''} in "
+                "it): colour = projection, brightness = weight magnitude; left strip = row mode, top strip = the "
+                "population of each neuron circuit.", synapse_png(program, p["index"], chip))
+               for p, chip in chips[:MAX_PICTURES]]
+    if len(chips) > MAX_PICTURES:
+        caption, png = figures[-1]
+        figures[-1] = (caption + f" The other {len(chips) - MAX_PICTURES} chip pictures are left out (a report "
+                       f"pictures at most {MAX_PICTURES} chips; `synapse_png(program, partition, chip)` draws any).",
+                       png)
+    html = render_html(report, figures, template="bss2_report.html", bar=_bar, shown=ROUTING_SHOWN)
+    return {"report.png": stack_png([png for _, png in figures]), "report.html": html}
