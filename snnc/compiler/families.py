@@ -10,9 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.passes.account_bss2_resources import AccountBss2Resources
 from snnc.compiler.passes.account_resources import AccountResources
-from snnc.compiler.passes.base import Pass
+from snnc.compiler.passes.base import Pass, PassContext
 from snnc.compiler.passes.canonicalize import Canonicalize
 from snnc.compiler.passes.check_bss2_rules import CheckBss2Rules
 from snnc.compiler.passes.check_photon_budget import CheckPhotonBudget
@@ -29,7 +30,7 @@ from snnc.compiler.passes.resolve_names_and_units import ResolveNamesAndUnits
 from snnc.compiler.passes.route_synapses import RouteSynapses
 from snnc.compiler.passes.split_signs import SplitSigns
 from snnc.compiler.passes.validate_models import ValidateModels
-from snnc.compiler.targets import BASE_SCHEMA, Family, Target, bss2, onn, read_target
+from snnc.compiler.targets import BASE_SCHEMA, Family, Target, bss2, onn, program_checks, read_target, spec_problems
 from snnc.compiler.targets.schema import Choice
 from snnc.diagnostics import UsageError
 
@@ -50,6 +51,7 @@ DIGITAL = Family(
         AccountResources(),
     ),
     build_substrate=lambda spec, chips: None,  # float weights, no resource model
+    program_problems=program_checks.digital,
     emulator="snnc.runtime.emulators.reference:ReferenceEmulator",
 )
 
@@ -58,6 +60,7 @@ BSS2 = Family(
     name="bss2",
     schema=bss2.BSS2_SCHEMA,
     value_problems=bss2.value_problems,
+    program_problems=program_checks.bss2,
     passes=FRONTEND + (
         CheckTargetSupport(),
         InitializeWeights(),
@@ -80,6 +83,7 @@ ONN = Family(
     name="onn",
     schema=onn.ONN_SCHEMA,
     value_problems=onn.value_problems,
+    program_problems=program_checks.onn,
     passes=FRONTEND + (
         CheckTargetSupport(),
         InitializeWeights(),
@@ -119,11 +123,35 @@ def load_target(target: str | Path | Target, chips: int | None = None) -> Target
 
 
 def restore_target(record: dict[str, Any]) -> Target:
-    """A Target from program.json's target record (Target.to_dict); KeyError/ValueError when malformed."""
-    name = record["family"]
-    if name not in FAMILIES:
-        raise ValueError(f"unknown substrate family '{name}'")
-    family, spec, chips = FAMILIES[name], record["spec"], record.get("chips")
+    """A Target from program.json's target record (Target.to_dict), checked by `target_problems`."""
+    family, spec, chips = FAMILIES[record["family"]], record["spec"], record.get("chips")
     return Target(name=record["name"], family=family, description=spec["description"], spec=spec,
                   path=record["path"], sha256=record["sha256"], chips=chips,
                   substrate=family.build_substrate(spec, chips))
+
+
+def target_problems(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """What keeps program.json's target record from being restored: its spec checked as a target file
+    is (schema and values), its family the spec's. (key path, phrase) pairs."""
+    problems = []
+    for problem in spec_problems(record["spec"], FAMILIES):
+        key, _, phrase = problem.partition(": ")
+        problems.append(("target.spec" if key == "(top level)" else f"target.spec.{key}", phrase))
+    if not problems and record["family"] != record["spec"]["family"]:
+        problems.append(("target.family", f"'{record['family']}' differs from its spec's family, "
+                         f"'{record['spec']['family']}'"))
+    return problems
+
+
+# The language's checks that need more than one element, asked again of a program read back from a file.
+LOAD_CHECKS: tuple[Pass, ...] = (ValidateModels(), CheckTargetSupport())
+
+
+def program_problems(ir: NetworkIR, target: Target) -> list[tuple[str, str]]:
+    """What is wrong with a compiled program's IR, read back from a file, for its target: the checking
+    passes' errors, then the family's own checks (targets/program_checks.py). (key path, phrase) pairs."""
+    ctx = PassContext(target=target)
+    for check in LOAD_CHECKS:  # (they only read the IR)
+        check.apply(ir, ctx)
+    errors = [("ir", d.message + (f" (at {d.span})" if d.span else "")) for d in ctx.diagnostics.errors]
+    return errors or target.family.program_problems(ir, target)

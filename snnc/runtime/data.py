@@ -9,18 +9,20 @@ error (E421), never a silent resize."""
 
 from __future__ import annotations
 
-import gzip
 import math
-import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from snnc.compiler.backend.arrays import ArchiveError
+from snnc.compiler.backend.arrays import read_npz as arrays_of
 from snnc.compiler.ir.encoders import Spikes
 from snnc.compiler.ir.nodes import Input
 from snnc.diagnostics import SnncError, error
+from snnc.limits import format_bytes, memory_budget
 
 SPLIT_SEED = 20240  # the digits train/test split is fixed: results are comparable across runs
 TEST_FRACTION = 0.2
@@ -70,9 +72,8 @@ def digits() -> tuple[np.ndarray, ...]:
 def read_npz(path: Path) -> tuple[np.ndarray, ...]:
     """`x`, `y` (split here), or `x_train`, `y_train`, `x_test`, `y_test`."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        arrays = arrays_of(path, memory_budget())  # sizes checked from the headers before anything is read
+    except (OSError, ArchiveError) as exc:
         raise _fail(f"data file '{path}' is not a readable .npz: {exc}") from None
     if {"x_train", "y_train", "x_test", "y_test"} <= arrays.keys():
         pairs = [("x_train", "y_train"), ("x_test", "y_test")]
@@ -83,7 +84,8 @@ def read_npz(path: Path) -> tuple[np.ndarray, ...]:
                     f"it has: {', '.join(sorted(arrays)) or 'none'}")
     for xk, yk in pairs:
         xs, ys = arrays[xk], arrays[yk]
-        if xs.dtype.kind not in "fiub" or ys.dtype.kind not in "iu" or ys.ndim != 1 or len(xs) != len(ys):
+        if (xs.dtype.kind not in "fiub" or xs.ndim < 1 or ys.dtype.kind not in "iu" or ys.ndim != 1
+                or len(xs) != len(ys)):
             raise _fail(f"data file '{path}': {xk} must be numeric with one sample per label, {yk} a 1-D "
                         f"integer array; got {xk} {xs.dtype}{xs.shape}, {yk} {ys.dtype}{ys.shape}")
     if len(pairs) == 1:
@@ -97,12 +99,10 @@ IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4
 def read_idx(path: Path) -> np.ndarray:
     """An MNIST idx file (optionally gzipped)."""
     try:
-        raw = path.read_bytes()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
+        raw = _read_bounded(path, memory_budget())
     except FileNotFoundError:
         raise _fail(f"data file '{path}' does not exist") from None
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise _fail(f"cannot read data file '{path}': {exc}") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_TYPES or raw[3] == 0:
         raise _fail(f"data file '{path}' is not an idx file (bad magic number)")
@@ -114,6 +114,21 @@ def read_idx(path: Path) -> np.ndarray:
         raise _fail(f"data file '{path}' is truncated or too long: header says {dims}, "
                     f"{len(raw) - start} bytes of data follow")
     return np.frombuffer(raw, dtype=dtype, offset=start).reshape(dims)
+
+
+def _read_bounded(path: Path, budget: int) -> bytes:
+    """A file's bytes, gunzipped if it is gzipped; OSError if they take more than `budget` bytes (a small
+    .gz may unpack to terabytes)."""
+    if path.stat().st_size > budget:
+        raise OSError(f"{format_bytes(path.stat().st_size)}; at most {format_bytes(budget)} (half this machine's "
+                      "memory) may be read")
+    raw = path.read_bytes()
+    if raw[:2] != b"\x1f\x8b":
+        return raw
+    unpacked = zlib.decompressobj(wbits=31).decompress(raw, budget + 1)
+    if len(unpacked) > budget:
+        raise OSError(f"it unpacks to more than {format_bytes(budget)} (half this machine's memory)")
+    return unpacked
 
 
 def _idx_pair(images: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -250,6 +265,13 @@ def load_data(spec, inp: Input, base_dir: Path | None = None, *, split_here: boo
     classes = int(max(y_train.max(), y_test.max())) + 1
     if min(y_train.min(), y_test.min()) < 0:
         raise _fail(f"data set '{name}' has negative labels")
+    if any(x.dtype.kind == "f" and not np.isfinite(x).all() for x in (x_train, x_test)):
+        raise _fail(f"data set '{name}' holds samples that are not finite (NaN or infinity)")
+    # float32 samples, as read and as resized for the input: checked before either is made
+    needed = 4 * (len(x_train) + len(x_test)) * (math.prod(x_train.shape[1:]) + inp.size)
+    if needed > memory_budget():
+        raise _fail(f"data set '{name}' takes {format_bytes(needed)} as float32 samples for input '{inp.name}'; "
+                    f"at most {format_bytes(memory_budget())} (half this machine's memory) may be used")
     peak = 1.0 if isinstance(inp.encoder, Spikes) else float(x_train.max())  # events stay events
     resize = spec == "digits"
     fitted = [_fit(_normalize(x, peak), inp, name, resize) for x in (x_train, x_test)]

@@ -21,10 +21,11 @@ from snnc import defaults
 from snnc.compiler.targets import Target
 from snnc.diagnostics import SnncError, error
 from snnc.runtime import seeds
+from snnc.runtime.budget import check_count, check_simulation_memory
 from snnc.runtime.data import load_data
 from snnc.runtime.deployment import Program, deploy, program_to_run
 from snnc.runtime.emulators.base import emulator_for
-from snnc.runtime.evaluation import evaluate
+from snnc.runtime.evaluation import EVAL_BATCH, evaluate
 from snnc.runtime.notices import KERNELS, notice_if_slow
 
 __all__ = ["SPLITS", "RunResult", "deploy", "run"]
@@ -102,9 +103,11 @@ def run(program: Program, *, data: Any = None, target: str | Target | None = Non
     for name, value in (("seed", seed), ("chip-seed", chip_seed)):
         if value is not None and value < 0:
             raise SnncError([error("E461", f"--{name} must be at least 0, not {value}")])
+    check_count("samples", samples, code="E461")
     compiled = program_to_run(program, target, chips, network)
     training = compiled.ir.graph.graph.get("training", {})
     data, seed, chip_seed = _defaults(training, data, seed, chip_seed)
+    check_simulation_memory(compiled.ir, min(EVAL_BATCH, samples or EVAL_BATCH), training=False)
     if data is None:  # the data set the program trains on
         data = compiled.ir.header.train.data if compiled.ir.header.train is not None else "digits"
     in_memory = not isinstance(data, (str, Path))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -24,9 +25,10 @@ from snnc import defaults
 from snnc.compiler.backend.artifact import CompiledProgram, output_directory, save_program, write_directory_atomically
 from snnc.compiler.backend.output_dir import claim_output_directory
 from snnc.compiler.driver import compile_program
-from snnc.compiler.ir.training import SGD, SpikeBudget, TrainSpec
+from snnc.compiler.ir.training import MAX_BATCH, MAX_EPOCHS, SGD, SpikeBudget, TrainSpec
 from snnc.diagnostics import SnncError, error
 from snnc.runtime import checkpoint, deployment, plots, seeds
+from snnc.runtime.budget import check_count, check_simulation_memory
 from snnc.runtime.data import DataSet, describe, load_data
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
@@ -83,11 +85,11 @@ def resolve_config(spec: TrainSpec | None, **overrides: Any) -> TrainConfig:
                   epochs=spec.epochs, batch=spec.batch, seed=spec.seed, chip_seed=defaults.CHIP_SEED,
                   method=spec.method, spike_budget=None if budget is None else (budget.per_sample, budget.strength))
     values.update({k: v for k, v in overrides.items() if v is not None})
-    for key, least in (("epochs", 1), ("batch", 1), ("seed", 0), ("chip_seed", 0)):
-        if int(values[key]) < least:
-            raise SnncError([error("E450", f"--{key.replace('_', '-')} must be at least {least}, not {values[key]}")])
-    if float(values["lr"]) <= 0:
-        raise SnncError([error("E450", f"--lr must be positive, not {values['lr']}")])
+    for key, least, most in (("epochs", 1, MAX_EPOCHS), ("batch", 1, MAX_BATCH), ("seed", 0, None),
+                             ("chip_seed", 0, None), ("train_samples", 1, None), ("test_samples", 1, None)):
+        check_count(key.replace("_", "-"), values.get(key), least, most)
+    if not 0 < float(values["lr"]) < math.inf:
+        raise SnncError([error("E450", f"--lr must be a positive number, not {values['lr']}")])
     return TrainConfig(**values)
 
 
@@ -273,6 +275,7 @@ def train(source: deployment.Program, *, target: str | None = None, network: str
                             test_samples=test_samples)
     if deployment.is_source(source):
         program = compile_program(checked, target=target or defaults.TARGET, seed=config.seed, chips=chips)
+    check_simulation_memory(program.ir, config.batch, training=True)
     out = None if out is None else output_directory(out, program)
     checkpoint.check_output(out, resume=resume, force=force)
     dataset = load_data(config.data if data is None else data, program.ir.inputs()[0], base)

@@ -69,5 +69,5 @@ def test_a_program_of_an_unknown_family_is_reported_as_corrupt(tmp_path):
     document = json.loads(path.read_text())
     document["target"]["family"] = "quantum"
     path.write_text(json.dumps(document))
-    with pytest.raises(SnncError, match="unknown substrate family 'quantum'"):
+    with pytest.raises(SnncError, match="target.family: input should be 'digital', 'bss2' or 'onn', got 'quantum'"):
         snnc.load(tmp_path / "p")

@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 import numpy as np
 
+from snnc.compiler.backend.arrays import ArchiveError, read_npz
 from snnc.compiler.backend.output_dir import recover_interrupted_swap, write_directory_atomically
-from snnc.compiler.families import restore_target
+from snnc.compiler.backend.program_check import attribute_problems, corrupt, document_problems, read_document
+from snnc.compiler.families import program_problems, restore_target, target_problems
 from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.ir.validate import ir_problems, show
 from snnc.compiler.targets import Target
 from snnc.diagnostics import Diagnostic, SnncError, UsageError, error
+from snnc.limits import memory_budget
 
 FORMAT = "snnc-program"
 SCHEMA_VERSION = 2  # 2: the target record names its `family` (was `pipeline`) and `chips`
@@ -94,7 +98,8 @@ def output_directory(pattern: str | Path, program: CompiledProgram) -> Path:
 
 def load_program(directory: str | Path, *, validator: Callable[[CompiledProgram], None] | None = None
                  ) -> CompiledProgram:
-    """Read a program directory back; SnncError naming the file on anything missing or corrupt."""
+    """Read a program directory back and check everything in it (program_check.py); SnncError naming the
+    file and the key path of each problem on anything missing, corrupt or out of range for its target."""
     directory = Path(directory)
     try:
         recover_interrupted_swap(directory)  # a write killed between its two renames
@@ -105,34 +110,36 @@ def load_program(directory: str | Path, *, validator: Callable[[CompiledProgram]
         raise SnncError([error("E301", f"'{directory}' is not a compiled program directory "
                                "(run `snnc compile` first)")])
     try:
-        document = json.loads(program_file.read_text(encoding="utf-8"))
+        document = read_document(program_file)
     except FileNotFoundError:
         raise SnncError([error("E301", f"'{program_file}' is missing")]) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # (UnicodeDecodeError and JSONDecodeError are ValueErrors)
         raise SnncError([error("E302", f"'{program_file}' is corrupt: {exc}")]) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise SnncError([error("E302", f"'{program_file}' is not an snnc program")])
     if document.get("schema_version") != SCHEMA_VERSION:
         raise SnncError([error("E302", f"'{program_file}' has schema version "
-                               f"{document.get('schema_version')}; this snnc reads {SCHEMA_VERSION}")])
+                               f"{show(document.get('schema_version'))}; this snnc reads {SCHEMA_VERSION}")])
+    problems = document_problems(document) or target_problems(document["target"])
+    if problems:
+        raise SnncError(corrupt(directory, problems))
     try:
-        with np.load(weights_file, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
+        arrays = read_npz(weights_file, memory_budget())
     except FileNotFoundError:
         raise SnncError([error("E301", f"'{weights_file}' is missing")]) from None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+    except ArchiveError as exc:
         raise SnncError([error("E302", f"'{weights_file}' is corrupt: {exc}")]) from None
     try:
         ir = NetworkIR.from_dict(document["ir"], arrays)
-        target = restore_target(document["target"])
-        program = CompiledProgram(ir=ir, target=target, seed=int(document["seed"]),
-                                  source=dict(document["source"]),
-                                  diagnostics=list(document.get("diagnostics", [])), path=directory)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError, nx.NetworkXError) as exc:
         raise SnncError([error("E302", f"'{program_file}' is corrupt: {type(exc).__name__}: {exc}")]) from None
-    problems = ir.verify()
+    problems = [("ir", p) for p in ir.verify()] or ir_problems(ir) or attribute_problems(ir)
+    target = restore_target(document["target"]) if not problems else None
+    problems = problems or program_problems(ir, target)
     if problems:
-        raise SnncError([error("E302", f"'{program_file}' is inconsistent: {'; '.join(problems)}")])
+        raise SnncError(corrupt(directory, problems, arrays))
+    program = CompiledProgram(ir=ir, target=target, seed=document["seed"], source=dict(document["source"]),
+                              diagnostics=list(document["diagnostics"]), path=directory)
     if validator is not None:
         validator(program)
     return program

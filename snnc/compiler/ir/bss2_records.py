@@ -19,10 +19,14 @@ snnc/compiler/targets/bss2*.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from snnc.compiler.ir.checks import Problem, array_problems, at_least, unique_rows, within
 from snnc.compiler.ir.serialize import serializable
+
+ROW_SIGNS = {"signed": ("exc", "inh"), "positive": ("exc",), "negative": ("inh",)}  # by projection sign
 
 
 @serializable
@@ -38,6 +42,12 @@ class SignSplit:
     def rows_per_source(self) -> int:
         return len(self.row_signs)
 
+    def problems(self, sign: str) -> list[Problem]:
+        expected = ROW_SIGNS.get(sign)
+        if self.row_signs != expected:
+            return [("row_signs", f"a {sign} projection has rows {list(expected or ())}, got {list(self.row_signs)}")]
+        return []
+
 
 @serializable
 @dataclass(frozen=True, eq=False)
@@ -51,6 +61,20 @@ class Legalization:
     hw_weights: np.ndarray
     quant_rmse: float
     quant_max: float
+
+    def problems(self, shape: tuple[int, int], sign: str, weight_bits: int, mask: np.ndarray | None) -> list[Problem]:
+        """hw_weights int16 of the projection's shape, within the synapses' range and the sign, 0 without synapse."""
+        problems = [("scale", f"must be > 0, got {self.scale:g}")] if self.scale <= 0 else []
+        problems += at_least(self, ("quant_rmse", "quant_max"), 0)
+        found = array_problems(self.hw_weights, "hw_weights", np.int16, shape)
+        if found:
+            return problems + found
+        largest = (1 << weight_bits) - 1
+        low, high = (0 if sign == "positive" else -largest), (0 if sign == "negative" else largest)
+        problems += within(self.hw_weights, "hw_weights", low, high, f" ({weight_bits}-bit synapses, {sign})")
+        if mask is not None and np.any(self.hw_weights[~mask]):
+            problems.append(("hw_weights", "nonzero where the projection has no synapse (its mask)"))
+        return problems
 
 
 @serializable
@@ -70,6 +94,9 @@ class FanIn:
     def dense_rows(self) -> int:
         """The synapses a neuron would take if every projection were dense."""
         return 2 * self.signed + self.exc + self.inh
+
+    def problems(self) -> list[Problem]:
+        return at_least(self, ("signed", "exc", "inh", "rows"), 0)
 
     def describe(self) -> str:
         """'246 signed inputs', '100 excitatory and 10 inhibitory inputs', '502 signed inputs (592
@@ -91,6 +118,9 @@ class Merge:
     fan_in: FanIn
     circuits_per_neuron: int
 
+    def problems(self) -> list[Problem]:
+        return at_least(self, ("circuits_per_neuron",), 1)
+
 
 @serializable
 @dataclass(frozen=True)
@@ -101,6 +131,12 @@ class Chunk:
     start: int
     stop: int
     chip: int
+
+    def problems(self) -> list[Problem]:
+        problems = at_least(self, ("start", "chip"), 0)
+        if self.stop <= self.start:
+            problems.append(("stop", f"must be > start ({self.start}), got {self.stop}"))
+        return problems
 
 
 @serializable
@@ -115,6 +151,10 @@ class ChipLinks:
     peak_events_per_second: float
     budget_events_per_second: float
 
+    def problems(self) -> list[Problem]:
+        return at_least(self, ("crossing_sources", "event_copies", "peak_events_per_second",
+                               "budget_events_per_second"), 0)
+
 
 @serializable
 @dataclass(frozen=True)
@@ -125,6 +165,9 @@ class Usage:
     synapse_rows: int
     synapse_drivers: int
     synapses: int
+
+    def problems(self) -> list[Problem]:
+        return at_least(self, ("neuron_circuits", "synapse_rows", "synapse_drivers", "synapses"), 0)
 
 
 @serializable
@@ -141,6 +184,11 @@ class ChipPartition:
     chip_links: ChipLinks
     resources: Usage | None = None  # None until account_bss2_resources counts it
 
+    def problems(self) -> list[Problem]:
+        problems = at_least(self, ("index", "replayed_sources"), 0) + at_least(self, ("chips",), 1)
+        return problems + [(f"chunks[{i}].chip", f"must be < chips ({self.chips}), got {chunk.chip}")
+                           for i, chunk in enumerate(self.chunks) if chunk.chip >= self.chips]
+
 
 @serializable
 @dataclass(frozen=True, eq=False)
@@ -150,6 +198,11 @@ class Placement:
     Circuits are unique within a partition; partitions run one after another and may reuse them."""
 
     circuits: np.ndarray
+
+    def problems(self, size: int, circuits_per_neuron: int, circuits: int) -> list[Problem]:
+        """int32 (size, circuits_per_neuron) global circuit ids below `circuits` (all chips')."""
+        found = array_problems(self.circuits, "circuits", np.int32, (size, circuits_per_neuron))
+        return found or within(self.circuits, "circuits", 0, circuits - 1, f" ({circuits} circuits on the chips)")
 
 
 @serializable
@@ -163,6 +216,25 @@ class SynapseRows:
     slot: np.ndarray
     exc_row: np.ndarray
     inh_row: np.ndarray
+
+    def problems(self, shape: tuple[int, int], circuits_per_neuron: int, rows: int, row_signs: tuple[str, ...],
+                 exists: np.ndarray) -> list[Problem]:
+        """slot int16 (pre,) on the target's merged circuits; rows int16 (pre, post) of a hemisphere: one of
+        each kind the sign split has where a synapse `exists`, -1 elsewhere (which mode each row's
+        driver is in: targets/program_checks.py, from the routing table)."""
+        found = array_problems(self.slot, "slot", np.int16, shape[:1]) + [
+            p for key in ("exc_row", "inh_row") for p in array_problems(getattr(self, key), key, np.int16, shape)]
+        if found:
+            return found
+        problems = within(self.slot, "slot", 0, circuits_per_neuron - 1, " (the target's merged circuits)")
+        for key, kind in (("exc_row", "exc"), ("inh_row", "inh")):
+            row = getattr(self, key)
+            problems += within(row, key, -1, rows - 1, f" (-1 or one of the {rows} rows of a hemisphere)")
+            if kind in row_signs and np.any(row[exists] < 0):
+                problems.append((key, f"-1 for {int(np.sum(row[exists] < 0)):,} synapses that exist"))
+            if np.any(row[~exists] >= 0) if kind in row_signs else np.any(row >= 0):
+                problems.append((key, "a row for a synapse that does not exist"))
+        return problems
 
 
 @serializable
@@ -181,6 +253,19 @@ class LabelGroup:
     sources: int
     internal: int
 
+    def problems(self, drivers: int, buses: int, bus: int, labels: int) -> list[Problem]:
+        problems = [("drivers", f"must be distinct drivers d < {drivers} with d % {buses} == {bus} (on the bus), got "
+                     f"{list(self.drivers)[:8]}")] if (len(set(self.drivers)) != len(self.drivers) or any(
+                         not 0 <= d < drivers or d % buses != bus for d in self.drivers)) else []
+        problems += at_least(self, ("exc_rows", "inh_rows", "internal"), 0)
+        if self.exc_rows + self.inh_rows > 2 * len(self.drivers):
+            problems.append(("exc_rows", f"exc_rows + inh_rows must be at most the {2 * len(self.drivers)} rows of "
+                             "its drivers"))
+        if not self.internal <= self.sources <= labels:
+            problems.append(("sources", f"must be from internal ({self.internal}) to {labels} (labels), got "
+                             f"{self.sources}"))
+        return problems
+
 
 @serializable
 @dataclass(frozen=True)
@@ -197,6 +282,18 @@ class BusRoute:
     @property
     def drivers(self) -> int:
         return sum(len(g.drivers) for g in self.groups)
+
+    def problems(self, chips: int, chip: Any) -> list[Problem]:
+        """On one of the partition's `chips` of `chip` (a targets.bss2.Chip), at most its label groups."""
+        problems = [(key, f"must be in [0, {high}), got {getattr(self, key)}") for key, high in
+                    (("chip", chips), ("hemisphere", chip.hemispheres), ("bus", chip.buses))
+                    if not 0 <= getattr(self, key) < high]
+        if len(self.groups) > chip.label_groups:
+            problems.append(("groups", f"{len(self.groups)}; a bus tells {chip.label_groups} apart"))
+        if len({d for g in self.groups for d in g.drivers}) != self.drivers:
+            problems.append(("groups", "two label groups share a driver"))
+        return problems + [(f"groups[{i}].{key}", phrase) for i, group in enumerate(self.groups) for key, phrase in
+                           group.problems(chip.drivers, chip.buses, self.bus, chip.labels)]
 
     @property
     def sources(self) -> int:
@@ -220,6 +317,41 @@ class RoutingTable:
     neuron: np.ndarray  # int32, within the source node
     label: np.ndarray  # int16
     nodes: tuple[str, ...]
+
+    def problems(self, chips: int, chip: Any, sizes: dict[str, int]) -> list[Problem]:
+        """Its buses on the chips (each once), equal-length arrays of their dtypes, every entry in a label
+        group of its bus that counts it, one label per source of a group, `nodes` of the network."""
+        problems = [(f"buses[{i}].{key}" if key else f"buses[{i}]", phrase) for i, route in enumerate(self.buses)
+                    for key, phrase in route.problems(chips, chip)]
+        routes = {(r.chip, r.hemisphere, r.bus): r for r in self.buses}
+        if len(routes) != len(self.buses):
+            problems.append(("buses", "a (chip, hemisphere, bus) appears twice"))
+        columns = {"chip": np.int32, "hemisphere": np.int8, "bus": np.int8, "group": np.int16, "source": np.int32,
+                   "neuron": np.int32, "label": np.int16}
+        length = len(self.chip) if isinstance(self.chip, np.ndarray) and self.chip.ndim == 1 else 0
+        problems += [p for key, dtype in columns.items() for p in array_problems(getattr(self, key), key, dtype,
+                                                                                 (length,))]
+        problems += [("nodes", f"'{node}' is not a node of the network") for node in self.nodes if node not in sizes]
+        if problems:
+            return problems
+        problems = (within(self.label, "label", 0, chip.labels - 1) + within(self.source, "source", 0,
+                                                                              len(self.nodes) - 1))
+        counts: dict[tuple, int] = {}
+        for key in zip(self.chip.tolist(), self.hemisphere.tolist(), self.bus.tolist(), self.group.tolist()):
+            counts[key] = counts.get(key, 0) + 1
+        for (c, h, b, g), count in counts.items():
+            route = routes.get((c, h, b))
+            if route is None or not 0 <= g < len(route.groups) or route.groups[g].sources != count:
+                problems.append(("group", f"entries of chip {c}, hemisphere {h}, bus {b}, group {g}: no such label "
+                                 "group, or it counts another number of sources"))
+                break
+        if problems:
+            return problems
+        limits = np.array([sizes[node] for node in self.nodes], np.int64)[self.source]
+        if np.any((self.neuron < 0) | (self.neuron >= limits)):
+            problems.append(("neuron", "names neurons beyond the size of their node"))
+        return problems + unique_rows([self.chip, self.hemisphere, self.bus, self.group, self.label], "label",
+                                      "a (chip, hemisphere, bus, group, label)")
 
     def row_modes(self, chip: int, hemisphere: int, rows: int) -> np.ndarray:
         """+1 excitatory, -1 inhibitory, 0 unused, per synapse row of one hemisphere (int8): a group's
@@ -253,3 +385,6 @@ class Estimates:
     input_events: int
     partitions: int
     chip_power_w: float
+
+    def problems(self) -> list[Problem]:
+        return at_least(self, tuple(self.__dataclass_fields__), 0)

@@ -3,6 +3,7 @@ the network's header (graph attributes). All quantities are SI floats; every rec
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,21 @@ from snnc.compiler.ir.training import TrainSpec
 from snnc.diagnostics import Span
 
 SIGNS = ("signed", "positive", "negative")
+MAX_NEURONS = 1 << 31  # neurons of one input or population (the limit is one less)
+MAX_STEPS = 100_000  # time steps of one sample (duration / timestep), e.g. 100 s at 1 ms
+
+
+def catalogue(kind: str) -> Any:
+    """A required field holding an entry of the language's vocabulary of this kind ("neuron", ...)."""
+    return dataclasses.field(metadata={"catalogue": kind})
+
+
+def shape_problems(shape: tuple[int, ...]) -> list[tuple[str, str]]:
+    if not shape or any(d < 1 for d in shape):
+        return [("shape", f"every size must be >= 1, got {list(shape)}")]
+    if math.prod(shape) >= MAX_NEURONS:
+        return [("shape", f"{math.prod(shape):,} neurons; at most {MAX_NEURONS - 1:,} are supported")]
+    return []
 
 
 @serializable
@@ -21,12 +37,15 @@ class Input:
 
     name: str
     shape: tuple[int, ...]
-    encoder: Any  # an encoder from snnc.compiler.ir.encoders
+    encoder: Any = catalogue("encoder")  # an encoder from snnc.compiler.ir.encoders
     span: Span | None = None
 
     @property
     def size(self) -> int:
         return math.prod(self.shape)
+
+    def problems(self) -> list[tuple[str, str]]:
+        return shape_problems(self.shape)
 
 
 @serializable
@@ -36,13 +55,16 @@ class Population:
 
     name: str
     shape: tuple[int, ...]
-    model: Any  # a neuron model from snnc.compiler.ir.neurons
+    model: Any = catalogue("neuron")  # a neuron model from snnc.compiler.ir.neurons
     model_alias: str | None = None  # the `neuron NAME = ...` it was declared with, if any
     span: Span | None = None
 
     @property
     def size(self) -> int:
         return math.prod(self.shape)
+
+    def problems(self) -> list[tuple[str, str]]:
+        return shape_problems(self.shape)
 
 
 @serializable
@@ -53,10 +75,14 @@ class Projection:
     name: str  # the edge key: "src->dst", "#2" appended for a second projection between the same pair
     source: str
     target: str
-    connectivity: Any  # from snnc.compiler.ir.connectivity
+    connectivity: Any = catalogue("connectivity")  # from snnc.compiler.ir.connectivity
     sign: str = "signed"  # one of SIGNS: the allowed sign of every weight
     delay: float = 0.0  # s
     span: Span | None = None
+
+    def problems(self) -> list[tuple[str, str]]:
+        problems = [] if self.sign in SIGNS else [("sign", f"expected one of {', '.join(SIGNS)}, got {self.sign!r}")]
+        return problems + ([("delay", f"must be >= 0, got {self.delay:g}")] if self.delay < 0 else [])
 
 
 @serializable
@@ -65,7 +91,7 @@ class Output:
     """`output NAME : READOUT`."""
 
     population: str
-    readout: Any  # from snnc.compiler.ir.readouts
+    readout: Any = catalogue("readout")  # from snnc.compiler.ir.readouts
     span: Span | None = None
 
 
@@ -84,3 +110,15 @@ class NetworkHeader:
     @property
     def steps(self) -> int:
         return max(int(round(self.duration / self.timestep)), 1)
+
+    def problems(self) -> list[tuple[str, str]]:
+        """What the language refuses in a header (resolve_names_and_units)."""
+        for key in ("timestep", "duration"):
+            if getattr(self, key) <= 0:
+                return [(key, f"must be > 0, got {getattr(self, key):g}")]
+        if self.timestep > self.duration:
+            return [("timestep", f"{self.timestep:g} s is longer than the duration, {self.duration:g} s")]
+        if self.duration / self.timestep > MAX_STEPS:
+            return [("duration", f"{self.duration / self.timestep:,.0f} time steps; at most {MAX_STEPS:,} are "
+                     "supported")]
+        return []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from snnc.compiler.ir.checks import Problem, at_least
 from snnc.compiler.ir.serialize import serializable
 
 
@@ -16,3 +17,6 @@ class Partition:
 
     index: int
     populations: tuple[str, ...]
+
+    def problems(self) -> list[Problem]:
+        return at_least(self, ("index",), 0)

@@ -38,6 +38,8 @@ class SpikeBudget:
 
 
 DATA_SETS = ("digits",)
+MAX_EPOCHS = 100_000
+MAX_BATCH = 1 << 20  # samples of one batch (its memory is checked when a run starts: runtime/budget.py)
 LOSSES = ("cross_entropy", "mse")
 METHODS = ("surrogate", "pat")
 
@@ -51,8 +53,8 @@ class TrainSpec:
                       doc="an embedded data set (digits) or a path to an .npz or MNIST idx file")
     loss: str = param(default="cross_entropy", kind="name", choices=LOSSES)
     optimizer: Adam | SGD = param(default=Adam(), kind="optimizer")
-    epochs: int = param(default=10, kind="integer", minimum=1)
-    batch: int = param(default=64, kind="integer", minimum=1)
+    epochs: int = param(default=10, kind="integer", minimum=1, maximum=MAX_EPOCHS)
+    batch: int = param(default=64, kind="integer", minimum=1, maximum=MAX_BATCH)
     regularize: SpikeBudget | None = param(default=None, kind="regularizer")
     method: str | None = param(default=None, kind="name", choices=METHODS,
                                doc="training method; default: the target's own (surrogate on spiking substrates, "

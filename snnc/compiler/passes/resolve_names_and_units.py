@@ -8,7 +8,7 @@ from snnc.compiler.frontend import ast
 from snnc.compiler.frontend.values import Scope, ValueResolver, format_quantity
 from snnc.compiler.ir.fields import ParamSpec
 from snnc.compiler.ir.graph import NetworkIR
-from snnc.compiler.ir.nodes import Input, NetworkHeader, Output, Population, Projection
+from snnc.compiler.ir.nodes import MAX_NEURONS, MAX_STEPS, Input, NetworkHeader, Output, Population, Projection
 from snnc.compiler.ir.training import TrainSpec
 from snnc.compiler.ir.units import Dim
 from snnc.compiler.passes.base import Pass, PassContext
@@ -17,8 +17,6 @@ from snnc.diagnostics import MAX_SUGGESTION_CANDIDATES, Note, did_you_mean, erro
 _TIME = ParamSpec(dim=Dim.TIME, minimum=0.0, exclusive_minimum=True)
 _DELAY = ParamSpec(dim=Dim.TIME, minimum=0.0)
 _SIZE = ParamSpec(kind="integer", minimum=0.0, exclusive_minimum=True)
-MAX_NEURONS = 1 << 31
-MAX_STEPS = 100_000  # time steps of one sample (duration / timestep), e.g. 100 s at 1 ms
 
 
 class ResolveNamesAndUnits(Pass):

@@ -57,6 +57,10 @@ def no_value_problems(spec: dict) -> list[str]:
     return []
 
 
+def no_program_problems(ir: NetworkIR, target: Any) -> list[tuple[str, str]]:
+    return []
+
+
 @dataclass(frozen=True)
 class Family:
     """A substrate family: everything that differs between digital, bss2 and onn targets, named once."""
@@ -66,6 +70,8 @@ class Family:
     passes: tuple[PassLike, ...]  # the pass pipeline, in order
     build_substrate: Callable[[dict, int | None], Substrate]  # (validated spec, --chips) -> the model
     value_problems: Callable[[dict], list[str]] = no_value_problems  # what the schema cannot check
+    # What a compiled program read back must hold for this family: (key path, phrase) pairs (program_checks.py)
+    program_problems: Callable[[NetworkIR, Any], list[tuple[str, str]]] = no_program_problems
     renderer: str | None = None  # "module:function" adding report files, imported on use (matplotlib)
     emulator: str | None = None  # "module:Class" in snnc.runtime, imported there: the compiler never is
 
@@ -120,17 +126,22 @@ def read_target(name_or_path: str, families: Mapping[str, Family], chips: int | 
         span = Span(str(path), mark.line + 1, mark.column + 1) if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise SnncError([error("E201", f"target file is not valid YAML: {problem}", span)]) from None
-    problems = _renamed_keys(data)
-    if problems:
-        data = {("family" if k == "pipeline" else k): v for k, v in data.items()}
-    problems += validate(data, _schema_for(data, families))
-    if not problems:
-        problems = families[data["family"]].value_problems(data)
+    problems = spec_problems(data, families)
     if problems:
         raise SnncError([error("E202", f"target '{shown}': {p}") for p in problems])
     family = families[data["family"]]
     return Target(name=data["name"], family=family, description=data["description"], spec=data, path=str(path),
                   sha256=hashlib.sha256(raw).hexdigest(), chips=chips, substrate=family.build_substrate(data, chips))
+
+
+def spec_problems(data: Any, families: Mapping[str, Family]) -> list[str]:
+    """Everything wrong with a target spec (a YAML file's data, or program.json's copy of it), as
+    'key.path: problem' strings; none when its family may build its substrate."""
+    problems = _renamed_keys(data)
+    if problems:
+        data = {("family" if k == "pipeline" else k): v for k, v in data.items()}
+    problems += validate(data, _schema_for(data, families))
+    return problems or families[data["family"]].value_problems(data)
 
 
 def _renamed_keys(data: Any) -> list[str]:
