@@ -9,12 +9,12 @@ from snnc.compiler.ir.graph import NetworkIR
 from snnc.diagnostics import SnncError, error
 from snnc.limits import format_bytes, memory_budget
 
-# Bytes per (time step, sample, neuron) of a batch's simulation. Inference keeps a step's input, membrane
-# and spikes of every neuron in float32 (the observation's traces and the membrane noise); training also
-# keeps what backpropagation through time needs of every step (state, surrogate derivative, the twin's
-# replay). Measured on latency_digits_small with batches of 64 to 512 (docs/runtime.md, "Limits").
-INFERENCE_BYTES = 16
-TRAINING_BYTES = 96
+# Bytes per (time step, sample, neuron) of a batch's simulation: the observation's float32 traces and the
+# membrane noise, and in training what backpropagation through time keeps of every step. Measured as the
+# growth of peak RSS from batch 64 to 256 (100 steps, 666 neurons, general core; docs/runtime.md, "Limits"):
+# inference 14.3 (reference) and 17.0 (bss2), training 38.8 (reference); rounded up.
+INFERENCE_BYTES = 20
+TRAINING_BYTES = 48
 
 
 def simulation_bytes(ir: NetworkIR, batch: int, training: bool) -> int:

@@ -46,7 +46,7 @@ def test_a_run_that_needs_more_memory_than_the_budget_is_refused_before_it_start
     monkeypatch.setattr(budget, "memory_budget", lambda: needed)
     assert snnc.run(compiled, samples=10).samples == 10  # exactly at the budget
     with pytest.raises(SnncError, match=r"simulating a batch of 11 samples of 20 time steps over 94 neurons "
-                                        r"of 'small_digits' takes about 323.1 KiB; at most 293.8 KiB"):
+                                        r"of 'small_digits' takes about 403.9 KiB; at most 367.2 KiB"):
         snnc.run(compiled, samples=11)
 
 
