@@ -30,8 +30,7 @@ from snnc.compiler.passes.resolve_names_and_units import ResolveNamesAndUnits
 from snnc.compiler.passes.route_synapses import RouteSynapses
 from snnc.compiler.passes.split_signs import SplitSigns
 from snnc.compiler.passes.validate_models import ValidateModels
-from snnc.compiler.targets import BASE_SCHEMA, Family, Target, bss2, onn, program_checks, read_target, spec_problems
-from snnc.compiler.targets.schema import Choice
+from snnc.compiler.targets import DigitalTarget, Family, Target, bss2, onn, program_checks, read_target, spec_problems
 from snnc.diagnostics import UsageError
 
 # Target-independent: what `snnc check` runs, and every family's pipeline starts with.
@@ -44,7 +43,7 @@ FRONTEND: tuple[Pass, ...] = (
 
 DIGITAL = Family(
     name="digital",
-    schema={**BASE_SCHEMA, "family": Choice(("digital",))},
+    schema=DigitalTarget,
     passes=FRONTEND + (
         CheckTargetSupport(),
         InitializeWeights(),
@@ -104,9 +103,10 @@ def all_pass_names() -> list[str]:
 
 
 def check_chips(chips: Any) -> None:
-    """UsageError unless `chips` (`--chips`) is None or an integer >= 1."""
-    if chips is not None and (isinstance(chips, bool) or not isinstance(chips, int) or chips < 1):
-        raise UsageError(f"--chips must be an integer >= 1, got {chips!r}")
+    """UsageError unless `chips` (`--chips`) is None or an integer from 1 to bss2.MAX_CHIPS."""
+    if chips is not None and (isinstance(chips, bool) or not isinstance(chips, int)
+                              or not 1 <= chips <= bss2.MAX_CHIPS):
+        raise UsageError(f"--chips must be an integer from 1 to {bss2.MAX_CHIPS:,}, got {chips!r}")
 
 
 def load_target(target: str | Path | Target, chips: int | None = None) -> Target:

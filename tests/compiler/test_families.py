@@ -41,15 +41,16 @@ def test_chips_are_applied_once_when_the_target_is_loaded():
     target = load_target("bss2", chips=3)
     assert (target.chips, target.substrate.chips) == (3, 3)
     assert load_target(target) is target  # a loaded target passes through
+    assert load_target("bss2", chips=1024).substrate.chips == 1024  # the most chips
     again = load_target(target, chips=2)
     assert (again.chips, again.substrate.chips, target.substrate.chips) == (2, 2, 3)
 
 
-@pytest.mark.parametrize("chips", [0, -1, True, 1.5, "2"])
+@pytest.mark.parametrize("chips", [0, -1, True, 1.5, "2", 1025, 10**12])
 def test_a_bad_chip_count_is_one_usage_error_at_load(chips):
     with pytest.raises(UsageError) as info:
         load_target("bss2", chips=chips)
-    assert str(info.value) == f"--chips must be an integer >= 1, got {chips!r}"
+    assert str(info.value) == f"--chips must be an integer from 1 to 1,024, got {chips!r}"
     with pytest.raises(UsageError):  # before the program is read: a usage error comes first
         snnc.check("missing.snn", text="network {", target="bss2", chips=chips)
 
@@ -69,5 +70,5 @@ def test_a_program_of_an_unknown_family_is_reported_as_corrupt(tmp_path):
     document = json.loads(path.read_text())
     document["target"]["family"] = "quantum"
     path.write_text(json.dumps(document))
-    with pytest.raises(SnncError, match="target.family: input should be 'digital', 'bss2' or 'onn', got 'quantum'"):
+    with pytest.raises(SnncError, match="target.family: expected one of 'digital', 'bss2', 'onn', got 'quantum'"):
         snnc.load(tmp_path / "p")

@@ -1,21 +1,20 @@
-"""Fuzzing: whatever the input, the only exception that leaves `snnc.check` / `snnc.compile` is SnncError
-(with diagnostics that point into the file), and the command line never exits 3 (internal error).
-
-Example counts scale with SNNC_FUZZ_EXAMPLES, the examples per surface: the normal suite runs the same
-2,500 of the source surface each time (about 15 s); `make fuzz` runs 10,000 per surface, drawn afresh."""
+"""Fuzzing the source surface: whatever the input, the only exception that leaves `snnc.check` /
+`snnc.compile` is SnncError (with diagnostics that point into the file), and the command line never exits 3
+(internal error). The other surfaces: test_fuzz_targets.py, test_fuzz_programs.py; example counts and
+settings: fuzzing.py (the suite runs the same 2,500 of this surface each time, about 15 s; `make fuzz`
+10,000 per surface, drawn afresh)."""
 
 from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
 import tempfile
 from pathlib import Path
 from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 import snnc
@@ -23,29 +22,11 @@ from snnc.cli import run as cli
 from snnc.compiler.backend.artifact import emit
 from snnc.compiler.passes import initialize_weights
 from snnc.diagnostics import SnncError
+from tests.compiler.fuzzing import fuzz
 from tests.conftest import EXAMPLES
 
 # An overflow or invalid value in numpy is a result silently wrong: it fails the example.
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
-
-EXAMPLES_PER_SURFACE = int(os.environ.get("SNNC_FUZZ_EXAMPLES", "2500"))
-RANDOM = "SNNC_FUZZ_EXAMPLES" in os.environ  # `make fuzz`: new draws each run; the suite: the same ones
-
-# Each surface's examples, shared out between its tests (shares of one surface sum to 1).
-SHARES = {
-    "source": {"mutations": 0.35, "targets": 0.2, "bytes": 0.15, "numbers": 0.1, "strings": 0.08,
-               "nesting": 0.05, "cli": 0.07},
-    # Slots for phase 2 of issue 14 (after the target-file schema and the compiled-program validation
-    # land): "target_file" (mutated target YAML through load_target and compile) and
-    # "compiled_program" (corrupted program directories through load, report and run), each with
-    # shares that sum to 1, and their tests below the source surface's.
-}
-
-
-def fuzz(surface: str, test: str):
-    return settings(max_examples=max(1, round(EXAMPLES_PER_SURFACE * SHARES[surface][test])), deadline=None,
-                    derandomize=not RANDOM, database=None, print_blob=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
 TOKEN = re.compile(r'"[^"\n]*"|[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|->|//|\S|\s+')

@@ -248,7 +248,7 @@ def test_report_entries_and_diagnostics_are_checked(program):
     assert "diagnostics[0].severity: missing" in load_error(out)
     out = program("reference")
     edit_json(out, lambda d: d["ir"]["attrs"].update(training={"chip_seed": "x"}))
-    assert "ir.attrs.training.chip_seed: input should be a valid integer, got 'x'" in load_error(out)
+    assert "ir.attrs.training.chip_seed: expected an integer, got 'x'" in load_error(out)
 
 
 def test_records_a_family_needs_must_be_there(program):

@@ -6,7 +6,6 @@ import pytest
 
 from snnc.compiler.families import load_target
 from snnc.compiler.targets import builtin_targets
-from snnc.compiler.targets.schema import AnyOf, Choice, ListOf, OpenMapping, Optional, validate
 from snnc.diagnostics import SnncError
 
 REFERENCE_YAML = """\
@@ -45,7 +44,7 @@ def test_schema_errors_name_the_key_path(tmp_path):
     rendered = errors(path)
     assert "time_scale: expected a number, got 'fast'" in rendered
     assert "supports.neuron_model: unknown key (did you mean 'neuron_models'?)" in rendered
-    assert "supports.encoders: expected 'all' or a list of strings, got a list" in rendered
+    assert "supports.encoders: expected 'all' or a list of strings, got [1]" in rendered
 
 
 def test_missing_keys_and_unknown_family(tmp_path):
@@ -80,8 +79,47 @@ def test_yaml_is_loaded_safely(tmp_path):
     assert "not valid YAML" in errors(path)
 
 
-def test_schema_validator_combinators():
-    schema = {"a": int, Optional("b"): ListOf(str), "c": AnyOf((Choice(("x",)), float)), "d": OpenMapping(int)}
-    assert validate({"a": 1, "c": "x", "d": {"k": 2}}, schema) == []
-    assert validate({"a": True, "c": 2, "d": {"k": "v"}, "e": 0}, schema) == [
-        "a: expected an integer, got True", "d.k: expected an integer, got 'v'", "e: unknown key"]
+def test_duplicate_keys_are_errors_with_line_and_column(tmp_path):
+    path = tmp_path / "twice.yaml"
+    path.write_text(REFERENCE_YAML + "time_scale: 2.0\n")
+    assert f"{path}:8:1: error: target file is not valid YAML: duplicate key 'time_scale' (first at line 4, " \
+           "column 1)" in errors(path)
+    path.write_text(REFERENCE_YAML.replace("  neuron_models: [LIF, LI]", "  encoders: all\n  encoders: all"))
+    assert f"{path}:7:3: error: target file is not valid YAML: duplicate key 'encoders'" in errors(path)
+
+
+def test_anchors_and_aliases_are_refused(tmp_path):
+    path = tmp_path / "alias.yaml"
+    path.write_text(REFERENCE_YAML + "noise: {a: &x [1, 2]}\nextra: *x\n")
+    assert "anchors and aliases (*name) are not supported in target files" in errors(path)
+
+
+@pytest.mark.parametrize("text,message", [
+    (".nan", "time_scale: must be finite, got nan"),
+    (".inf", "time_scale: must be finite, got inf"),
+    ("-5", "time_scale: must be > 0, got -5"),
+    ("0", "time_scale: must be > 0, got 0"),
+    ("true", "time_scale: expected a number, got True"),
+])
+def test_the_digital_family_checks_its_values(tmp_path, text, message):
+    path = tmp_path / "digital.yaml"
+    path.write_text(REFERENCE_YAML.replace("time_scale: 1.0", f"time_scale: {text}"))
+    assert message in errors(path)
+
+
+def test_digital_noise_and_resources_hold_finite_numbers(tmp_path):
+    path = tmp_path / "digital.yaml"
+    path.write_text(REFERENCE_YAML + "noise: {weight_mismatch: -0.5, jitter: .nan}\n")
+    rendered = errors(path)
+    assert "noise.weight_mismatch: must be >= 0, got -0.5" in rendered
+    assert "noise.jitter: must be finite, got nan" in rendered
+    path.write_text(REFERENCE_YAML.replace("resources: {}", "resources: {neurons: .inf}"))
+    assert "resources.neurons" in errors(path) and "got inf" in errors(path)
+
+
+def test_a_huge_target_file_is_refused_before_parsing(tmp_path):
+    path = tmp_path / "huge.yaml"
+    path.write_text(REFERENCE_YAML + "# " + "x" * (1 << 20) + "\n")
+    assert "a target file has at most 1,048,576" in errors(path)
+    path.write_text("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert "error" in errors(path)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -28,7 +28,8 @@ from pydantic import (
 from snnc.compiler.families import FAMILIES
 from snnc.compiler.ir.graph import SCHEMA_VERSION as IR_SCHEMA_VERSION
 from snnc.compiler.ir.graph import NetworkIR
-from snnc.compiler.ir.validate import MAX_INT, Problem, array_key, edge_path, join, node_path, show
+from snnc.compiler.ir.validate import MAX_INT, Problem, array_key, edge_path, join, node_path
+from snnc.compiler.targets.schema import by_type, error_phrases
 from snnc.diagnostics import Diagnostic, error
 
 MAX_PROGRAM_BYTES = 256 << 20  # program.json: the IR's outline; the arrays are in weights.npz
@@ -100,9 +101,11 @@ class ProgramDocument(Record):
 
 # What passes put in `report` attributes (shown as table cells) and in the graph's `resources` and
 # `training` entries (report.json; `snnc run` reads the chip seed it trained on).
-Scalar = Union[StrictInt, Annotated[float, Field(strict=True, allow_inf_nan=False)], StrictStr, StrictBool, None]
-REPORT = TypeAdapter(dict[str, Union[Scalar, list[Scalar]]])
-Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)] | Count
+SCALARS = dict(integer=StrictInt, number=Annotated[float, Field(allow_inf_nan=False)], string=StrictStr,
+               boolean=StrictBool)
+Cell = by_type(**SCALARS, list=list[by_type(**SCALARS)])
+REPORT = TypeAdapter(dict[str, Cell | None], config=ConfigDict(strict=True))
+Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]  # (an integer is a number)
 
 
 class ResourceUse(Record):
@@ -178,20 +181,8 @@ def _item_path(path: str, index: int, item: Any) -> str:
 
 
 def pydantic_problems(exc: ValidationError, prefix: str = "") -> list[Problem]:
-    """pydantic's errors as (key path, phrase) pairs in snnc's words."""
-    problems = []
-    for item in exc.errors(include_url=False):
-        path = prefix
-        for part in item["loc"]:
-            path = join(path, part) if path else str(part)
-        if item["type"] == "missing":
-            phrase = "missing"
-        elif item["type"] == "extra_forbidden":
-            phrase = "unknown key"
-        else:
-            phrase = f"{item['msg'][0].lower()}{item['msg'][1:]}, got {show(item['input'])}"
-        problems.append((path or "(top level)", phrase))
-    return problems
+    """pydantic's errors as (key path, phrase) pairs in snnc's words (targets/schema.py)."""
+    return error_phrases(exc, None, prefix)
 
 
 def attribute_problems(ir: NetworkIR) -> list[Problem]:

@@ -11,35 +11,57 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 import yaml
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr, create_model
 
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.targets.bss2 import Chip
 from snnc.compiler.targets.onn import Optics
-from snnc.compiler.targets.schema import AnyOf, Choice, ListOf, OpenMapping, Optional, validate
+from snnc.compiler.targets.schema import (
+    MAX_QUANTITY,
+    MAX_TARGET_BYTES,
+    Names,
+    Supports,
+    TargetBase,
+    by_type,
+    load_yaml,
+    number,
+)
+from snnc.compiler.targets.schema import problems as schema_problems
 from snnc.diagnostics import SnncError, Span, did_you_mean, error
 
 TARGET_DIR = Path(__file__).parent
 
-_NAME_LIST = AnyOf((Choice(("all",)), ListOf(str)))
+SCALARS = dict(integer=StrictInt, number=number(-MAX_QUANTITY), string=StrictStr, boolean=StrictBool)
+Scalar = by_type(**SCALARS)
 
-# Keys every target has; a family's own schema is exact (targets/schema.py: family_schema).
-BASE_SCHEMA: dict = {
-    "name": str,
-    "description": str,
-    "family": str,
-    "time_scale": float,
-    "supports": {
-        Optional("neuron_models"): _NAME_LIST,
-        Optional("encoders"): _NAME_LIST,
-        Optional("readouts"): _NAME_LIST,
-        Optional("max_delay"): float,
-    },
-    Optional("resources"): OpenMapping(AnyOf((int, float, str, bool, OpenMapping((int, float, str, bool))))),
-    Optional("noise"): OpenMapping(AnyOf((int, float, OpenMapping((int, float))))),
-}
+
+class OpenSupports(Supports):
+    """A digital target may leave out what it supports: then it supports everything."""
+
+    neuron_models: Names = "all"
+    encoders: Names = "all"
+    readouts: Names = "all"
+
+
+class DigitalTarget(TargetBase):
+    """A digital target's YAML: no resource model, so `resources` and `noise` are free, but their numbers
+    are finite (noise figures >= 0)."""
+
+    family: Literal["digital"]
+    supports: OpenSupports
+    resources: dict[str, by_type(**SCALARS, mapping=dict[str, Scalar])] = {}
+    noise: dict[str, by_type(number=number(0.0), mapping=dict[str, number(0.0)])] = {}
+
+
+class UnknownFamily(TargetBase):
+    """What a file whose family is none of the known ones is checked against (family names listed)."""
+
+    model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
+    family: str
+
 
 Substrate = Chip | Optics | None
 
@@ -66,7 +88,7 @@ class Family:
     """A substrate family: everything that differs between digital, bss2 and onn targets, named once."""
 
     name: str  # what a target YAML's `family:` says
-    schema: dict  # the exact schema of its targets' YAML (targets/schema.py)
+    schema: type[BaseModel]  # the exact schema of its targets' YAML (a model on targets/schema.py's TargetBase)
     passes: tuple[PassLike, ...]  # the pass pipeline, in order
     build_substrate: Callable[[dict, int | None], Substrate]  # (validated spec, --chips) -> the model
     value_problems: Callable[[dict], list[str]] = no_value_problems  # what the schema cannot check
@@ -115,12 +137,16 @@ def read_target(name_or_path: str, families: Mapping[str, Family], chips: int | 
                                f"{', '.join(builtin_targets())}, or a path to a .yaml file")])
     shown = str(path) if path.parent != TARGET_DIR else f"{path.stem} (built in)"
     try:
+        if path.is_file() and path.stat().st_size > MAX_TARGET_BYTES:
+            raise OSError(f"{path.stat().st_size:,} bytes; a target file has at most {MAX_TARGET_BYTES:,}")
         raw = path.read_bytes()
-        data = yaml.safe_load(raw.decode("utf-8"))
+        data = load_yaml(raw.decode("utf-8"))
     except FileNotFoundError:
         raise SnncError([error("E201", f"target file '{path}' does not exist")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SnncError([error("E201", f"cannot read target file '{path}': {exc}")]) from None
+    except RecursionError:
+        raise SnncError([error("E201", f"target file '{path}' is nested too deeply")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         span = Span(str(path), mark.line + 1, mark.column + 1) if mark else None
@@ -140,7 +166,7 @@ def spec_problems(data: Any, families: Mapping[str, Family]) -> list[str]:
     problems = _renamed_keys(data)
     if problems:
         data = {("family" if k == "pipeline" else k): v for k, v in data.items()}
-    problems += validate(data, _schema_for(data, families))
+    problems += schema_problems(_schema_for(data, families), data)
     return problems or families[data["family"]].value_problems(data)
 
 
@@ -151,12 +177,9 @@ def _renamed_keys(data: Any) -> list[str]:
     return []
 
 
-def _schema_for(data: Any, families: Mapping[str, Family]) -> dict:
-    if not isinstance(data, dict):
-        return BASE_SCHEMA
-    family = data.get("family")
+def _schema_for(data: Any, families: Mapping[str, Family]) -> type[BaseModel]:
+    family = data.get("family") if isinstance(data, dict) else None
     if isinstance(family, str) and family in families:
         return families[family].schema
-    if isinstance(family, str):
-        return {**BASE_SCHEMA, "family": Choice(tuple(sorted(families)))}
-    return BASE_SCHEMA
+    return create_model("UnknownFamily", __base__=UnknownFamily,
+                        family=(Literal[tuple(sorted(families))], ...))  # type: ignore[valid-type]

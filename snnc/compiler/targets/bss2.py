@@ -8,55 +8,68 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
 from snnc.compiler.ir.bss2_records import Legalization
-from snnc.compiler.targets.schema import ListOf, OpenMapping, Optional, family_schema
+from snnc.compiler.targets.schema import Interval, Range, Strict, TargetBase, count, number
 
-BSS2_SCHEMA: dict = family_schema("bss2", {
-    "resources": {
-        "hemispheres": int,
-        "columns_per_hemisphere": int,
-        "rows_per_hemisphere": int,
-        "synapse_drivers_per_hemisphere": int,
-        "rows_per_driver": int,
-        "padi_buses_per_hemisphere": int,
-        "neuron_event_outputs": int,
-        "row_select_bits": int,
-        "weight_bits": int,
-        "address_bits": int,
-        "background_spike_sources": int,
-        "event_latency": float,  # chip seconds from a spike to its synapses
-        "readout_bits": int,
-        # The CADC's input range [low, high] in units of (v_th - v_leak) around v_leak.
-        "readout_range": ListOf(float),
-        "chips": int,
-        "events_per_second_between_chips": float,
-    },
+MAX_CHIPS = 1024  # chips one target (or --chips) may have
+MAX_CIRCUITS = 1 << 24  # neuron circuits on all chips together (placement keeps a table of them)
+MAX_SYNAPSES_PER_CHIP = 1 << 26  # (BrainScaleS-2 has 2^17)
+Fraction = number(0.0, 1.0)  # a relative standard deviation
+
+
+class Resources(Strict):
+    hemispheres: count(1, 16)
+    columns_per_hemisphere: count(1, 1 << 16)
+    rows_per_hemisphere: count(1, 1 << 16)
+    synapse_drivers_per_hemisphere: count(1, 1 << 15)
+    rows_per_driver: count(1, 16)
+    padi_buses_per_hemisphere: count(1, 64)
+    neuron_event_outputs: count(1, 1 << 16)
+    row_select_bits: count(1, 15)  # (label groups are indexed by int16)
+    weight_bits: count(1, 15)  # (hardware weights are int16)
+    address_bits: count(1, 15)  # (labels are int16)
+    background_spike_sources: count(0, 1 << 16)
+    event_latency: number(0.0, 1.0)  # chip seconds from a spike to its synapses
+    readout_bits: count(1, 24)
+    # The CADC's input range [low, high] in units of (v_th - v_leak) around v_leak.
+    readout_range: Interval
+    chips: count(1, MAX_CHIPS)
+    events_per_second_between_chips: number(positive=True)
+
+
+class Estimates(Strict):
+    chip_power: number(positive=True, high=1e6)  # W
+    sample_gap: number(0.0, 1e6)  # chip seconds between samples
+    input_events_per_second: number(positive=True)
+    reconfiguration_time: number(0.0, 1e6)  # s per partition switch
+    samples_per_configuration: count(1, 1 << 30)
+
+
+class Noise(Strict):
+    tau_mem_mismatch: Fraction
+    tau_syn_mismatch: Fraction
+    threshold_mismatch: number(0.0, 10.0)  # in units of (v_th - v_leak)
+    leak_mismatch: number(0.0, 10.0)  # in units of (v_th - v_leak)
+    weight_mismatch: Fraction
+    membrane_noise: number(0.0, 10.0)  # standard deviation per step, in units of (v_th - v_leak)
+
+
+class Bss2Target(TargetBase):
+    """The exact schema of a bss2 target's YAML; a key added to bss2.yaml is a field added here."""
+
+    family: Literal["bss2"]
+    resources: Resources
     # [low, high] of a neuron parameter on the chip, i.e. after time scaling for times.
-    Optional("parameter_ranges"): OpenMapping(ListOf(float)),
-    "estimates": {
-        "chip_power": float,  # W
-        "sample_gap": float,  # chip seconds between samples
-        "input_events_per_second": float,
-        "reconfiguration_time": float,  # s per partition switch
-        "samples_per_configuration": int,
-    },
-    "noise": {
-        "tau_mem_mismatch": float,
-        "tau_syn_mismatch": float,
-        "threshold_mismatch": float,
-        "leak_mismatch": float,
-        "weight_mismatch": float,
-        "membrane_noise": float,
-    },
-})
+    parameter_ranges: dict[str, Range] = {}
+    estimates: Estimates
+    noise: Noise
 
-_POSITIVE_COUNTS = ("hemispheres", "columns_per_hemisphere", "rows_per_hemisphere",
-                    "synapse_drivers_per_hemisphere", "rows_per_driver", "padi_buses_per_hemisphere",
-                    "neuron_event_outputs", "row_select_bits", "weight_bits", "address_bits", "readout_bits",
-                    "chips")
+
+BSS2_SCHEMA = Bss2Target
 
 
 @dataclass(frozen=True)
@@ -142,11 +155,6 @@ def value_problems(spec: dict) -> list[str]:
     """What makes a schema-valid bss2 spec not a chip, as 'key.path: problem' strings."""
     problems = []
     resources = spec["resources"]
-    for key in _POSITIVE_COUNTS:
-        if resources[key] < 1:
-            problems.append(f"resources.{key}: must be >= 1, got {resources[key]}")
-    if resources["weight_bits"] > 15:
-        problems.append(f"resources.weight_bits: at most 15 (weights are int16), got {resources['weight_bits']}")
     if resources["rows_per_driver"] != 2:
         problems.append("resources.rows_per_driver: a BrainScaleS-2 synapse driver relays onto two rows, "
                         f"so it must be 2, got {resources['rows_per_driver']}")
@@ -154,38 +162,21 @@ def value_problems(spec: dict) -> list[str]:
         problems.append(f"resources.rows_per_hemisphere: must be synapse_drivers_per_hemisphere * "
                         f"rows_per_driver = {resources['synapse_drivers_per_hemisphere'] * 2}, "
                         f"got {resources['rows_per_hemisphere']}")
-    if resources["padi_buses_per_hemisphere"] >= 1 and \
-            resources["synapse_drivers_per_hemisphere"] % resources["padi_buses_per_hemisphere"]:
+    if resources["synapse_drivers_per_hemisphere"] % resources["padi_buses_per_hemisphere"]:
         problems.append("resources.padi_buses_per_hemisphere: must divide synapse_drivers_per_hemisphere "
                         f"({resources['synapse_drivers_per_hemisphere']}), "
                         f"got {resources['padi_buses_per_hemisphere']}")
     outputs, columns = resources["neuron_event_outputs"], resources["columns_per_hemisphere"]
-    if outputs >= 1 and columns % outputs:
+    if columns % outputs:
         problems.append(f"resources.neuron_event_outputs: must divide columns_per_hemisphere ({columns}), "
                         f"got {outputs}")
-    if resources["address_bits"] > 15 or resources["row_select_bits"] > 15:
-        problems.append("resources.address_bits, row_select_bits: at most 15 each")
-    if resources["background_spike_sources"] < 0:
-        problems.append("resources.background_spike_sources: must be >= 0")
-    if resources["event_latency"] < 0:
-        problems.append(f"resources.event_latency: must be >= 0, got {resources['event_latency']}")
-    low_high = resources["readout_range"]
-    if len(low_high) != 2 or not low_high[0] < low_high[1]:
-        problems.append(f"resources.readout_range: must be [low, high] with low < high, got {low_high}")
-    if resources["events_per_second_between_chips"] <= 0:
-        problems.append("resources.events_per_second_between_chips: must be > 0")
-    if spec["time_scale"] <= 0:
-        problems.append(f"time_scale: must be > 0, got {spec['time_scale']}")
-    for name, bounds in spec.get("parameter_ranges", {}).items():
-        if len(bounds) != 2 or bounds[0] > bounds[1]:
-            problems.append(f"parameter_ranges.{name}: expected [low, high] with low <= high, got {bounds}")
-    estimates = spec["estimates"]
-    for key in ("chip_power", "input_events_per_second", "samples_per_configuration"):
-        if estimates[key] <= 0:
-            problems.append(f"estimates.{key}: must be > 0, got {estimates[key]}")
-    for key in ("sample_gap", "reconfiguration_time"):
-        if estimates[key] < 0:
-            problems.append(f"estimates.{key}: must be >= 0, got {estimates[key]}")
+    circuits = resources["hemispheres"] * columns
+    if circuits > MAX_CIRCUITS // MAX_CHIPS:
+        problems.append(f"resources: hemispheres x columns_per_hemisphere = {circuits:,} neuron circuits per chip; "
+                        f"at most {MAX_CIRCUITS // MAX_CHIPS:,}")
+    elif circuits * resources["rows_per_hemisphere"] > MAX_SYNAPSES_PER_CHIP:
+        problems.append(f"resources: {circuits * resources['rows_per_hemisphere']:,} synapses per chip "
+                        f"(circuits x rows_per_hemisphere); at most {MAX_SYNAPSES_PER_CHIP:,}")
     return problems
 
 

@@ -14,36 +14,46 @@ with t = level / (2**modulator_bits - 1)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated, Literal
 
 import numpy as np
+from pydantic import Field
 
 from snnc.compiler.ir.neurons import PhotonDetector
 from snnc.compiler.ir.onn_records import Transmissions
-from snnc.compiler.targets.schema import Choice, family_schema
+from snnc.compiler.targets.schema import Strict, TargetBase, count, number
 
 SIGNED_SCHEMES = ("auto", "differential", "offset")
 
-ONN_SCHEMA: dict = family_schema("onn", {
-    "resources": {
-        "channels": int,
-        "modulator_columns": int,
-        "modulator_bits": int,
-        "detectors": int,
-        "readout_bits": int,
-        "max_passes": int,
-        "optical_power": float,
-        "linear_photons_per_mac": float,
-        "signed_weights": Choice(SIGNED_SCHEMES),
-    },
-    "noise": {
-        "detector_efficiency": float,
-        "dark_counts": float,
-        "transmission_mismatch": float,
-    },
-})
 
-_POSITIVE_COUNTS = ("channels", "modulator_columns", "modulator_bits", "detectors", "readout_bits",
-                    "max_passes")
+
+class Resources(Strict):
+    channels: count()
+    modulator_columns: count()
+    modulator_bits: count(1, 16)  # (levels are uint16)
+    detectors: count()
+    readout_bits: count(1, 31)
+    max_passes: count(1, 1 << 16)
+    optical_power: number(positive=True)  # photons per inference
+    linear_photons_per_mac: number(positive=True)
+    signed_weights: Literal[SIGNED_SCHEMES]  # type: ignore[valid-type]
+
+
+class Noise(Strict):
+    detector_efficiency: Annotated[float, Field(gt=0.0, le=1.0)]  # a probability
+    dark_counts: number(0.0, 1e9)  # mean counts per detector per exposure
+    transmission_mismatch: number(0.0, 1.0)  # absolute, on transmissions in [0, 1]
+
+
+class OnnTarget(TargetBase):
+    """The exact schema of an onn target's YAML."""
+
+    family: Literal["onn"]
+    resources: Resources
+    noise: Noise
+
+
+ONN_SCHEMA = OnnTarget
 
 
 @dataclass(frozen=True)
@@ -87,26 +97,11 @@ class Optics:
 
 def value_problems(spec: dict) -> list[str]:
     """What makes a schema-valid onn spec not a device, as 'key.path: problem' strings."""
-    problems = []
-    resources, noise = spec["resources"], spec["noise"]
-    for key in _POSITIVE_COUNTS:
-        if resources[key] < 1:
-            problems.append(f"resources.{key}: must be >= 1, got {resources[key]}")
-    if resources["modulator_bits"] > 16:
-        problems.append(f"resources.modulator_bits: at most 16 (levels are uint16), got {resources['modulator_bits']}")
-    if resources["readout_bits"] > 31:
-        problems.append(f"resources.readout_bits: at most 31, got {resources['readout_bits']}")
-    for key in ("optical_power", "linear_photons_per_mac"):
-        if resources[key] <= 0:
-            problems.append(f"resources.{key}: must be > 0, got {resources[key]}")
-    if not 0.0 < noise["detector_efficiency"] <= 1.0:
-        problems.append(f"noise.detector_efficiency: must be in (0, 1], got {noise['detector_efficiency']}")
-    for key in ("dark_counts", "transmission_mismatch"):
-        if noise[key] < 0:
-            problems.append(f"noise.{key}: must be >= 0, got {noise[key]}")
-    if spec["time_scale"] <= 0:
-        problems.append(f"time_scale: must be > 0, got {spec['time_scale']}")
-    return problems
+    resources = spec["resources"]
+    if resources["modulator_columns"] > resources["channels"]:
+        return [f"resources.modulator_columns: at most the {resources['channels']:,} channels, got "
+                f"{resources['modulator_columns']:,}"]
+    return []
 
 
 ENCODINGS = ("positive", "negative", "differential", "offset")

@@ -1,131 +1,198 @@
-"""Validation of target YAML files: report every problem with its key path, not the first one.
+"""The schema of target files (and of what else snnc reads back): pydantic models, strict about types,
+finite numbers only, every count bounded, unknown keys refused; their errors become 'key.path: problem,
+got VALUE' strings (`problems`), with a did-you-mean for a misspelt key. A family's model is in its
+module (bss2.py, onn.py) on top of `TargetBase`; adding a key to a target is adding a field there.
 
-A schema is a nested dict; a value is a type (int, float, str, bool), a tuple of allowed types, a
-nested dict, a `ListOf(item)`, `AnyOf(...)`, or `Choice(...)`. Keys wrapped in `Optional` may be
-left out. Unknown keys are errors, with a did-you-mean."""
+The YAML is read by `load_yaml`: a safe loader that also refuses duplicate keys (PyYAML silently keeps the
+last) and anchors/aliases (a few lines of them expand to gigabytes for whoever walks the data), each with
+the line and column."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Union
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
+from pydantic_core import PydanticCustomError
 
 from snnc.diagnostics import did_you_mean
 
-
-@dataclass(frozen=True)
-class Optional:
-    key: str
-
-
-@dataclass(frozen=True)
-class ListOf:
-    item: Any
+MAX_TARGET_BYTES = 1 << 20  # a target file is a page of YAML
+MAX_COUNT = 1 << 24  # any count of a substrate (circuits, channels, ...): bounded before anything is allocated
+MAX_QUANTITY = 1e30  # any physical figure (photons, events per second): finite, and far from overflowing products
 
 
-@dataclass(frozen=True)
-class Choice:
-    values: tuple
+class Strict(BaseModel):
+    """A mapping with exactly these keys, of exactly these types (an integer is not a string, 1.5 is not
+    an integer, true is not a number), numbers finite."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 
 
-@dataclass(frozen=True)
-class AnyOf:
-    options: tuple
+def count(low: int = 1, high: int = MAX_COUNT) -> Any:
+    return Annotated[int, Field(ge=low, le=high)]
 
 
-@dataclass(frozen=True)
-class OpenMapping:
-    """A dict with free keys whose values all match `value`."""
-
-    value: Any
+def number(low: float | None = None, high: float | None = MAX_QUANTITY, *, positive: bool = False) -> Any:
+    """A finite number in [low, high] ((0, high] with `positive`); an integer is a number."""
+    return Annotated[float, Field(gt=0 if positive else None, ge=None if positive else low, le=high)]
 
 
-_TYPE_WORDS = {int: "an integer", float: "a number", str: "a string", bool: "true or false", dict: "a mapping"}
+def _ordered_pair(bounds: list[float]) -> list[float]:
+    if bounds[0] > bounds[1]:
+        raise PydanticCustomError("ordered", "expected [low, high] with low <= high")
+    return bounds
 
 
-def describe(schema: Any) -> str:
-    if isinstance(schema, type):
-        return _TYPE_WORDS.get(schema, schema.__name__)
-    if isinstance(schema, (dict, OpenMapping)):
+def _strictly_ordered(bounds: list[float]) -> list[float]:
+    if not bounds[0] < bounds[1]:
+        raise PydanticCustomError("ordered", "must be [low, high] with low < high")
+    return bounds
+
+
+def _names(value: Any) -> Any:
+    if value == "all" or isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise PydanticCustomError("names", "expected 'all' or a list of strings")
+
+
+Range = Annotated[list[number(-MAX_QUANTITY)], Field(min_length=2, max_length=2), AfterValidator(_ordered_pair)]
+Interval = Annotated[list[number(-MAX_QUANTITY)], Field(min_length=2, max_length=2), AfterValidator(_strictly_ordered)]
+_TAGS = {"number", "integer", "string", "boolean", "mapping", "list"}  # union branches (`by_type`), not keys
+
+
+def by_type(**branches: Any) -> Any:
+    """A union whose branch is chosen by the value's type (number, integer, string, boolean, mapping,
+    list), so that an error names what is wrong with the value, not why every branch failed."""
+    def kind(value: Any) -> str:
+        if isinstance(value, bool):
+            return "boolean"
+        if isinstance(value, int):
+            return "integer" if "integer" in branches else "number"
+        names = {float: "number", str: "string", dict: "mapping", list: "list"}
+        found = next((name for cls, name in names.items() if isinstance(value, cls)), "number")
+        return found if found in branches else next(iter(branches))
+    return Annotated[Union[tuple(Annotated[t, Tag(name)] for name, t in branches.items())], Discriminator(kind)]
+Names = Annotated[Any, AfterValidator(_names)]
+
+
+class Supports(Strict):
+    neuron_models: Names
+    encoders: Names
+    readouts: Names
+    max_delay: number(0.0) = None  # s (model time); none: any delay
+
+
+class TargetBase(Strict):
+    """The keys every target has; a family's model adds `resources` and `noise` (and more)."""
+
+    name: str
+    description: str
+    family: str
+    time_scale: number(positive=True, high=1e6)  # substrate seconds per model second
+    supports: Supports
+
+
+class AnyFamily(Strict):
+    """Only `family`, for a file whose family is unknown: the other keys are checked once it is known."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    family: str
+
+
+_PHRASES = {"float_type": "expected a number", "float_parsing": "expected a number", "int_type": "expected an integer",
+            "int_parsing": "expected an integer", "int_from_float": "expected an integer", "string_type":
+            "expected a string", "bool_type": "expected true or false", "list_type": "expected a list",
+            "tuple_type": "expected a list", "dict_type": "expected a mapping", "model_type": "expected a mapping",
+            "model_attributes_type": "expected a mapping", "finite_number": "must be finite"}
+_BOUNDS = {"greater_than": ("gt", ">"), "greater_than_equal": ("ge", ">="), "less_than": ("lt", "<"),
+           "less_than_equal": ("le", "<=")}
+
+
+def problems(model: type[BaseModel], data: Any, prefix: str = "") -> list[str]:
+    """Every way `data` fails `model`, as 'key.path: problem' strings ('(top level)' for the whole)."""
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        return [f"{path}: {phrase}" for path, phrase in error_phrases(exc, model, prefix)]
+    return []
+
+
+def error_phrases(exc: ValidationError, model: type[BaseModel] | None = None, prefix: str = ""
+                  ) -> list[tuple[str, str]]:
+    """pydantic's errors as (key path, phrase) pairs in snnc's words."""
+    found = []
+    for item in exc.errors(include_url=False):
+        loc = [part for part in item["loc"] if part not in _TAGS]
+        path = prefix
+        for part in loc:
+            path = f"{path}[{part}]" if isinstance(part, int) else f"{path}.{part}" if path else str(part)
+        found.append((path or "(top level)", _phrase(item, model, loc)))
+    return list(dict.fromkeys(found))
+
+
+def _phrase(item: dict, model: type[BaseModel] | None, loc: list) -> str:
+    kind, ctx = item["type"], item.get("ctx", {})
+    if kind == "missing":
+        return "missing"
+    if kind == "extra_forbidden":
+        return "unknown key" + did_you_mean(str(loc[-1]), _keys_at(model, loc[:-1]))
+    if kind in _BOUNDS:
+        key, sign = _BOUNDS[kind]
+        phrase = f"must be {sign} {ctx[key]:,}" if isinstance(ctx[key], int) else f"must be {sign} {ctx[key]:g}"
+    elif kind == "literal_error":
+        phrase = f"expected one of {ctx['expected'].replace(' or ', ', ')}"
+    elif kind in ("too_short", "too_long"):
+        phrase = f"expected {ctx.get('min_length', ctx.get('max_length'))} items"
+    else:
+        phrase = _PHRASES.get(kind, item["msg"][:1].lower() + item["msg"][1:])
+    return f"{phrase}, got {_show(item['input'])}"
+
+
+def _keys_at(model: type[BaseModel] | None, loc: list) -> list[str]:
+    """The keys the model allows at `loc` (for a did-you-mean)."""
+    for part in loc:
+        field = model.model_fields.get(part) if model is not None and hasattr(model, "model_fields") else None
+        model = field.annotation if field is not None else None
+    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
         return "a mapping"
-    if isinstance(schema, ListOf):
-        return f"a list of {describe(schema.item).removeprefix('an ').removeprefix('a ')}s"
-    if isinstance(schema, Choice):
-        values = ", ".join(repr(v) for v in schema.values)
-        return values if len(schema.values) == 1 else f"one of {values}"
-    if isinstance(schema, AnyOf):
-        return " or ".join(describe(o) for o in schema.options)
-    return str(schema)
-
-
-def validate(data: Any, schema: Any, path: str = "") -> list[str]:
-    """Every mismatch between `data` and `schema`, as 'key.path: problem' strings."""
-    where = path or "(top level)"
-    if isinstance(schema, AnyOf):
-        if any(not validate(data, option, path) for option in schema.options):
-            return []
-        return [f"{where}: expected {describe(schema)}, got {_show(data)}"]
-    if isinstance(schema, Choice):
-        return [] if data in schema.values else [f"{where}: expected {describe(schema)}, got {_show(data)}"]
-    if isinstance(schema, ListOf):
-        if not isinstance(data, list):
-            return [f"{where}: expected {describe(schema)}, got {_show(data)}"]
-        return [p for i, item in enumerate(data) for p in validate(item, schema.item, f"{path}[{i}]")]
-    if isinstance(schema, OpenMapping):
-        if not isinstance(data, dict):
-            return [f"{where}: expected a mapping, got {_show(data)}"]
-        return [p for k, v in data.items() for p in validate(v, schema.value, _join(path, k))]
-    if isinstance(schema, dict):
-        if not isinstance(data, dict):
-            return [f"{where}: expected a mapping, got {_show(data)}"]
-        problems = []
-        keys = {(k.key if isinstance(k, Optional) else k): k for k in schema}
-        for key, spec_key in keys.items():
-            if key in data:
-                problems += validate(data[key], schema[spec_key], _join(path, key))
-            elif not isinstance(spec_key, Optional):
-                problems.append(f"{_join(path, key)}: missing")
-        for key in data:
-            if key not in keys:
-                problems.append(f"{_join(path, str(key))}: unknown key{did_you_mean(str(key), keys)}")
-        return problems
-    if isinstance(schema, tuple):
-        if _is_instance(data, schema):
-            return []
-        return [f"{where}: expected {' or '.join(describe(t) for t in schema)}, got {_show(data)}"]
-    if isinstance(schema, type):
-        return [] if _is_instance(data, (schema,)) else [f"{where}: expected {describe(schema)}, got {_show(data)}"]
-    raise AssertionError(f"bad schema {schema!r}")
-
-
-def _is_instance(data: Any, types: tuple) -> bool:
-    if isinstance(data, bool):
-        return bool in types
-    if float in types and isinstance(data, int):
-        return True
-    return isinstance(data, types)
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else str(key)
-
-
-def _show(data: Any) -> str:
-    if isinstance(data, dict):
-        return "a mapping"
-    if isinstance(data, list):
+    text = repr(value)
+    if isinstance(value, (list, tuple)) and (len(text) > 40 or any(isinstance(v, (list, dict)) for v in value)):
         return "a list"
-    return repr(data)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
-def family_schema(family: str, sections: dict) -> dict:
-    """The exact schema of a substrate family's target YAML: the keys every target has (`family` fixed
-    to this one, every `supports` list required) plus the family's own `sections`."""
-    names = AnyOf((Choice(("all",)), ListOf(str)))
-    return {
-        "name": str,
-        "description": str,
-        "family": Choice((family,)),
-        "time_scale": float,
-        "supports": {"neuron_models": names, "encoders": names, "readouts": names, Optional("max_delay"): float},
-        **sections,
-    }
+class _TargetLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that refuses duplicate keys and aliases."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "anchors and aliases (*name) are not supported in "
+                                              "target files", self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (str, int, float, bool)) or key is None:
+                if key in seen:
+                    first = seen[key].start_mark
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key '{key}' (first at line {first.line + 1}, column "
+                        f"{first.column + 1})", key_node.start_mark)
+                seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+_TargetLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _TargetLoader.construct_mapping)
+
+
+def load_yaml(text: str) -> Any:
+    """The data of a target file's text; yaml.YAMLError (with its mark) on bad YAML, a duplicate key or an
+    alias; RecursionError when nested too deeply for the parser."""
+    return yaml.load(text, Loader=_TargetLoader)  # noqa: S506 - a SafeLoader subclass
