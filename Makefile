@@ -37,9 +37,9 @@ test-fast: install
 	$(PY) -m pytest -q -m "not slow"
 
 # Fuzzing (issue 14): the suite runs a few thousand fixed examples; this runs FUZZ_EXAMPLES fresh random
-# ones per surface (source now; the target-file and compiled-program surfaces join in phase 2).
+# ones per surface: source, target file, compiled program (tests/compiler/fuzzing.py).
 FUZZ_EXAMPLES ?= 10000
-FUZZ_TESTS    := tests/compiler/test_fuzz.py
+FUZZ_TESTS    := tests/compiler/test_fuzz.py tests/compiler/test_fuzz_targets.py tests/compiler/test_fuzz_programs.py
 fuzz: install
 	SNNC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q $(FUZZ_TESTS)
 

@@ -10,8 +10,6 @@ metadata under `snnc.` keys, which `snnc import` reads back, so a round trip giv
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +21,7 @@ from snnc.compiler.ir.encoders import Latency, Rate, Spikes
 from snnc.compiler.ir.fields import param_fields
 from snnc.compiler.ir.neurons import IF, LI, LIF, AlwaysOn, Integrator
 from snnc.diagnostics import Diagnostic, SnncError, error, warning
-from snnc.interop import snn_text
+from snnc.interop import outputs, snn_text
 from snnc.interop.nir_import import META
 from snnc.interop.nir_neurons import to_nir
 
@@ -63,6 +61,8 @@ def _check_model(population) -> None:
 
 def export_nir(program: CompiledProgram | str | Path, out: str | Path | None = None) -> Exported:
     """The NIR graph of `program` (a CompiledProgram or its directory); with `out`, written there atomically."""
+    if out is not None:
+        check_nir_output(Path(out))  # refused now, not after the conversion
     if not isinstance(program, CompiledProgram):
         program = load_program(program)
     ir = program.ir
@@ -162,14 +162,15 @@ def _variant_warnings(variants: dict[str, list[str]], exported: Exported) -> Non
 
 
 def write_graph(graph: nir.NIRGraph, out: Path) -> None:
-    """nir.write to a temporary file beside `out`, then renamed: never a half-written file."""
-    if not out.parent.is_dir():
-        raise _fail("E504", f"cannot write '{out}': directory '{out.parent}' does not exist")
-    handle, name = tempfile.mkstemp(dir=out.parent, prefix=".snnc-export-", suffix=".nir")
-    os.close(handle)
-    try:
-        nir.write(name, graph)
-        os.replace(name, out)
-    except OSError as exc:
-        Path(name).unlink(missing_ok=True)
-        raise _fail("E504", f"cannot write '{out}': {exc.strerror or exc}") from None
+    """nir.write to a temporary file beside `out`, then renamed: never a half-written file, and never over a
+    file snnc did not write (interop/outputs.py)."""
+    final = check_nir_output(out)
+    outputs.write_atomically([(final, lambda path: nir.write(path, graph))])
+
+
+def check_nir_output(out: Path) -> Path:
+    """Where a .nir output is written (through a link); SnncError if it is a file snnc did not write."""
+    final = outputs.resolve(out)
+    outputs.check_replaceable(final, outputs.snnc_wrote_nir, " (a .nir snnc writes carries 'snnc.network' in "
+                              "its graph's metadata)")
+    return final

@@ -42,6 +42,8 @@ class Imported:
 def import_nir(path: str | Path, out: str | Path | None = None, options: ImportOptions | None = None) -> Imported:
     """Convert the NIR file `path`; with `out`, write the .snn there (and the .npy files beside it)."""
     out_stem = Path(out).stem if out is not None else Path(path).stem
+    if out is not None:
+        snn_text.check_program_output(Path(out))  # refused now, not after the conversion
     imported = convert(path, out_stem, options or ImportOptions())
     if out is not None:
         imported.write(out)

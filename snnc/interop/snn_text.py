@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from snnc.compiler.ir.fields import param_fields, spec_of
 from snnc.compiler.ir.units import Dim
-from snnc.diagnostics import SnncError, error
+from snnc.interop import outputs
 
 
 def number(value: float) -> str:
@@ -61,29 +59,28 @@ def identifier(name: str, taken: set[str]) -> str:
 
 def write_files(out: Path, text: str, arrays: dict[str, np.ndarray]) -> None:
     """The program `out` and its .npy files beside it, each written to a temporary name then renamed, the
-    program last: a failure leaves no half-written file and no program without its weights."""
-    folder = out.parent
-    if not folder.is_dir():
-        raise SnncError([error("E504", f"cannot write '{out}': directory '{folder}' does not exist")])
-    written: list[tuple[str, Path]] = []
-    try:
-        for name, array in arrays.items():
-            written.append((_temporary(folder, lambda f, a=array: np.save(f, a, allow_pickle=False)), folder / name))
-        written.append((_temporary(folder, lambda f: f.write(text.encode("utf-8"))), out))
-        for temporary, final in written:
-            os.replace(temporary, final)
-    except OSError as exc:
-        for temporary, _ in written:
-            Path(temporary).unlink(missing_ok=True)
-        raise SnncError([error("E504", f"cannot write '{out}': {exc.strerror or exc}")]) from None
+    program last: a failure leaves no half-written file and no program without its weights. Only files snnc
+    wrote are replaced (interop/outputs.py)."""
+    program = check_program_output(out)
+    ours = outputs.weights_read_by(program) if program.exists() else set()
+    files = []
+    for name, array in arrays.items():
+        final = outputs.resolve(out.parent / name)
+        outputs.check_replaceable(final, lambda p, n=name: n in ours, " (it is not a weight file of the .snn "
+                                  f"'{out}' snnc wrote before)")
+        files.append((final, lambda path, a=array: _save(path, a)))
+    files.append((program, lambda path: Path(path).write_text(text, encoding="utf-8")))
+    outputs.write_atomically(files)
 
 
-def _temporary(folder: Path, fill) -> str:
-    handle, name = tempfile.mkstemp(dir=folder, prefix=".snnc-import-")
-    try:
-        with os.fdopen(handle, "wb") as f:
-            fill(f)
-    except OSError:
-        Path(name).unlink(missing_ok=True)
-        raise
-    return name
+def check_program_output(out: Path) -> Path:
+    """Where a .snn output is written (through a link); SnncError if it is a file snnc did not write."""
+    program = outputs.resolve(out)
+    outputs.check_replaceable(program, outputs.snnc_wrote_snn, " (a .snn snnc writes starts with the line "
+                              f"'{outputs.IMPORT_HEADER} ...')")
+    return program
+
+
+def _save(path: str, array: np.ndarray) -> None:
+    with open(path, "wb") as f:
+        np.save(f, array, allow_pickle=False)

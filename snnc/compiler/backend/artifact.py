@@ -133,7 +133,8 @@ def load_program(directory: str | Path, *, validator: Callable[[CompiledProgram]
         ir = NetworkIR.from_dict(document["ir"], arrays)
     except (KeyError, TypeError, ValueError, AttributeError, RecursionError, nx.NetworkXError) as exc:
         raise SnncError([error("E302", f"'{program_file}' is corrupt: {type(exc).__name__}: {exc}")]) from None
-    problems = [("ir", p) for p in ir.verify()] or ir_problems(ir) or attribute_problems(ir)
+    # the records' types first: the invariants' checks (verify) may then rely on them
+    problems = ir_problems(ir) or [("ir", p) for p in ir.verify()] or attribute_problems(ir)
     target = restore_target(document["target"]) if not problems else None
     problems = problems or program_problems(ir, target)
     if problems:

@@ -10,6 +10,7 @@ from typing import Any
 from snnc.compiler.ir.units import Dim
 
 REQUIRED = dataclasses.MISSING
+FLOAT32_MAX = 3.4028234663852886e38  # the emulators compute in float32: a parameter beyond it has no value there
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class ParamSpec:
         """A phrase saying why `value` is out of range, or None."""
         if not math.isfinite(value):
             return "must be finite"
+        if self.kind == "number" and abs(value) > FLOAT32_MAX:
+            return "must be at most 3.4e38 in magnitude (the emulators compute in float32)"
         if self.minimum is not None:
             if self.exclusive_minimum and value <= self.minimum:
                 return f"must be > {self.minimum:g}"

@@ -33,7 +33,7 @@ from snnc.compiler.ir.bss2_records import (
 from snnc.compiler.ir.checks import array_problems
 from snnc.compiler.ir.fields import spec_of
 from snnc.compiler.ir.graph import NetworkIR
-from snnc.compiler.ir.nodes import Input, NetworkHeader, Population, Projection
+from snnc.compiler.ir.nodes import MAX_STEPS, Input, NetworkHeader, Population, Projection
 from snnc.compiler.ir.onn_records import Tile, Transmissions
 from snnc.diagnostics import Span
 
@@ -199,12 +199,15 @@ def ir_problems(ir: NetworkIR) -> list[Problem]:
         problems += _attr_problems(attrs, EDGE_ATTRS, edge_path(str(key)))
     if problems:
         return problems
-    for _, target, key, attrs in ir.edges():
+    for source, target, key, attrs in ir.edges():
         path = edge_path(key)
         if not isinstance(ir.decl(target), Population):
             problems.append((join(path, "decl"), f"projects into '{target}', which is not a population"))
             continue
-        shape = (ir.size(attrs["decl"].source), ir.size(target))
+        shape = (ir.size(source), ir.size(target))
+        if attrs["decl"].delay / ir.header.timestep > MAX_STEPS:
+            problems.append((join(path, "decl.delay"), f"{attrs['decl'].delay:g} s is more than {MAX_STEPS:,} time "
+                             "steps"))
         problems += array_problems(attrs["weights"], join(path, "weights"), np.float32, shape)
         if attrs.get("mask") is not None:
             problems += array_problems(attrs["mask"], join(path, "mask"), np.bool_, shape)

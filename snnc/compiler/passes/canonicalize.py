@@ -9,6 +9,7 @@ from typing import ClassVar
 from snnc.compiler.frontend.values import format_quantity
 from snnc.compiler.ir.connectivity import Constant, Dense, Normal, OneToOne, Sparse
 from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.ir.nodes import MAX_STEPS
 from snnc.compiler.ir.units import Dim
 from snnc.compiler.passes.base import Pass, PassContext
 from snnc.diagnostics import error, warning
@@ -43,6 +44,11 @@ class Canonicalize(Pass):
                     f"of {format_quantity(timestep, Dim.TIME)}", projection.span))
                 continue
             steps = round(projection.delay / timestep)
+            if steps > MAX_STEPS:  # (the emulators keep a buffer of this many steps)
+                ctx.diagnostics.add(error(
+                    "E138", f"delay {format_quantity(projection.delay, Dim.TIME)} is {steps:,.4g} time steps; at most "
+                    f"{MAX_STEPS:,} are supported", projection.span))
+                continue
             delay = steps * timestep
             if not math.isclose(delay, projection.delay, rel_tol=1e-9, abs_tol=1e-15):
                 ctx.diagnostics.add(warning(

@@ -148,7 +148,8 @@ def nominal_params(ir: NetworkIR, dtype: torch.dtype = torch.float32) -> dict[st
                          reset=getattr(model, "reset", "to_v_reset"), arrival=getattr(model, "arrival", "next_step"))
         if kind in ("lif", "adex"):
             p.v_th, p.v_reset = full(model.v_th), full(model.v_reset)
-            p.refractory_steps = int(round(model.refractory / dt))
+            # (a hold past the sample's end is one to its end: int32 counters stay in range)
+            p.refractory_steps = min(int(round(model.refractory / dt)), ir.header.steps + 1)
         if kind == "adex":
             p.adex = {k: full(getattr(model, k)) for k in ("v_exp", "delta_t", "a", "b", "tau_w")}
         params[population.name] = p
