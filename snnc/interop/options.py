@@ -3,7 +3,10 @@ until a .nir file is actually read)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+from snnc.compiler.ir.nodes import MAX_STEPS
 
 DEFAULT_DT = 1e-4  # s: snnTorch writes every graph for this step, Norse's examples use it too
 DEFAULT_STEPS = 100
@@ -23,8 +26,8 @@ class ImportOptions:
         """Why these options cannot be used, or None."""
         if self.reset not in RESETS:
             return f"reset must be one of {', '.join(RESETS)}, not {self.reset!r}"
-        if self.dt is not None and not self.dt > 0:
+        if self.dt is not None and not 0 < self.dt < math.inf:
             return f"dt must be a positive time in seconds, not {self.dt!r}"
-        if self.steps is not None and self.steps < 1:
-            return f"steps must be at least 1, not {self.steps!r}"
+        if self.steps is not None and not 1 <= self.steps <= MAX_STEPS:
+            return f"steps must be from 1 to {MAX_STEPS:,}, not {self.steps!r}"
         return None

@@ -12,7 +12,7 @@ import os
 from hypothesis import HealthCheck, settings
 
 RANDOM = "SNNC_FUZZ_EXAMPLES" in os.environ  # `make fuzz`: new draws each run; the suite: the same ones
-SUITE_EXAMPLES = {"source": 2500, "target_file": 800, "compiled_program": 700}
+SUITE_EXAMPLES = {"source": 2500, "target_file": 1200, "compiled_program": 1000}
 EXAMPLES = {surface: int(os.environ.get("SNNC_FUZZ_EXAMPLES", count)) for surface, count in SUITE_EXAMPLES.items()}
 
 SHARES = {

@@ -95,3 +95,11 @@ def test_the_command_line_refuses_before_converting(program, tmp_path, capsys):
     (tmp_path / "notes.nir").write_text("notes")
     assert cli(["export", str(tmp_path / "prog"), "--nir", str(tmp_path / "notes.nir")]) == 1
     assert "E505" not in capsys.readouterr().out and (tmp_path / "notes.nir").read_text() == "notes"
+
+
+def test_import_options_are_finite_and_bounded():
+    from snnc.interop.options import ImportOptions
+
+    assert ImportOptions(dt=float("inf")).problem() == "dt must be a positive time in seconds, not inf"
+    assert ImportOptions(steps=100_001).problem() == "steps must be from 1 to 100,000, not 100001"
+    assert ImportOptions(steps=100_000, dt=1e-3).problem() is None

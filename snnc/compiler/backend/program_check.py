@@ -120,13 +120,13 @@ class TrainingRecord(BaseModel):
     """Graph attr `training` (base.Emulator.export, inference.deploy); keys it may gain are checked generically."""
 
     model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
-    method: str | None = None
-    epochs: Count | None = None
-    chip_seed: Count | None = None
-    seed: Count | None = None
-    data: str | None = None
-    test_accuracy: Annotated[StrictFloat, Field(ge=0, le=1)] | None = None
-    deployed_from: str | None = None
+    method: str = ""  # (the defaults only make the keys optional: a key present must hold its type)
+    epochs: Count = 0
+    chip_seed: Count = 0
+    seed: Count = 0
+    data: str = ""
+    test_accuracy: Annotated[StrictFloat, Field(ge=0, le=1)] | None = None  # None: trained for no epoch
+    deployed_from: str = ""
 
 
 def read_document(path: Path) -> Any:
