@@ -6,14 +6,19 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import tempfile
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import snnc
 from snnc.cli import run as cli
 from snnc.compiler.backend import program_check
+from snnc.compiler.backend.artifact import save_program
 from snnc.diagnostics import SnncError
 from tests.conftest import REPO
 
@@ -115,7 +120,8 @@ def test_nan_weights_are_an_error(program):
 def test_wrong_shape_weights_are_an_error(program):
     out = program("reference")
     edit_array(out, "hidden->out.weights", lambda w: w[:, :-1])
-    assert "weights have shape (40, 9)" in load_error(out)
+    assert "array 'hidden->out.weights' (ir.edges[hidden->out].weights): expected shape [40, 10], got [40, 9]" \
+        in load_error(out)
 
 
 def test_wrong_shape_circuits_are_an_error(program):
@@ -291,3 +297,32 @@ def test_more_than_twenty_problems_are_counted(program):
     message = load_error(out)
     assert message.count("must be finite") == program_check.MAX_SHOWN
     assert "... and 10 more problems" in message
+
+
+def test_multi_partition_and_multi_chip_programs_load(tmp_path):
+    from tests.compiler.test_bss2_placement import three_layers
+
+    for name, text, chips in (("partitions", three_layers(300, 400), None), ("chips", three_layers(300, 400), 2)):
+        program = snnc.compile("net.snn", text=text, target="bss2", chips=chips, out=tmp_path / name)
+        assert len(program.ir.graph.graph["partitions"]) > 1 or program.target.substrate.chips == 2
+        assert snnc.load(tmp_path / name).ir == program.ir
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sizes=st.lists(st.integers(1, 700), min_size=2, max_size=4),
+       signs=st.lists(st.sampled_from(["signed", "positive", "negative"]), min_size=3, max_size=3),
+       recurrent=st.booleans(), chips=st.integers(1, 3), sparse=st.booleans())
+def test_every_placed_bss2_program_loads_back(sizes, signs, recurrent, chips, sparse):
+    """No valid program is refused: varied layers, signs, recurrence, sparsity and chips."""
+    from tests.compiler.test_bss2_placement import _layered_network
+
+    text = _layered_network(sizes, signs, recurrent)
+    if sparse:
+        text = text.replace(": dense(", ": sparse(p = 0.3, ")
+    try:
+        program = snnc.compile("net.snn", text=text, target="bss2", chips=chips)
+    except SnncError:
+        return  # (does not fit: test_bss2_placement says why)
+    with tempfile.TemporaryDirectory() as folder:
+        save_program(program, Path(folder) / "p")
+        assert snnc.load(Path(folder) / "p").ir == program.ir

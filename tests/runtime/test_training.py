@@ -130,9 +130,9 @@ def test_training_parses_the_source_once(small_digits_file, monkeypatch):
 def test_training_errors(small_digits_file, tmp_path, capsys):
     assert cli(["train", str(small_digits_file), "-o", str(tmp_path / "none"), "--resume"]) == 1
     assert "cannot resume: " in capsys.readouterr().err
-    with pytest.raises(SnncError, match="--epochs must be at least 1"):
+    with pytest.raises(SnncError, match="--epochs must be an integer from 1 to 100,000, not 0"):
         snnc.train(small_digits_file, epochs=0)
-    with pytest.raises(SnncError, match="--chip-seed must be at least 0, not -1"):
+    with pytest.raises(SnncError, match="--chip-seed must be an integer of at least 0, not -1"):
         snnc.train(small_digits_file, chip_seed=-1)
     with pytest.raises(SnncError, match="method 'pat' is not available on target 'reference'"):
         snnc.train(small_digits_file, method="pat", epochs=1, train_samples=8, test_samples=8)
