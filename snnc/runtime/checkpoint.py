@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from snnc.compiler.backend.arrays import read_npz
 from snnc.compiler.backend.output_dir import recover_interrupted_swap
 from snnc.diagnostics import SnncError, error
+from snnc.limits import memory_budget
 
 DIRECTORY = "checkpoint"  # inside a training run's output directory
 STATE_NPZ, STATE_JSON = "state.npz", "state.json"
@@ -46,12 +47,11 @@ def read(directory: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     try:
         recover_interrupted_swap(directory / DIRECTORY)  # a checkpoint write killed between its renames
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
-        with np.load(npz_file, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
+        arrays = read_npz(npz_file, memory_budget())  # sizes checked from the headers before reading
     except FileNotFoundError as exc:
         raise SnncError([error("E440", f"cannot resume: '{exc.filename}' is missing (no checkpoint in "
                                f"'{directory}')")]) from None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # (JSON, UTF-8 and archive errors are ValueErrors)
         raise SnncError([error("E441", f"cannot resume: the checkpoint in '{directory}' is corrupt: {exc}")]) from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise SnncError([error("E441", f"cannot resume: '{meta_file}' is not an snnc checkpoint")])
@@ -60,7 +60,16 @@ def read(directory: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
 def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray], weights: dict[str, torch.Tensor],
             optimizer: torch.optim.Optimizer, generators: dict[str, torch.Generator]) -> None:
-    """Load a checkpoint into live objects (weights in place)."""
+    """Load a checkpoint into live objects (weights in place); SnncError (E441) if it does not fit them."""
+    try:
+        _restore(meta, arrays, weights, optimizer, generators)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as exc:
+        raise SnncError([error("E441", f"cannot resume: the checkpoint does not fit this run ({type(exc).__name__}: "
+                               f"{exc})")]) from None
+
+
+def _restore(meta: dict[str, Any], arrays: dict[str, np.ndarray], weights: dict[str, torch.Tensor],
+             optimizer: torch.optim.Optimizer, generators: dict[str, torch.Generator]) -> None:
     with torch.no_grad():
         for name, w in weights.items():
             w.copy_(torch.from_numpy(arrays[f"weights/{name}"]))

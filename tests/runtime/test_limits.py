@@ -129,3 +129,23 @@ def test_a_gzipped_idx_file_that_unpacks_beyond_the_budget_is_refused(tmp_path, 
     monkeypatch.setattr("snnc.runtime.data.memory_budget", lambda: 100_000)
     with pytest.raises(SnncError, match=r"train-images-idx3-ubyte.gz': it unpacks to more than 97.7 KiB"):
         load_data(str(tmp_path), flat_input())
+
+
+def test_a_corrupt_checkpoint_is_an_error_not_a_crash(small_digits_file, tmp_path):
+    import io
+    import json
+
+    quick = dict(train_samples=32, test_samples=16, batch=16)
+    snnc.train(small_digits_file, out=tmp_path / "out", epochs=1, **quick)
+    state = tmp_path / "out" / "checkpoint" / "state.npz"
+    with np.load(state, allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files if not k.startswith("weights/")}
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    state.write_bytes(buffer.getvalue())
+    with pytest.raises(SnncError, match=r"cannot resume: the checkpoint does not fit this run \(KeyError"):
+        snnc.train(small_digits_file, out=tmp_path / "out", epochs=2, resume=True, **quick)
+    meta = tmp_path / "out" / "checkpoint" / "state.json"
+    meta.write_text(json.dumps({"format": "snnc-checkpoint", "x": [[[[[1]]]]]}) [:-3])
+    with pytest.raises(SnncError, match="the checkpoint in .* is corrupt"):
+        snnc.train(small_digits_file, out=tmp_path / "out", epochs=2, resume=True, **quick)
