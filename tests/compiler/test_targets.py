@@ -82,10 +82,10 @@ def test_yaml_is_loaded_safely(tmp_path):
 def test_duplicate_keys_are_errors_with_line_and_column(tmp_path):
     path = tmp_path / "twice.yaml"
     path.write_text(REFERENCE_YAML + "time_scale: 2.0\n")
-    assert f"{path}:8:1: error: target file is not valid YAML: duplicate key 'time_scale' (first at line 4, " \
+    assert f"{path}:8:1: error[E201]: target file is not valid YAML: duplicate key 'time_scale' (first at line 4, " \
            "column 1)" in errors(path)
     path.write_text(REFERENCE_YAML.replace("  neuron_models: [LIF, LI]", "  encoders: all\n  encoders: all"))
-    assert f"{path}:7:3: error: target file is not valid YAML: duplicate key 'encoders'" in errors(path)
+    assert f"{path}:7:3: error[E201]: target file is not valid YAML: duplicate key 'encoders'" in errors(path)
 
 
 def test_anchors_and_aliases_are_refused(tmp_path):

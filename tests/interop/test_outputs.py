@@ -41,7 +41,7 @@ def test_export_replaces_its_own_nir_file_but_not_a_foreign_one(program, tmp_pat
     export_nir(program, out)  # snnc's own: replaced
     (tmp_path / "thesis.nir").write_bytes(b"my thesis, saved with the wrong name")
     message = refused(lambda: export_nir(program, tmp_path / "thesis.nir"))
-    assert f"error: '{tmp_path / 'thesis.nir'}' exists and was not written by snnc" in message
+    assert f"error[E505]: '{tmp_path / 'thesis.nir'}' exists and was not written by snnc" in message
     assert (tmp_path / "thesis.nir").read_bytes() == b"my thesis, saved with the wrong name"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left
 
@@ -94,7 +94,8 @@ def test_the_command_line_refuses_before_converting(program, tmp_path, capsys):
     snnc.compile("net.snn", text=NET, out=tmp_path / "prog")
     (tmp_path / "notes.nir").write_text("notes")
     assert cli(["export", str(tmp_path / "prog"), "--nir", str(tmp_path / "notes.nir")]) == 1
-    assert "E505" not in capsys.readouterr().out and (tmp_path / "notes.nir").read_text() == "notes"
+    assert f"error[E505]: '{tmp_path / 'notes.nir'}' exists and was not written by snnc" in capsys.readouterr().err
+    assert (tmp_path / "notes.nir").read_text() == "notes"
 
 
 def test_import_options_are_finite_and_bounded():

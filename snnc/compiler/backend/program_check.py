@@ -125,6 +125,7 @@ class TrainingRecord(BaseModel):
     chip_seed: Count = 0
     seed: Count = 0
     data: str = ""
+    test_samples: Annotated[int, Field(ge=1, le=MAX_INT)] = 1  # what `snnc run` evaluates by default
     test_accuracy: Annotated[StrictFloat, Field(ge=0, le=1)] | None = None  # None: trained for no epoch
     deployed_from: str = ""
 
