@@ -47,7 +47,8 @@ def test_json_reports_failures_with_code_and_place(tmp_path, capsys):
     assert f"{bad}:2:34: error[E110]: 't_max' of latency is a time" in captured.err  # the human line too
     assert cli(["compile", str(bad), "--chips", "0", "--json"]) == 2
     assert json.loads(capsys.readouterr().out)["diagnostics"] == [
-        {"severity": "error", "code": "usage", "message": "snnc compile: --chips must be an integer from 1 to 1,024, got 0",
+        {"severity": "error", "code": "usage",
+         "message": "snnc compile: --chips must be an integer from 1 to 1,024, got 0",
          "file": None, "line": None, "column": None, "notes": []}]
     assert cli(["compile", str(bad), "--seed", "abc", "--json"]) == 2
     assert json.loads(capsys.readouterr().out)["diagnostics"][0]["message"] == (
