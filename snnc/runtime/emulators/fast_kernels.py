@@ -1,15 +1,20 @@
-"""Event-driven numba kernels of the fast path (snnc.runtime.emulators.fast_lif): one feed-forward LIF or
-LI population over the samples [lo, hi) of a batch, the time loop inside, float32 throughout. They
-release the GIL: fast_lif runs chunks of a batch on threads.
+"""Event-driven numba kernels of the fast path (snnc.runtime.emulators.fast_lif): the forward of one group of
+LIF or LI populations (core.simulate's groups: one population, or the populations of a recurrent cycle,
+laid side by side as the columns of one neuron vector) over the samples [lo, hi) of a batch, the time
+loop inside, float32 throughout. They release the GIL: fast_lif runs chunks of a batch on threads. The
+adjoint of the same step is fast_adjoint.py.
 
-A source spike adds its weight row to the population's input at its step (plus the edge's delay), so an
+A source spike adds its weight row to the group's input at its step (plus the edge's delay), so an
 input that spikes once costs one row-add instead of T rows of a dense matmul; the spikes of a (T, B, P)
-raster are found once (count_events, list_events: a CSR index over its rows r = t * B + b). Every update
-is written in the order of core.simulate, one rounding per operation (fastmath off: no fused
-multiply-adds), so the neuron dynamics are those of the core bit for bit; only the order in which a
-step's input rows are summed differs from the core's matmul (float32 rounding of that sum, ~1e-7
-relative). An LI population runs the LIF update with v_th = +inf: it never spikes, and
-`v - 0 * (v - v_reset)` is v exactly.
+raster are found once (count_events, list_events: a CSR index over its rows r = t * B + b). A spike of
+the group itself reaches its targets through a Recurrence: per source neuron the list of its nonzero
+weights (CSR), so a projection of density p costs p of a dense one; it is added after the step's
+membranes, to the current of the step it was emitted in plus the delay, as core._run_group does (even a
+zero-delay recurrent spike moves the membrane from the next step on). Every update is written in the
+order of core.simulate, one rounding per operation (fastmath off: no fused multiply-adds), so the neuron
+dynamics are those of the core bit for bit; only the order in which a step's input rows are summed
+differs from the core's matmuls (float32 rounding of that sum, ~1e-7 relative). An LI population runs
+the LIF update with v_th = +inf: it never spikes, and `v - 0 * (v - v_reset)` is v exactly.
 
 How it is written, and why (each measured):
 - Helpers are inlined once per step and block of samples, and arrays are indexed element by element
@@ -23,8 +28,6 @@ How it is written, and why (each measured):
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 from numba import njit
 
@@ -32,63 +35,6 @@ F32 = np.float32
 BLOCK = 16  # samples advanced together through a step: the (T, B, N) outputs are written in order
 JIT = dict(cache=True, fastmath=False, nogil=True, error_model="numpy")
 INLINE = dict(cache=True, inline="always", error_model="numpy")
-
-
-class Drive(NamedTuple):
-    """A population's event input: src (T, B, P) source spikes with their CSR index (start, index: the
-    sources that spiked in row r = t * B + b are index[start[r]:start[r + 1]]), w (P, N) the weights and
-    delay the steps from a source spike to its row-add."""
-
-    src: np.ndarray
-    start: np.ndarray
-    index: np.ndarray
-    w: np.ndarray
-    delay: int
-
-
-class Neurons(NamedTuple):
-    """A population's per-neuron (N,) float32 coefficients (core.Coefficients; an LI population has
-    v_th = +inf and v_reset = 0) and its refractory period in steps."""
-
-    v_leak: np.ndarray
-    v_th: np.ndarray
-    v_reset: np.ndarray
-    a_mem: np.ndarray
-    a_syn: np.ndarray
-    k_syn: np.ndarray
-    refractory: int
-
-
-class Outputs(NamedTuple):
-    """What the forward writes, (T, B, N) each ((0, 0, 0): not kept): spikes z and membranes v."""
-
-    z: np.ndarray
-    v: np.ndarray
-
-
-class Surrogate(NamedTuple):
-    """The twin's spike derivative: SuperSpike of (V - v_th) / unit (unit: (N,) float32) with sharpness beta."""
-
-    unit: np.ndarray
-    beta: np.float32
-
-
-class LossGradients(NamedTuple):
-    """The loss's gradient with respect to a population's spikes z (T, B, N), its activity (B,) and its
-    recorded membrane v (T, B, N); (1, 1, N) zeros stand for absent z and v."""
-
-    z: np.ndarray
-    activity: np.ndarray
-    v: np.ndarray
-
-
-class Downstream(NamedTuple):
-    """The gradient that flows back from a downstream population: gx (T, B, M) the gradient of its input
-    currents, wt (M, N) the weights to it transposed, delay their delay in steps (M = 0: none)."""
-
-    gx: np.ndarray
-    wt: np.ndarray
-    delay: int
 
 
 @njit(**JIT)
@@ -147,22 +93,74 @@ def _events(drive, t, b0, b1, x, has_x):
 
 
 @njit(**INLINE)
-def _neurons(t, b0, b1, state, x, has_x, noise, forced, is_forced, neurons, outputs, record, surrogate, passes):
+def _any_spike(spikes, t, b, first, stop):
+    """Whether spikes[t, b, first:stop] has a nonzero entry: a count without branches (it vectorizes), as
+    most rows of a raster are empty and a loop that stops at the first spike does not vectorize."""
+    count = 0
+    for p in range(first, stop):
+        count += spikes[t, b, p] != 0
+    return count > 0
+
+
+@njit(**INLINE)
+def _recurrent_events(recurrence, spikes, t, b0, b1, x, has_x):
+    """Adds to x[b - b0] the group's own spikes that reach step t: spikes[t - delay, b] through each edge of
+    the Recurrence (spikes: what the forward wrote so far, or the observed spikes of the twin)."""
+    edges, start, col, val = recurrence
+    for e in range(edges.shape[0]):
+        ts = t - edges[e, 4]
+        if ts < 0:
+            continue
+        s0, s1, row0 = edges[e, 0], edges[e, 1], edges[e, 5]
+        for b in range(b0, b1):
+            j = b - b0
+            if not _any_spike(spikes, ts, b, s0, s1):
+                continue
+            for p in range(s0, s1):
+                s = spikes[ts, b, p]
+                if s == 0:
+                    continue
+                if not has_x[j]:
+                    has_x[j] = True
+                    for k in range(x.shape[1]):
+                        x[j, k] = F32(0.0)
+                r = row0 + p - s0
+                for q in range(start[r], start[r + 1]):
+                    x[j, col[q]] += s * val[q]
+
+
+@njit(**INLINE)
+def _currents(b0, b1, i, x, has_x, a_syn):
+    """I_t = a_syn I_{t-1} + x_t of the samples b0 <= b < b1 (without input the current only decays:
+    the core adds 0)."""
+    for j in range(b1 - b0):
+        if has_x[j]:
+            for n in range(i.shape[1]):
+                i[j, n] = a_syn[n] * i[j, n] + x[j, n]
+        else:
+            for n in range(i.shape[1]):
+                i[j, n] = a_syn[n] * i[j, n]
+
+
+@njit(**INLINE)
+def _neurons(t, b0, b1, state, x, has_x, noise, forced, is_forced, neurons, outputs, record, surrogate, passes,
+             currents):
     """One step of every neuron of the samples b0 <= b < b1 (rows b - b0 of the state (v, i, ref)):
     core._run_group's membrane from the previous step's current, noise, refractory hold, spike, reset;
-    then the current with this step's input x (has_x: _events). Writes the spikes to outputs.z[t, b] and the
+    then, with `currents`, the current with this step's input x (has_x: _events; a recurrent group adds
+    its own spikes to x first and calls _currents itself). Writes the spikes to outputs.z[t, b] and the
     membrane after reset to outputs.v[t, b] (dimensions of size 1 are broadcast: a scratch). `is_forced`:
     the spikes are forced[t, b] (the twin), not threshold crossings. With `record` (the adjoint) also how
     a gradient passes the step, in passes = (pass_v, pass_z): pass_v[t, b - b0] = dV/dV' (1 - z, 0 while
     held) and pass_z = dz/dV' (the SuperSpike surrogate 1 / (1 + beta |V' - v_th| / unit)^2 / unit, 0
-    while held). `is_forced` and
-    `record` are literals at every call site. One call per step and block of samples: every call of an
-    inlined function takes and drops a reference on each array argument (an atomic operation), which
-    cost more than a small population's whole step when it was made per sample."""
+    while held; fast_adjoint evaluates it on surrogate.membrane instead where given). `is_forced`,
+    `record` and `currents` are literals at every call site. One call per step and block of samples:
+    every call of an inlined function takes and drops a reference on each array argument (an atomic
+    operation), which cost more than a small population's whole step when it was made per sample."""
     v, i, ref = state
     v_leak, v_th, v_reset, a_mem, a_syn, k_syn, refractory = neurons
     z_out, v_out = outputs
-    unit, beta = surrogate
+    unit, beta, _ = surrogate
     pass_v, pass_z = passes
     one, zero = F32(1.0), F32(0.0)
     n_neurons = v.shape[1]
@@ -186,27 +184,52 @@ def _neurons(t, b0, b1, state, x, has_x, noise, forced, is_forced, neurons, outp
                 pass_v[t, j, n] = zero if r > 0 else one - z
                 pass_z[t, j, n] = zero if r > 0 else g
             vn = vn - z * (vn - v_reset[n])
-            ref[j, n] = refractory if z > 0.5 else max(r - 1, 0)
+            ref[j, n] = refractory[n] if z > 0.5 else max(r - 1, 0)
             z_out[tz, bz, n] = z
             v_out[tv, bv, n] = vn
             v[j, n] = vn
-        if has_x[j]:  # without input the current only decays (core: + 0)
-            for n in range(n_neurons):
-                i[j, n] = a_syn[n] * i[j, n] + x[j, n]
-        else:
-            for n in range(n_neurons):
-                i[j, n] = a_syn[n] * i[j, n]
+    if currents:
+        _currents(b0, b1, i, x, has_x, a_syn)
+
+
+@njit(**INLINE)
+def _step(t, b0, b1, state, x, has_x, drive, recurrence, noise, spikes, is_forced, neurons, outputs, record,
+          surrogate, passes):
+    """Step t of the samples b0 <= b < b1: the input from earlier groups, the neurons, and in a recurrent
+    group its own spikes (`spikes`: forced ones, or those the forward wrote, this step's included) into
+    this step's current. `is_forced` and `record` are literals."""
+    _events(drive, t, b0, b1, x, has_x)
+    if recurrence.edges.shape[0] == 0:
+        _neurons(t, b0, b1, state, x, has_x, noise, spikes, is_forced, neurons, outputs, record, surrogate, passes,
+                 True)
+    else:
+        _neurons(t, b0, b1, state, x, has_x, noise, spikes, is_forced, neurons, outputs, record, surrogate, passes,
+                 False)
+        _recurrent_events(recurrence, spikes, t, b0, b1, x, has_x)
+        _currents(b0, b1, state[1], x, has_x, neurons.a_syn)
+
+
+@njit(**INLINE)
+def _rest(b0, b1, state, v_leak):
+    """The state of samples b0 <= b < b1 at the start: V at rest, no current, not refractory."""
+    v, i, ref = state
+    for j in range(b1 - b0):
+        for k in range(v.shape[1]):
+            v[j, k] = v_leak[k]
+            i[j, k] = F32(0.0)
+            ref[j, k] = 0
 
 
 @njit(**JIT)
-def forward(drive, neurons, noise, forced, outputs, lo, hi):
-    """Simulate one population (its Drive and Neurons) on samples [lo, hi); writes the Outputs. `noise`
-    (T, B, N) is added to the membrane after integration (a (1, 1, N) array of zeros: none); `forced`
-    (T, B, N) replaces the threshold crossings by given spikes (the twin's replay; (0, 0, 0): none)."""
+def forward(drive, recurrence, neurons, noise, forced, outputs, lo, hi):
+    """Simulate one group (its Drive, Recurrence and Neurons) on samples [lo, hi); writes the Outputs (a
+    recurrent group reads its own spikes back from outputs.z, which must then be a full (T, B, N) array).
+    `noise` (T, B, N) is added to the membrane after integration (a (1, 1, N) array of zeros: none);
+    `forced` (T, B, N) replaces the threshold crossings by given spikes (the twin's replay; (0, 0, 0): none)."""
     steps, n = drive.src.shape[0], drive.w.shape[1]
-    v_leak = neurons.v_leak
     z_out, v_out = outputs
     is_forced = forced.shape[0] > 0
+    spikes = forced if is_forced else z_out
     if z_out.shape[0] == 0:
         z_out = np.empty((1, 1, n), F32)
     if v_out.shape[0] == 0:
@@ -214,108 +237,15 @@ def forward(drive, neurons, noise, forced, outputs, lo, hi):
     v, i, x = np.empty((BLOCK, n), F32), np.empty((BLOCK, n), F32), np.empty((BLOCK, n), F32)
     ref, has_x = np.zeros((BLOCK, n), np.int32), np.zeros(BLOCK, np.bool_)
     unused = np.empty((1, 1, n), F32)
-    state, written, no_surrogate, no_passes = (v, i, ref), (z_out, v_out), (v_leak, F32(0.0)), (unused, unused)
+    state, written = (v, i, ref), (z_out, v_out)
+    no_surrogate, no_passes = (neurons.v_leak, F32(0.0), np.empty((0, 0, 0), F32)), (unused, unused)
     for b0 in range(lo, hi, BLOCK):
         b1 = min(b0 + BLOCK, hi)
-        for j in range(b1 - b0):
-            for k in range(n):
-                v[j, k] = v_leak[k]
-                i[j, k] = F32(0.0)
-                ref[j, k] = 0
+        _rest(b0, b1, state, neurons.v_leak)
         for t in range(steps):
-            _events(drive, t, b0, b1, x, has_x)
             if is_forced:  # literal flags: the inlined loops have no branch left on them
-                _neurons(t, b0, b1, state, x, has_x, noise, forced, True, neurons, written, False, no_surrogate,
-                         no_passes)
+                _step(t, b0, b1, state, x, has_x, drive, recurrence, noise, spikes, True, neurons, written, False,
+                      no_surrogate, no_passes)
             else:
-                _neurons(t, b0, b1, state, x, has_x, noise, forced, False, neurons, written, False, no_surrogate,
-                         no_passes)
-
-
-@njit(**JIT)
-def adjoint(drive, neurons, observed, surrogate, loss, down, grad_x, grad_w, lo, hi):
-    """Backpropagation through time of one population of the twin, replayed with its observed spikes.
-
-    Recomputes the membranes from its Drive, then runs the adjoint backwards in time. The loss's gradient
-    with respect to the spikes is loss.z (T, B, N) + loss.activity (B,) + the gradient that flows back
-    from a downstream population, down.gx[t + down.delay] @ down.wt (Downstream); loss.v (T, B, N) is
-    the gradient with respect to the recorded membrane (LossGradients); a (0, 0, 0) observed stands for
-    a population that does not spike. Writes grad_x (T, B, N), the gradient with respect to the input
-    current of each step (unless its shape is (0, 0, 0)), and accumulates grad_w (P, N).
-    The spike is the Surrogate of (V - v_th) / unit; the reset is not differentiated and a refractory
-    neuron passes no gradient (core.simulate with detach_reset)."""
-    steps, n = drive.src.shape[0], drive.w.shape[1]
-    v_leak = neurons.v_leak
-    spiking = observed.shape[0] > 0
-    # Blocks of samples through the twin's forward (one inlined call per step and block), as many as keep
-    # the two recorded (T, block, N) factors near 2 MB: with 8 MB, two threads contended for the cache
-    # (measured, T = 50, hidden 1024, 1 thread: 106 -> 74 ms per 256 samples).
-    block = max(1, min(BLOCK, (1 << 18) // max(steps * n, 1)))
-    v, i, ref = np.empty((block, n), F32), np.empty((block, n), F32), np.zeros((block, n), np.int32)
-    x, has_x = np.empty((block, n), F32), np.zeros(block, np.bool_)
-    scratch = (np.empty(n, F32), np.empty(n, F32), np.empty(n, F32), np.zeros((steps, n), F32))  # gz, gvp, gi, gx
-    zeros = np.zeros((1, 1, n), F32)
-    passes = (np.ones((steps, block, n), F32), np.zeros((steps, block, n), F32))  # pass_v, pass_z
-    state, unwritten = (v, i, ref), (np.empty((1, 1, n), F32), np.empty((1, 1, n), F32))
-    for b0 in range(lo, hi, block):
-        b1 = min(b0 + block, hi)
-        for j in range(b1 - b0):
-            for k in range(n):
-                v[j, k] = v_leak[k]
-                i[j, k] = F32(0.0)
-                ref[j, k] = 0
-        for t in range(steps):  # the twin's forward, recording how gradients pass each step
-            _events(drive, t, b0, b1, x, has_x)
-            if spiking:
-                _neurons(t, b0, b1, state, x, has_x, zeros, observed, True, neurons, unwritten, True, surrogate,
-                         passes)
-            else:
-                _neurons(t, b0, b1, state, x, has_x, zeros, zeros, False, neurons, unwritten, False, surrogate,
-                         passes)
-        for b in range(b0, b1):
-            _backward(b, b - b0, drive, neurons, passes, loss, down, scratch, grad_x, grad_w)
-
-
-@njit(cache=True, error_model="numpy")  # a call per sample (not inlined: numba refused to inline it)
-def _backward(b, j, drive, neurons, passes, loss, down, scratch, grad_x, grad_w):
-    """The adjoint of sample b (row j of the passes), backwards in time; then grad_x and grad_w."""
-    src, start, index, w, delay = drive
-    a_mem, a_syn, k_syn = neurons.a_mem, neurons.a_syn, neurons.k_syn
-    pass_v, pass_z = passes
-    grad_z, grad_v = loss.z, loss.v
-    down_gx, down_wt, down_delay = down
-    gz, gvp, gi, gx = scratch
-    steps, batch, n = src.shape[0], src.shape[1], w.shape[1]
-    tz, bz = grad_z.shape[0] > 1, grad_z.shape[1] > 1  # which dimensions are not broadcast
-    tg, bg = grad_v.shape[0] > 1, grad_v.shape[1] > 1
-    ga = loss.activity[b]
-    for k in range(n):
-        gvp[k] = F32(0.0)  # dL/dV'_{t+1}, V' the membrane before the reset
-        gi[k] = F32(0.0)  # dL/dI_{t+1}
-    for t in range(steps - 1, -1, -1):
-        for k in range(n):
-            gz[k] = grad_z[t * tz, b * bz, k] + ga
-        td = t + down_delay
-        if td < steps:
-            for m in range(down_gx.shape[2]):
-                g = down_gx[td, b, m]
-                for k in range(n):
-                    gz[k] += g * down_wt[m, k]
-        for k in range(n):
-            # I_t enters I_{t+1} (times a_syn) and V'_{t+1} (times k_syn); x_t enters I_t (times 1).
-            g_i = a_syn[k] * gi[k] + k_syn[k] * gvp[k]
-            gi[k] = g_i
-            gx[t, k] = g_i
-            gv = a_mem[k] * gvp[k] + grad_v[t * tg, b * bg, k]  # dL/dV_t: from V'_{t+1} and the readout
-            gvp[k] = pass_v[t, j, k] * gv + gz[k] * pass_z[t, j, k]  # LI: pass_v = 1, pass_z = 0
-    if grad_x.shape[0] > 0:
-        for t in range(steps):
-            for k in range(n):
-                grad_x[t, b, k] = gx[t, k]
-    for t in range(delay, steps):  # dL/dW[p] += s * dL/dx_t for each source spike s at t - delay
-        r = (t - delay) * batch + b
-        for e in range(start[r], start[r + 1]):
-            p = index[e]
-            s = src[t - delay, b, p]
-            for k in range(n):
-                grad_w[p, k] += s * gx[t, k]
+                _step(t, b0, b1, state, x, has_x, drive, recurrence, noise, spikes, False, neurons, written, False,
+                      no_surrogate, no_passes)

@@ -1,0 +1,86 @@
+"""The arguments of the fast kernels (fast_kernels.py, fast_adjoint.py) as named tuples of numpy arrays, as
+Norse keeps neuron state and parameters: numba passes them by value at no measurable cost (measured on
+the benchmark's goal row against 18-31 positional arguments: docs/runtime.md). Plain Python: the fast
+path's orchestration builds them without importing numba."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Drive(NamedTuple):
+    """A group's input from earlier groups: src (T, B, P) source spikes with their CSR index (start, index:
+    the sources that spiked in row r = t * B + b are index[start[r]:start[r + 1]]), w (P, N) the weights
+    (in a group of several populations, each source's row is zero outside its target's columns: a row-add
+    over the whole row, as restricting it to the target's columns stopped LLVM from vectorizing it and
+    made the feed-forward path 1.7x slower, measured) and delay the steps from a source spike to its
+    row-add."""
+
+    src: np.ndarray
+    start: np.ndarray
+    index: np.ndarray
+    w: np.ndarray
+    delay: int
+
+
+class Recurrence(NamedTuple):
+    """The projections inside a group. edges (E, 7) int64, per projection: its source's columns [first,
+    stop), its target's columns [first, stop), its delay in steps, the row of its first source neuron in
+    `start` and the offset of its (sources, targets) weight gradient in the kernels' flat grad_rec. The
+    nonzero weights of source neuron p (group column) of edge e are val[start[r]:start[r + 1]] onto the
+    group's columns col[...], r = edges[e, 5] + p - edges[e, 0]. E = 0: a feed-forward group."""
+
+    edges: np.ndarray
+    start: np.ndarray
+    col: np.ndarray
+    val: np.ndarray
+
+
+class Neurons(NamedTuple):
+    """A group's per-neuron (N,) float32 coefficients (core.Coefficients; an LI population has v_th = +inf
+    and v_reset = 0) and refractory periods in steps (int32)."""
+
+    v_leak: np.ndarray
+    v_th: np.ndarray
+    v_reset: np.ndarray
+    a_mem: np.ndarray
+    a_syn: np.ndarray
+    k_syn: np.ndarray
+    refractory: np.ndarray
+
+
+class Outputs(NamedTuple):
+    """What the forward writes, (T, B, N) each ((0, 0, 0): not kept): spikes z and membranes v."""
+
+    z: np.ndarray
+    v: np.ndarray
+
+
+class Surrogate(NamedTuple):
+    """The twin's spike derivative: SuperSpike of (V - v_th) / unit (unit: (N,) float32) with sharpness beta,
+    V the membrane before the reset as the twin recomputes it, or `membrane` (T, B, N) where given (a
+    membrane the substrate observed; (0, 0, 0): recomputed)."""
+
+    unit: np.ndarray
+    beta: np.float32
+    membrane: np.ndarray
+
+
+class LossGradients(NamedTuple):
+    """The loss's gradient with respect to a group's spikes z (T, B, N), its activity (B,) and its
+    recorded membrane v (T, B, N); (1, 1, N) zeros stand for absent z and v."""
+
+    z: np.ndarray
+    activity: np.ndarray
+    v: np.ndarray
+
+
+class Downstream(NamedTuple):
+    """The gradient that flows back from a population of a later group: gx (T, B, M) the gradient of its
+    input currents, wt (M, N) the weights to it transposed, delay their delay in steps (M = 0: none)."""
+
+    gx: np.ndarray
+    wt: np.ndarray
+    delay: int
