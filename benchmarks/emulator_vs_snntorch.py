@@ -15,17 +15,31 @@ the same discretization, timed interleaved in one process (median of repeats).
   membranes agree to float32 rounding. Its gradient differs by design (its reset is not detached);
   training compares time only.
 
+`--recurrent` adds the hidden -> hidden projection of dsl_examples/latency_digits.snn (sparse, p = 0.1,
+its init, delay 1 ms = 2 steps; the example's 1 ms refractory period is left out, as above) and times that
+network after the feed-forward goal row, in the same run. The plain loop adds z_{t-2} @ W_rec to the
+current of step t (as the core). snnTorch runs it as `snn.RSynaptic` (all_to_all, its recurrent
+nn.Linear holding k_syn W_rec^T, a dense matrix with the mask's zeros, bias 0), as closely to our
+semantics as it allows: (1) RSynaptic feeds back its `spk` state one step later (our delay 0), so the
+benchmark passes the spikes of two steps before as that state (a delay line of two steps around the
+layer, which keeps its recurrent Linear); (2) snnTorch 1.0.0's RSynaptic ignores reset_delay=False (its
+forward resets local variables, not the state it returns; the same bug was fixed in snn.Synaptic by
+snnTorch PR #363), so the membrane is reset after each call as snn.Synaptic resets it itself; (3) the mask
+is applied to its recurrent weights after each optimizer step, as snnc's legalize_ does.
+
 Agreement (printed): hidden spike counts per sample equal across the three, max |score| difference, and
 the gradient of snnc's twin against autograd through the plain loop.
 
     .venv/bin/python benchmarks/emulator_vs_snntorch.py [--batch 1 64 1024] [--steps 50 200]
-        [--hidden 246 1024] [--repeats 5] [--json build/bench.json]
+        [--hidden 246 1024] [--repeats 5] [--recurrent] [--json build/bench.json]
 
-The issue's own configuration (T = 100, hidden 246, batch 256) runs first unless --no-headline; where a
-baseline's autograd graph of the whole batch would not fit in memory, its training step accumulates the
-gradient over micro-batches (marked in the table). The last line is `speedup_vs_snntorch: X.Yx`, the
-geometric mean over all rows (inference and training).
-Without snnTorch installed (`pip install --no-deps snntorch`, the `bench` extra) its column is skipped.
+The issue's own configuration (T = 100, hidden 246, batch 256) runs first unless --no-headline; with
+--recurrent, the feed-forward goal row and then the recurrent network on the goal configuration (and on
+the grid where --steps, --hidden or --batch are given). Where a baseline's autograd graph of the whole
+batch would not fit in memory, its training step accumulates the gradient over micro-batches (marked in
+the table). The last line is `speedup_vs_snntorch: X.Yx`, the geometric mean over all rows (inference
+and training). Without snnTorch installed (`pip install --no-deps snntorch`, the `bench` extra) its
+column is skipped.
 """
 
 from __future__ import annotations
@@ -62,17 +76,28 @@ OUTPUTS = 10
 BETA = SuperSpike().beta
 # The network the performance goal names (T, hidden, batch): 256-246-10, T = 100 steps, batch 256.
 HEADLINE = (100, 246, 256)
+RECURRENT = "hidden->hidden"
 
 
-def network(steps: int, hidden: int) -> str:
+def recurrent_projection() -> str:
+    """The hidden -> hidden projection of dsl_examples/latency_digits.snn (connectivity, init, delay), read
+    from the example so the benchmark follows it."""
+    example = Path(__file__).resolve().parents[1] / "dsl_examples" / "latency_digits.snn"
+    [line] = [ln.split("#")[0].strip() for ln in example.read_text().splitlines()
+              if ln.strip().startswith("proj hidden -> hidden")]
+    return line
+
+
+def network(steps: int, hidden: int, recurrent: bool = False) -> str:
     duration = steps * DT_MS
+    recurrence = f"\n    {recurrent_projection()}" if recurrent else ""
     return f"""network bench {{
     timestep {DT_MS} ms
     duration {duration} ms
     input  pixels[16, 16] : latency(t_max = {duration * 2 / 3:.3f} ms)
     pop    hidden[{hidden}] : LIF(tau_mem = {TAU_MS} ms, tau_syn = {TAU_MS} ms, v_th = 1.0, v_reset = 0.0)
     pop    out[{OUTPUTS}] : LI(tau_mem = {TAU_MS} ms, tau_syn = {TAU_MS} ms)
-    proj pixels -> hidden : dense(init = normal(0, 0.1))
+    proj pixels -> hidden : dense(init = normal(0, 0.1)){recurrence}
     proj hidden -> out : dense(init = normal(0, 0.1))
     output out : max_membrane
 }}"""
@@ -90,10 +115,16 @@ def digits_batch(program, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
 class Setup:
     """One configuration: the snnc program and emulator, the weights, a batch and its spike raster."""
 
-    def __init__(self, steps: int, hidden: int, batch: int):
-        self.steps, self.hidden, self.batch = steps, hidden, batch
-        self.program = snnc.compile("bench.snn", text=network(steps, hidden), target="reference", seed=0)
+    def __init__(self, steps: int, hidden: int, batch: int, recurrent: bool = False):
+        self.steps, self.hidden, self.batch, self.recurrent = steps, hidden, batch, recurrent
+        self.program = snnc.compile("bench.snn", text=network(steps, hidden, recurrent), target="reference", seed=0)
         self.emulator = emulator_for(self.program)
+        self.names = ["pixels->hidden", "hidden->out"] + ([RECURRENT] if recurrent else [])
+        if recurrent:  # the deployed recurrent weights: masked (the compiled weights already are)
+            mask = self.program.ir.edge_attrs(RECURRENT).get("mask")
+            self.mask = torch.ones(hidden, hidden) if mask is None else torch.as_tensor(mask, dtype=torch.float32)
+            self.delay = self.emulator.plan.incoming("hidden")[-1].delay_steps
+            assert [e.name for e in self.emulator.plan.incoming("hidden")][-1] == RECURRENT
         self.twin = self.emulator.make_twin()
         self.weights = self.emulator.initial_weights()
         x, self.labels = digits_batch(self.program, batch)
@@ -125,7 +156,7 @@ class Snnc:
         return torch.nn.functional.cross_entropy(LOGIT_SCALE * scores, self.s.labels)
 
     def grads(self) -> list[torch.Tensor]:
-        return list(torch.autograd.grad(self.loss(), [self.w["pixels->hidden"], self.w["hidden->out"]]))
+        return list(torch.autograd.grad(self.loss(), [self.w[name] for name in self.s.names]))
 
     def train(self):
         loss = self.loss()
@@ -150,33 +181,39 @@ class _Spike(torch.autograd.Function):
 
 
 class PlainTorch:
-    """core.simulate's equations (v_leak = v_reset = 0, v_th = 1) as a per-step PyTorch loop."""
+    """core.simulate's equations (v_leak = v_reset = 0, v_th = 1) as a per-step PyTorch loop; with the
+    recurrence, z_{t - delay} @ W_rec enters the current of step t."""
 
     name = "torch"
 
     def __init__(self, s: Setup):
         self.s = s
-        self.w1 = s.weights["pixels->hidden"].clone().requires_grad_(True)
-        self.w2 = s.weights["hidden->out"].clone().requires_grad_(True)
-        self.opt = torch.optim.Adam([self.w1, self.w2], lr=1e-3)
+        self.w = [s.weights[name].clone().requires_grad_(True) for name in s.names]
+        self.opt = torch.optim.Adam(self.w, lr=1e-3)
 
     def run(self, raster: torch.Tensor | None = None):
         s = self.s
         raster = s.raster if raster is None else raster
         batch = raster.shape[1]
+        w1, w2 = self.w[:2]
+        w_rec = self.w[2] * s.mask if s.recurrent else None
         v1 = raster.new_zeros(batch, s.hidden)
         i1 = torch.zeros_like(v1)
         v2 = raster.new_zeros(batch, OUTPUTS)
         i2 = torch.zeros_like(v2)
-        trace, count = [], torch.zeros(batch)
+        trace, count, spikes = [], torch.zeros(batch), []
         for t in range(s.steps):
             v1 = s.a_mem * v1 + s.k_syn * i1
             z = _Spike.apply(v1 - 1.0)
             v1 = v1 - z.detach() * v1
             v2 = s.a_mem * v2 + s.k_syn * i2
             trace.append(v2)
-            i1 = s.a_syn * i1 + raster[t] @ self.w1
-            i2 = s.a_syn * i2 + z @ self.w2
+            i1 = s.a_syn * i1 + raster[t] @ w1
+            if w_rec is not None:
+                spikes.append(z)
+                if t >= s.delay:
+                    i1 = i1 + spikes[t - s.delay] @ w_rec
+            i2 = s.a_syn * i2 + z @ w2
             count = count + z.detach().sum(1)
         return torch.stack(trace).amax(0), count  # amax: ties share the gradient, as in the readout
 
@@ -185,9 +222,9 @@ class PlainTorch:
             return self.run()
 
     def grads(self) -> list[torch.Tensor]:
-        grads = [torch.zeros_like(self.w1), torch.zeros_like(self.w2)]
+        grads = [torch.zeros_like(w) for w in self.w]
         for loss in micro_batch_losses(self):
-            for g, part in zip(grads, torch.autograd.grad(loss, [self.w1, self.w2])):
+            for g, part in zip(grads, torch.autograd.grad(loss, self.w)):
                 g += part
         return grads
 
@@ -241,7 +278,8 @@ def available_memory() -> int:
 
 
 class SnnTorch:
-    """snn.Synaptic layers matched to our discretization (module docstring)."""
+    """snn.Synaptic layers matched to our discretization (module docstring); with the recurrence, the hidden
+    layer is an snn.RSynaptic."""
 
     name = "snntorch"
 
@@ -256,22 +294,37 @@ class SnnTorch:
             self.fc1.weight.copy_((s.k_syn * s.weights["pixels->hidden"]).T)
             self.fc2.weight.copy_((s.k_syn * s.weights["hidden->out"]).T)
         grad = surrogate.fast_sigmoid(slope=BETA)
-        self.lif1 = snn.Synaptic(alpha=s.a_syn, beta=s.a_mem, threshold=1.0, spike_grad=grad,
-                                 reset_mechanism="zero", reset_delay=False)
+        if s.recurrent:
+            self.lif1 = snn.RSynaptic(alpha=s.a_syn, beta=s.a_mem, threshold=1.0, spike_grad=grad,
+                                      all_to_all=True, linear_features=s.hidden, reset_mechanism="zero",
+                                      reset_delay=False)
+            with torch.no_grad():
+                self.lif1.recurrent.weight.copy_((s.k_syn * s.weights[RECURRENT] * s.mask).T)
+                self.lif1.recurrent.bias.zero_()
+        else:
+            self.lif1 = snn.Synaptic(alpha=s.a_syn, beta=s.a_mem, threshold=1.0, spike_grad=grad,
+                                     reset_mechanism="zero", reset_delay=False)
         self.lif2 = snn.Synaptic(alpha=s.a_syn, beta=s.a_mem, threshold=1.0, spike_grad=grad, reset_mechanism="none")
-        self.opt = torch.optim.Adam(list(self.fc1.parameters()) + list(self.fc2.parameters()), lr=1e-3)
+        self.parameters = list(self.fc1.parameters()) + list(self.fc2.parameters()) + list(self.lif1.parameters())
+        self.opt = torch.optim.Adam(self.parameters, lr=1e-3)
 
     def run(self, raster: torch.Tensor | None = None):
         s = self.s
         raster = s.raster if raster is None else raster
-        syn1, mem1 = self.lif1.reset_mem()
         syn2, mem2 = self.lif2.reset_mem()
         spk1 = raster.new_zeros(raster.shape[1], s.hidden)
+        syn1, mem1 = torch.zeros_like(spk1), torch.zeros_like(spk1)
         x_prev = torch.zeros_like(raster[0])
-        trace, count = [], torch.zeros(raster.shape[1])
+        trace, count, spikes = [], torch.zeros(raster.shape[1]), []
         for t in range(s.steps):  # inputs one step later: syn_t = k_syn I_{t-1}
             spk1_prev = spk1
-            spk1, syn1, mem1 = self.lif1(self.fc1(x_prev), syn1, mem1)
+            if s.recurrent:  # its spk state: the spikes of step t - 1 - delay (module docstring)
+                fed_back = spikes[t - 1 - s.delay] if t - 1 - s.delay >= 0 else torch.zeros_like(spk1)
+                spk1, syn1, mem1 = self.lif1(self.fc1(x_prev), fed_back, syn1, mem1)
+                mem1 = mem1 - spk1 * mem1  # the reset RSynaptic 1.0.0 leaves out (as snn.Synaptic resets)
+                spikes.append(spk1)
+            else:
+                spk1, syn1, mem1 = self.lif1(self.fc1(x_prev), syn1, mem1)
             _, syn2, mem2 = self.lif2(self.fc2(spk1_prev), syn2, mem2)
             trace.append(mem2)
             count = count + spk1.detach().sum(1)
@@ -284,6 +337,9 @@ class SnnTorch:
 
     def train(self):
         accumulated_step(self, self.opt)
+        if self.s.recurrent:  # absent synapses stay absent (snnc: legalize_)
+            with torch.no_grad():
+                self.lif1.recurrent.weight.mul_(self.s.mask.T)
 
 
 # --- checks and timing ---------------------------------------------------------------------------------
@@ -349,15 +405,17 @@ def write_json_atomically(path: Path, data: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, nargs="+", default=[1, 64, 1024])
-    parser.add_argument("--steps", type=int, nargs="+", default=[50, 200])
-    parser.add_argument("--hidden", type=int, nargs="+", default=[246, 1024])
+    parser.add_argument("--batch", type=int, nargs="+", help="default: 1 64 1024 (with --recurrent: the goal row)")
+    parser.add_argument("--steps", type=int, nargs="+", help="default: 50 200 (with --recurrent: the goal row)")
+    parser.add_argument("--hidden", type=int, nargs="+", help="default: 246 1024 (with --recurrent: the goal row)")
     parser.add_argument("--modes", nargs="+", default=["infer", "train"], choices=["infer", "train"])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--min-seconds", type=float, default=0.2, help="per timed measurement")
     parser.add_argument("--torch-threads", type=int, nargs="+", default=[1, 2],
                         help="intra-op threads to time the PyTorch baselines with; the fastest counts")
     parser.add_argument("--threads", type=int, default=0, help="threads of snnc's kernels (default: all cores)")
+    parser.add_argument("--recurrent", action="store_true",
+                        help="the recurrent network of latency_digits.snn (after the feed-forward goal row)")
     parser.add_argument("--no-headline", action="store_true",
                         help=f"leave out the issue's configuration (T, hidden, batch) = {HEADLINE}, run first")
     parser.add_argument("--json", type=Path, help="also write the results here (atomically)")
@@ -367,35 +425,55 @@ def main() -> None:
     if args.threads:
         fast_threads.set_threads(args.threads)
     cores = len(os.sched_getaffinity(0))
-    print(f"machine: {cores} CPU cores; torch {torch.__version__}; snnc kernels on {fast_threads.THREADS} threads, "
-          f"baselines with the faster of {args.torch_threads} torch threads; median of {args.repeats} interleaved "
-          "repeats")
+    load = os.getloadavg()
+    print(f"machine: {cores} CPU cores, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; torch "
+          f"{torch.__version__}; snnc kernels on {fast_threads.THREADS} threads, baselines with the faster of "
+          f"{args.torch_threads} torch threads; median of {args.repeats} interleaved repeats")
     if snntorch is None:
         print("snntorch is not installed (pip install --no-deps snntorch): its column is skipped", file=sys.stderr)
-    configs = [(s, h, b) for s in args.steps for h in args.hidden for b in args.batch]
-    if not args.no_headline and HEADLINE not in configs:
-        configs.insert(0, HEADLINE)
-    rows = []
-    print("| mode | T | hidden | batch | snnc /s | snnTorch /s | PyTorch /s | x snnTorch | x PyTorch |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    notes = []
-    for steps, hidden, batch in configs:
-        s = Setup(steps, hidden, batch)
+    rows = run_rows(args, configurations(args))
+    result = {"machine": {"cpu_cores": cores, "load_average": load, "torch_threads": args.torch_threads,
+                          "snnc_threads": fast_threads.THREADS}, "repeats": args.repeats, "rows": rows}
+    summarize(rows, args.modes, result)
+    if args.json:
+        write_json_atomically(args.json, result)
+
+
+def configurations(args) -> list[tuple[str, int, int, int]]:
+    """(network, T, hidden, batch) to run, in order: the goal row first; with --recurrent the feed-forward
+    goal row, then the recurrent network on the goal row and the grid given."""
+    given = args.steps or args.hidden or args.batch
+    grid = [(s, h, b) for s in args.steps or [50, 200] for h in args.hidden or [246, 1024]
+            for b in args.batch or [1, 64, 1024]]
+    if args.recurrent:
+        grid = grid if given else []
+        head = [] if args.no_headline else [HEADLINE]
+        return [("ff", *c) for c in head] + [("rec", *c) for c in head + [c for c in grid if c not in head]]
+    if not args.no_headline and HEADLINE not in grid:
+        grid.insert(0, HEADLINE)
+    return [("ff", *c) for c in grid]
+
+
+def run_rows(args, configs: list[tuple[str, int, int, int]]) -> list[dict]:
+    """Agreement and timing of every configuration; prints the table (and the agreement after it)."""
+    rows, notes = [], []
+    print("| net | mode | T | hidden | batch | snnc /s | snnTorch /s | PyTorch /s | x snnTorch | x PyTorch |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for net, steps, hidden, batch in configs:
+        s = Setup(steps, hidden, batch, recurrent=net == "rec")
         impls = [Snnc(s), PlainTorch(s)] + ([SnnTorch(s)] if snntorch is not None else [])
         agree = agreement(s, impls)
-        notes.append(f"T={steps} hidden={hidden} batch={batch}: " + ", ".join(
+        notes.append(f"{net} T={steps} hidden={hidden} batch={batch}: " + ", ".join(
             f"{k}={v:.2g}" for k, v in agree.items()))
         for mode in args.modes:
             rate, threads = measure(s, impls, mode, args.repeats, args.min_seconds, args.torch_threads)
-            row = {"mode": mode, "steps": steps, "hidden": hidden, "batch": batch,
+            parts = {i.name: len(micro_batches(s, i.name)) for i in impls[1:]} if mode == "train" else {}
+            row = {"network": net, "mode": mode, "steps": steps, "hidden": hidden, "batch": batch,
                    "samples_per_second": rate, "torch_threads": threads, "agreement": agree,
-                   "speedup_vs_torch": rate["snnc"] / rate["torch"]}
+                   "micro_batches": parts, "speedup_vs_torch": rate["snnc"] / rate["torch"]}
             if "snntorch" in rate:
                 row["speedup_vs_snntorch"] = rate["snnc"] / rate["snntorch"]
             rows.append(row)
-
-            parts = {i.name: len(micro_batches(s, i.name)) for i in impls[1:]} if mode == "train" else {}
-            row["micro_batches"] = parts
 
             def cell(name, rate=rate, threads=threads, parts=parts):
                 if name not in rate:
@@ -404,29 +482,32 @@ def main() -> None:
                 return f"{rate[name]:,.0f} ({threads[name]}t{split})"
 
             xs = f"{row['speedup_vs_snntorch']:.1f}x" if "snntorch" in rate else "-"
-            print(f"| {mode} | {steps} | {hidden} | {batch} | {rate['snnc']:,.0f} | {cell('snntorch')} | "
+            print(f"| {net} | {mode} | {steps} | {hidden} | {batch} | {rate['snnc']:,.0f} | {cell('snntorch')} | "
                   f"{cell('torch')} | {xs} | {row['speedup_vs_torch']:.1f}x |", flush=True)
-    print("(Nt: the baseline's faster number of torch threads; N parts: its training step accumulated the "
-          "gradient over N micro-batches, as its graph of the whole batch would not fit in memory)")
+    print("(net: ff the feed-forward network, rec with latency_digits' recurrent projection; Nt: the baseline's "
+          "faster number of torch threads; N parts: its training step accumulated the gradient over N "
+          "micro-batches, as its graph of the whole batch would not fit in memory)")
     print("agreement (samples whose hidden spike count differs from snnc's, max |score difference|, snnc's "
           "twin gradient vs autograd of the PyTorch loop, max relative difference):")
     for note in notes:
         print("  " + note)
-    machine = {"cpu_cores": cores, "torch_threads": args.torch_threads, "snnc_threads": fast_threads.THREADS}
-    result = {"machine": machine, "repeats": args.repeats, "rows": rows}
+    return rows
+
+
+def summarize(rows: list[dict], modes: list[str], result: dict) -> None:
+    """Geometric means and the goal rows' speedups, printed and added to `result`."""
     for key in ("speedup_vs_torch", "speedup_vs_snntorch"):
-        for mode in args.modes:
+        for mode in modes:
             values = [r[key] for r in rows if key in r and r["mode"] == mode]
             if values:
                 result[f"{key}_{mode}_geomean"] = math.exp(sum(map(math.log, values)) / len(values))
                 print(f"{key} ({mode}, geometric mean): {result[f'{key}_{mode}_geomean']:.1f}x")
     for r in rows:
         if (r["steps"], r["hidden"], r["batch"]) == HEADLINE and "speedup_vs_snntorch" in r:
-            result[f"headline_{r['mode']}_speedup_vs_snntorch"] = r["speedup_vs_snntorch"]
-            print(f"headline (T={HEADLINE[0]}, hidden {HEADLINE[1]}, batch {HEADLINE[2]}), {r['mode']}: "
-                  f"{r['speedup_vs_snntorch']:.1f}x snnTorch")
-    if args.json:
-        write_json_atomically(args.json, result)
+            prefix = "headline" if r["network"] == "ff" else "recurrent_headline"
+            result[f"{prefix}_{r['mode']}_speedup_vs_snntorch"] = r["speedup_vs_snntorch"]
+            print(f"{prefix.replace('_', ' ')} (T={HEADLINE[0]}, hidden {HEADLINE[1]}, batch {HEADLINE[2]}), "
+                  f"{r['mode']}: {r['speedup_vs_snntorch']:.1f}x snnTorch")
     overall = [r["speedup_vs_snntorch"] for r in rows if "speedup_vs_snntorch" in r]
     if overall:
         print(f"speedup_vs_snntorch: {math.exp(sum(map(math.log, overall)) / len(overall)):.1f}x")

@@ -16,8 +16,8 @@ from snnc.runtime.twin import SuperSpike
 from tests.runtime.conftest import TINY, compile_text
 from tests.runtime.test_fast_lif import batch, grads, pair
 
-# A two-population cycle (a <-> b), self-projections, sparse and dense weights, delays of 0, 1 and 2 steps,
-# refractory periods, inputs into both, and an LI readout of both.
+# A two-population cycle (a <-> b), self-projections (two of a -> a, with different delays), sparse and
+# dense weights, delays of 0, 1 and 2 steps, refractory periods, inputs into both, an LI readout of both.
 TWO_CYCLE = """\
 network cycle {
     timestep 1 ms
@@ -31,6 +31,7 @@ network cycle {
     proj a -> b : dense(init = normal(0.2, 0.4))
     proj b -> a : sparse(p = 0.5, init = normal(0.1, 0.4)) delay 2 ms
     proj a -> a : sparse(p = 0.3, init = normal(0, 0.4))
+    proj a -> a : sparse(p = 0.2, init = normal(0.1, 0.3)) delay 1 ms
     proj b -> b : dense(init = normal(0, 0.3)) delay 1 ms
     proj b -> o : dense(init = normal(0.1, 0.5))
     proj a -> o : dense(init = normal(0, 0.5)) delay 1 ms

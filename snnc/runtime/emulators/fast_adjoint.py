@@ -15,13 +15,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from snnc.runtime.emulators.fast_kernels import BLOCK, F32, INLINE, JIT, _any_spike, _rest, _step
+from snnc.runtime.emulators.fast_kernels import BLOCK, F32, INLINE, JIT, _rest, _step
 
 
 @njit(**JIT)
 def adjoint(drive, recurrence, neurons, observed, surrogate, loss, down, grad_x, grad_w, grad_rec, lo, hi):
     """Backpropagation through time of one group (Drive, Recurrence, Neurons) replayed with its observed
-    spikes ((0, 0, 0): a group that does not spike, LI).
+    spikes (Spikes; z of shape (0, 0, 0): a group that does not spike, LI).
 
     Recomputes the membranes, then runs the adjoint backwards in time. The loss's gradient with respect to
     the spikes is loss.z (T, B, N) + loss.activity (B,) + the gradient that flows back from a population
@@ -33,44 +33,43 @@ def adjoint(drive, recurrence, neurons, observed, surrogate, loss, down, grad_x,
     (V - v_th) / unit, V recomputed or surrogate.membrane where given; the reset is not differentiated
     and a refractory neuron passes no gradient (core.simulate with detach_reset)."""
     steps, n = drive.src.shape[0], drive.w.shape[1]
-    spiking = observed.shape[0] > 0
+    spiking = observed.z.shape[0] > 0
     # Blocks of samples through the twin's forward (one inlined call per step and block), as many as keep
     # the two recorded (T, block, N) factors near 2 MB: with 8 MB, two threads contended for the cache
     # (measured, T = 50, hidden 1024, 1 thread: 106 -> 74 ms per 256 samples). A recurrent group takes up
-    # to 32 samples (8 MB) when they fit: its gradient through its own projections runs samples innermost,
-    # which LLVM vectorizes only from 32 on (measured, T = 60, hidden 246 with p = 0.1 recurrence, batch
-    # 256, 1 thread: 48 ms with 16 samples, 38 with 32, 38 with 64).
+    # to 64 samples (16 MB): its gradient through its own projections runs samples innermost, which LLVM
+    # vectorizes well only from 32 on (measured, T = 100, hidden 246 with p = 0.1 recurrence, batch 256,
+    # 1 thread, ms per adjoint: 16 samples 66, 24 54, 32 45, 64 41, 128 47).
     if recurrence.edges.shape[0] == 0:
         block = max(1, min(BLOCK, (1 << 18) // max(steps * n, 1)))
     else:
-        block = max(1, min(2 * BLOCK, (1 << 20) // max(steps * n, 1)))
+        block = max(1, min(4 * BLOCK, (1 << 21) // max(steps * n, 1)))
     v, i, ref = np.empty((block, n), F32), np.empty((block, n), F32), np.zeros((block, n), np.int32)
     x, has_x = np.empty((block, n), F32), np.zeros(block, np.bool_)
     ring = 1
     for e in range(recurrence.edges.shape[0]):
         ring = max(ring, recurrence.edges[e, 4] + 1)
-    # gz, gvp, gi (block, N); the sum of one source neuron over its targets, per sample; gx^T of the steps
-    # the group's projections reach back from (a ring over the largest delay)
+    # gz, gvp, gi (block, N); the sum of one source neuron over its targets, per sample; dL/dx^T of the
+    # steps the group's projections reach back from (a ring over the largest delay)
     scratch = (np.empty((block, n), F32), np.empty((block, n), F32), np.empty((block, n), F32),
                np.empty(block, F32), np.zeros((ring, n, block), F32))
-    gx = np.zeros((steps, block, n), F32)  # dL/dx_t of the block's samples
     zeros = np.zeros((1, 1, n), F32)
     passes = (np.ones((steps, block, n), F32), np.zeros((steps, block, n), F32))  # pass_v, pass_z
     state, unwritten = (v, i, ref), (np.empty((1, 1, n), F32), np.empty((1, 1, n), F32))
+    grads = (grad_x, grad_w, grad_rec)
     for b0 in range(lo, hi, block):
         b1 = min(b0 + block, hi)
         _rest(b0, b1, state, neurons.v_leak)
         for t in range(steps):  # the twin's forward, recording how gradients pass each step
             if spiking:
-                _step(t, b0, b1, state, x, has_x, drive, recurrence, zeros, observed, True, neurons, unwritten, True,
-                      surrogate, passes)
+                _step(t, b0, b1, state, x, has_x, drive, recurrence, zeros, observed.z, True, neurons, unwritten,
+                      True, surrogate, passes)
             else:
                 _step(t, b0, b1, state, x, has_x, drive, recurrence, zeros, zeros, False, neurons, unwritten, False,
                       surrogate, passes)
         if spiking and surrogate.membrane.shape[0] > 0:
             _surrogate_at(surrogate, b0, b1, neurons.v_th, passes[1])
-        _backward(b0, b1, neurons, passes, loss, down, recurrence, gx, scratch)
-        _weight_gradients(b0, b1, drive, recurrence, observed, gx, grad_x, grad_w, grad_rec)
+        _backward(b0, b1, drive, recurrence, neurons, observed, passes, loss, down, scratch, grads)
 
 
 @njit(**INLINE)
@@ -88,15 +87,15 @@ def _surrogate_at(surrogate, b0, b1, v_th, pass_z):
 
 
 @njit(cache=True, error_model="numpy")  # a call per block (not inlined: numba refused to inline the per-sample one)
-def _backward(b0, b1, neurons, passes, loss, down, recurrence, gx, scratch):
-    """The adjoint of samples b0 <= b < b1 (rows b - b0 of the passes), backwards in time: writes
-    gx[t, b - b0] = dL/dx_t."""
+def _backward(b0, b1, drive, recurrence, neurons, observed, passes, loss, down, scratch, grads):
+    """The adjoint of samples b0 <= b < b1 (rows b - b0 of the passes), backwards in time; each step's
+    dL/dx_t goes to grad_x and to the weight gradients of the spikes it follows (_step_gradients)."""
     a_mem, a_syn, k_syn = neurons.a_mem, neurons.a_syn, neurons.k_syn
     pass_v, pass_z = passes
     grad_z, grad_v = loss.z, loss.v
     down_gx, down_wt, down_delay = down
     gz, gvp, gi, _, _ = scratch
-    steps, n, samples = gx.shape[0], gx.shape[2], b1 - b0
+    steps, n, samples = pass_v.shape[0], pass_v.shape[2], b1 - b0
     tz, bz = grad_z.shape[0] > 1, grad_z.shape[1] > 1  # which dimensions are not broadcast
     tg, bg = grad_v.shape[0] > 1, grad_v.shape[1] > 1
     for j in range(samples):
@@ -106,9 +105,8 @@ def _backward(b0, b1, neurons, passes, loss, down, recurrence, gx, scratch):
     for t in range(steps - 1, -1, -1):
         for j in range(samples):
             for k in range(n):  # I_t enters I_{t+1} (times a_syn) and V'_{t+1} (times k_syn); x_t enters I_t
-                g_i = a_syn[k] * gi[j, k] + k_syn[k] * gvp[j, k]
-                gi[j, k] = g_i
-                gx[t, j, k] = g_i
+                gi[j, k] = a_syn[k] * gi[j, k] + k_syn[k] * gvp[j, k]
+        _step_gradients(t, b0, b1, drive, recurrence, observed, gi, grads)
         for j in range(samples):
             b = b0 + j
             ga = loss.activity[b]
@@ -121,7 +119,7 @@ def _backward(b0, b1, neurons, passes, loss, down, recurrence, gx, scratch):
                     for k in range(n):
                         gz[j, k] += g * down_wt[m, k]
         if recurrence.edges.shape[0] > 0:
-            _recurrent_gradient(t, samples, recurrence, gx, scratch)
+            _recurrent_gradient(t, steps, samples, recurrence, gi, scratch)
         for j in range(samples):
             b = b0 + j
             for k in range(n):
@@ -130,64 +128,76 @@ def _backward(b0, b1, neurons, passes, loss, down, recurrence, gx, scratch):
 
 
 @njit(**INLINE)
-def _recurrent_gradient(t, samples, recurrence, gx, scratch):
-    """gz[j, p] += sum_k W[p, k] gx[t + delay, j, k] for every projection inside the group (its nonzero
-    weights), samples innermost: gx[t] is transposed into the ring gt first, where the steps of every
-    delay stay until they are read."""
+def _recurrent_gradient(t, steps, samples, recurrence, gx, scratch):
+    """gz[j, p] += sum_k W[p, k] dL/dx_{t + delay}[j, k] for every projection inside the group (its nonzero
+    weights), samples innermost: gx = dL/dx_t is transposed into the ring gt first, where the steps of
+    every delay stay until they are read."""
     edges, start, col, val = recurrence
     gz, _, _, acc, gt = scratch
-    steps, n, ring = gx.shape[0], gx.shape[2], gt.shape[0]
+    n, ring = gx.shape[1], gt.shape[0]
     slot = t % ring
     for k in range(n):
         for j in range(samples):
-            gt[slot, k, j] = gx[t, j, k]
+            gt[slot, k, j] = gx[j, k]
     for e in range(edges.shape[0]):
         td = t + edges[e, 4]
         if td >= steps:
             continue
         read = td % ring
-        s0, s1, row0 = edges[e, 0], edges[e, 1], edges[e, 5]
+        s0, s1, q0, q1, row0 = edges[e, 0], edges[e, 1], edges[e, 2], edges[e, 3], edges[e, 5]
         for p in range(s0, s1):
             r = row0 + p - s0
             for j in range(samples):
                 acc[j] = F32(0.0)
-            for q in range(start[r], start[r + 1]):
-                c, w = col[q], recurrence.val[q]
-                for j in range(samples):
-                    acc[j] += w * gt[read, c, j]
+            first, stop = start[r], start[r + 1]
+            if stop - first == q1 - q0:  # a full row: its columns are q0, q0 + 1, ... (not loaded: 17% faster)
+                for q in range(first, stop):
+                    c, w = q0 + q - first, val[q]
+                    for j in range(samples):
+                        acc[j] += w * gt[read, c, j]
+            else:
+                for q in range(first, stop):
+                    c, w = col[q], val[q]
+                    for j in range(samples):
+                        acc[j] += w * gt[read, c, j]
             for j in range(samples):
                 gz[j, p] += acc[j]
 
 
 @njit(**INLINE)
-def _weight_gradients(b0, b1, drive, recurrence, observed, gx, grad_x, grad_w, grad_rec):
-    """grad_x of the samples b0 <= b < b1 from gx; dL/dW[p] += s dL/dx_t for each source spike s at
-    t - delay, of the Drive (into grad_w) and of the group's own observed spikes (into grad_rec)."""
+def _step_gradients(t, b0, b1, drive, recurrence, observed, gx, grads):
+    """With gx[b - b0] = dL/dx_t of the samples b0 <= b < b1: grad_x[t, b] (unless its shape is (0, 0, 0)),
+    and dL/dW[p] += s dL/dx_t for each source spike s at t - delay, of the Drive (into grad_w) and of the
+    group's own observed spikes (into grad_rec), found through their CSR indexes."""
+    grad_x, grad_w, grad_rec = grads
     src, start, index, _, delay = drive
     edges = recurrence.edges
-    steps, n, batch = gx.shape[0], gx.shape[2], src.shape[1]
-    for b in range(b0, b1):
-        j = b - b0
-        if grad_x.shape[0] > 0:
-            for t in range(steps):
-                for k in range(n):
-                    grad_x[t, b, k] = gx[t, j, k]
-        for t in range(delay, steps):
-            r = (t - delay) * batch + b
+    n, batch = gx.shape[1], src.shape[1]
+    if grad_x.shape[0] > 0:
+        for b in range(b0, b1):
+            for k in range(n):
+                grad_x[t, b, k] = gx[b - b0, k]
+    ts = t - delay
+    if ts >= 0:
+        for b in range(b0, b1):
+            r = ts * batch + b
             for e in range(start[r], start[r + 1]):
                 p = index[e]
-                s = src[t - delay, b, p]
+                s = src[ts, b, p]
                 for k in range(n):  # a group of several populations: zeros outside the target's columns
-                    grad_w[p, k] += s * gx[t, j, k]
-        for e in range(edges.shape[0]):
-            s0, s1, q0, q1, d, offset = edges[e, 0], edges[e, 1], edges[e, 2], edges[e, 3], edges[e, 4], edges[e, 6]
-            for ts in range(steps - d):
-                if not _any_spike(observed, ts, b, s0, s1):
+                    grad_w[p, k] += s * gx[b - b0, k]
+    for e in range(edges.shape[0]):
+        ts = t - edges[e, 4]
+        if ts < 0:
+            continue
+        s0, s1, q0, q1, offset = edges[e, 0], edges[e, 1], edges[e, 2], edges[e, 3], edges[e, 6]
+        for b in range(b0, b1):
+            r = ts * batch + b
+            for f in range(observed.start[r], observed.start[r + 1]):
+                p = observed.index[f]
+                if p < s0 or p >= s1:
                     continue
-                for p in range(s0, s1):
-                    s = observed[ts, b, p]
-                    if s == 0:
-                        continue
-                    base = offset + (p - s0) * (q1 - q0) - q0
-                    for k in range(q0, q1):
-                        grad_rec[base + k] += s * gx[ts + d, j, k]
+                s = observed.z[ts, b, p]
+                base = offset + (p - s0) * (q1 - q0) - q0
+                for k in range(q0, q1):
+                    grad_rec[base + k] += s * gx[b - b0, k]

@@ -38,6 +38,15 @@ class Recurrence(NamedTuple):
     val: np.ndarray
 
 
+class Spikes(NamedTuple):
+    """A group's observed spikes z (T, B, N) with their CSR index (start, index: the neurons that spiked in
+    row r = t * B + b are index[start[r]:start[r + 1]]); z of shape (0, 0, 0): a group that does not spike."""
+
+    z: np.ndarray
+    start: np.ndarray
+    index: np.ndarray
+
+
 class Neurons(NamedTuple):
     """A group's per-neuron (N,) float32 coefficients (core.Coefficients; an LI population has v_th = +inf
     and v_reset = 0) and refractory periods in steps (int32)."""

@@ -12,12 +12,13 @@ import numpy as np
 import torch
 
 from snnc.runtime.emulators import core, fast_events
-from snnc.runtime.emulators.fast_arguments import Drive, Neurons, Recurrence
-from snnc.runtime.emulators.fast_buffers import as_float32
+from snnc.runtime.emulators.fast_arguments import Drive, Neurons, Recurrence, Spikes
+from snnc.runtime.emulators.fast_buffers import EMPTY3, as_float32
 
 Tensor = torch.Tensor
 NO_RECURRENCE = Recurrence(np.zeros((0, 7), np.int64), np.zeros(1, np.int64), np.zeros(0, np.int32),
                            np.zeros(0, np.float32))
+NO_SPIKES = Spikes(EMPTY3, np.zeros(1, np.int64), np.zeros(0, np.int64))
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,13 @@ def gather(group: Layout, tensors: dict[str, Tensor] | None) -> np.ndarray | Non
         c0, c1 = group.columns[name]
         out[:, :, c0:c1] = as_float32(a)
     return out
+
+
+def observed_spikes(group: Layout, observed: dict[str, Tensor]) -> Spikes:
+    """The group's observed (T, B, N) spikes with their CSR index (fast_events: a population's own raster is
+    indexed once, for the next population's drive and for this)."""
+    raster = observed[group.names[0]] if len(group.names) == 1 else torch.from_numpy(gather(group, observed))
+    return Spikes(*fast_events.index(raster))
 
 
 def split(group: Layout, array: np.ndarray) -> dict[str, np.ndarray]:

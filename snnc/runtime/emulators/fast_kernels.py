@@ -111,7 +111,7 @@ def _recurrent_events(recurrence, spikes, t, b0, b1, x, has_x):
         ts = t - edges[e, 4]
         if ts < 0:
             continue
-        s0, s1, row0 = edges[e, 0], edges[e, 1], edges[e, 5]
+        s0, s1, q0, q1, row0 = edges[e, 0], edges[e, 1], edges[e, 2], edges[e, 3], edges[e, 5]
         for b in range(b0, b1):
             j = b - b0
             if not _any_spike(spikes, ts, b, s0, s1):
@@ -125,8 +125,13 @@ def _recurrent_events(recurrence, spikes, t, b0, b1, x, has_x):
                     for k in range(x.shape[1]):
                         x[j, k] = F32(0.0)
                 r = row0 + p - s0
-                for q in range(start[r], start[r + 1]):
-                    x[j, col[q]] += s * val[q]
+                first, stop = start[r], start[r + 1]
+                if stop - first == q1 - q0:  # a full row: a row-add over the target's columns (it vectorizes)
+                    for k in range(q0, q1):
+                        x[j, k] += s * val[first + k - q0]
+                else:
+                    for q in range(first, stop):
+                        x[j, col[q]] += s * val[q]
 
 
 @njit(**INLINE)

@@ -183,7 +183,7 @@ class _Replay(torch.autograd.Function):
             grad_w = np.zeros((len(ranges),) + drive.w.shape, np.float32)
             grad_rec = np.zeros((len(ranges), recurrent_size), np.float32)
             parallel(_adjoint, ranges, drive, recurrence, fast_groups.neurons(group, job.params, plan.dt),
-                     fast_groups.gather(group, job.observed) if spiking else EMPTY3,
+                     fast_groups.observed_spikes(group, job.observed) if spiking else fast_groups.NO_SPIKES,
                      _surrogate(job, group, spiking), loss, downstream, grad_x, grad_w, grad_rec)
             if upstream:
                 grad_x_of.update(fast_groups.split(group, grad_x))
