@@ -59,6 +59,7 @@ bench: install
 	$(PY) benchmarks/runtime_throughput.py --batch 256 --batches 4
 	$(PY) benchmarks/fusion_options.py
 	$(PY) benchmarks/emulator_vs_snntorch.py --json build/bench.json
+	$(PY) benchmarks/emulator_vs_snntorch.py --recurrent --json build/bench_recurrent.json
 	$(PY) benchmarks/nir_agreement.py --json build/nir_agreement.json
 
 clean:

@@ -46,9 +46,9 @@ def adjoint(drive, recurrence, neurons, observed, surrogate, loss, down, grad_x,
         block = max(1, min(4 * BLOCK, (1 << 21) // max(steps * n, 1)))
     v, i, ref = np.empty((block, n), F32), np.empty((block, n), F32), np.zeros((block, n), np.int32)
     x, has_x = np.empty((block, n), F32), np.zeros(block, np.bool_)
-    ring = 1
+    ring = 1  # steps of dL/dx the group's projections reach back from (a delay of T steps or more: none)
     for e in range(recurrence.edges.shape[0]):
-        ring = max(ring, recurrence.edges[e, 4] + 1)
+        ring = max(ring, min(recurrence.edges[e, 4], steps - 1) + 1)
     # gz, gvp, gi (block, N); the sum of one source neuron over its targets, per sample; dL/dx^T of the
     # steps the group's projections reach back from (a ring over the largest delay)
     scratch = (np.empty((block, n), F32), np.empty((block, n), F32), np.empty((block, n), F32),
