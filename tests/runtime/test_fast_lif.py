@@ -48,7 +48,7 @@ network small {
 """
 # ... with a sparse recurrent projection (the fast path's recurrence: test_fast_recurrent.py)
 BSS2_RECURRENT = BSS2_NET.replace(
-    "    proj h -> o", "    proj h -> h : sparse(p = 0.3, init = normal(0.05, 0.3)) delay 1 ms\n    proj h -> o")
+    "    proj h -> o", "    proj h -> h : sparse(p = 0.3, init = normal(0.05, 0.3))\n    proj h -> o")
 
 
 def pair(text: str, target: str = "reference", **options):
@@ -135,6 +135,10 @@ def test_the_general_core_runs_what_the_fast_path_does_not():
     analog = emulator_for(compile_text(TINY.replace("latency(t_max = 8 ms)", "current(scale = 1.0)")))
     assert "analog" in fast_lif.unsupported(analog.plan, analog.nominal, torch.float32)
     assert emulator_for(compile_text(TINY)).fast_path()  # recurrent
+    for extension in ("reset = subtract", "arrival = same_step"):  # recurrent with what only the core runs
+        core_only = emulator_for(compile_text(TINY.replace("refractory = 1 ms)", f"refractory = 1 ms, {extension})")))
+        assert "subtract" in fast_lif.unsupported(core_only.plan, core_only.nominal, torch.float32)
+        assert not core_only.fast_path()
     double = emulator_for(compile_text(LI_OUT), dtype=torch.float64)
     assert not double.fast_path()
     reference = emulator_for(compile_text(LI_OUT))
