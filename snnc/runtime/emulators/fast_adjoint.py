@@ -62,11 +62,11 @@ def adjoint(drive, recurrence, neurons, observed, surrogate, loss, down, grad_x,
         _rest(b0, b1, state, neurons.v_leak)
         for t in range(steps):  # the twin's forward, recording how gradients pass each step
             if spiking:
-                _step(t, b0, b1, state, x, has_x, drive, recurrence, zeros, observed.z, True, neurons, unwritten,
+                _step(t, b0, b1, state, x, has_x, drive, recurrence, zeros, observed, True, neurons, unwritten,
                       True, surrogate, passes)
             else:
-                _step(t, b0, b1, state, x, has_x, drive, recurrence, zeros, zeros, False, neurons, unwritten, False,
-                      surrogate, passes)
+                _step(t, b0, b1, state, x, has_x, drive, recurrence, zeros, (zeros, observed.start, observed.index),
+                      False, neurons, unwritten, False, surrogate, passes)
         if spiking and surrogate.membrane.shape[0] > 0:
             _surrogate_at(surrogate, b0, b1, neurons.v_th, passes[1])
         _backward(b0, b1, drive, recurrence, neurons, observed, passes, loss, down, scratch, grads)

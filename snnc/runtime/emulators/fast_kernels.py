@@ -104,34 +104,47 @@ def _any_spike(spikes, t, b, first, stop):
 
 @njit(**INLINE)
 def _recurrent_events(recurrence, spikes, t, b0, b1, x, has_x):
-    """Adds to x[b - b0] the group's own spikes that reach step t: spikes[t - delay, b] through each edge of
-    the Recurrence (spikes: what the forward wrote so far, or the observed spikes of the twin)."""
-    edges, start, col, val = recurrence
+    """Adds to x[b - b0] the group's own spikes that reach step t: z[t - delay, b] through each edge of the
+    Recurrence. spikes = (z, start, index): what the forward wrote so far (no index: start of length 1,
+    the rows are scanned), or the observed spikes of the twin with their CSR index."""
+    edges = recurrence.edges
+    z, start, index = spikes
+    indexed = start.shape[0] > 1
     for e in range(edges.shape[0]):
         ts = t - edges[e, 4]
         if ts < 0:
             continue
-        s0, s1, q0, q1, row0 = edges[e, 0], edges[e, 1], edges[e, 2], edges[e, 3], edges[e, 5]
+        s0, s1 = edges[e, 0], edges[e, 1]
         for b in range(b0, b1):
-            j = b - b0
-            if not _any_spike(spikes, ts, b, s0, s1):
-                continue
-            for p in range(s0, s1):
-                s = spikes[ts, b, p]
-                if s == 0:
-                    continue
-                if not has_x[j]:
-                    has_x[j] = True
-                    for k in range(x.shape[1]):
-                        x[j, k] = F32(0.0)
-                r = row0 + p - s0
-                first, stop = start[r], start[r + 1]
-                if stop - first == q1 - q0:  # a full row: a row-add over the target's columns (it vectorizes)
-                    for k in range(q0, q1):
-                        x[j, k] += s * val[first + k - q0]
-                else:
-                    for q in range(first, stop):
-                        x[j, col[q]] += s * val[q]
+            if indexed:
+                r = ts * z.shape[1] + b
+                for f in range(start[r], start[r + 1]):
+                    p = index[f]
+                    if s0 <= p < s1:
+                        _add_row(recurrence, e, p, z[ts, b, p], x, has_x, b - b0)
+            elif _any_spike(z, ts, b, s0, s1):
+                for p in range(s0, s1):
+                    if z[ts, b, p] != 0:
+                        _add_row(recurrence, e, p, z[ts, b, p], x, has_x, b - b0)
+
+
+@njit(**INLINE)
+def _add_row(recurrence, e, p, s, x, has_x, j):
+    """x[j] += s times the weights of source neuron p (a group column) of edge e."""
+    edges, start, col, val = recurrence
+    if not has_x[j]:
+        has_x[j] = True
+        for k in range(x.shape[1]):
+            x[j, k] = F32(0.0)
+    q0, q1 = edges[e, 2], edges[e, 3]
+    r = edges[e, 5] + p - edges[e, 0]
+    first, stop = start[r], start[r + 1]
+    if stop - first == q1 - q0:  # a full row: a row-add over the target's columns (it vectorizes)
+        for k in range(q0, q1):
+            x[j, k] += s * val[first + k - q0]
+    else:
+        for q in range(first, stop):
+            x[j, col[q]] += s * val[q]
 
 
 @njit(**INLINE)
@@ -201,15 +214,15 @@ def _neurons(t, b0, b1, state, x, has_x, noise, forced, is_forced, neurons, outp
 def _step(t, b0, b1, state, x, has_x, drive, recurrence, noise, spikes, is_forced, neurons, outputs, record,
           surrogate, passes):
     """Step t of the samples b0 <= b < b1: the input from earlier groups, the neurons, and in a recurrent
-    group its own spikes (`spikes`: forced ones, or those the forward wrote, this step's included) into
-    this step's current. `is_forced` and `record` are literals."""
+    group its own spikes (`spikes` = (z, start, index), _recurrent_events: forced ones, or those the
+    forward wrote, this step's included) into this step's current. `is_forced` and `record` are literals."""
     _events(drive, t, b0, b1, x, has_x)
     if recurrence.edges.shape[0] == 0:
-        _neurons(t, b0, b1, state, x, has_x, noise, spikes, is_forced, neurons, outputs, record, surrogate, passes,
-                 True)
+        _neurons(t, b0, b1, state, x, has_x, noise, spikes[0], is_forced, neurons, outputs, record, surrogate,
+                 passes, True)
     else:
-        _neurons(t, b0, b1, state, x, has_x, noise, spikes, is_forced, neurons, outputs, record, surrogate, passes,
-                 False)
+        _neurons(t, b0, b1, state, x, has_x, noise, spikes[0], is_forced, neurons, outputs, record, surrogate,
+                 passes, False)
         _recurrent_events(recurrence, spikes, t, b0, b1, x, has_x)
         _currents(b0, b1, state[1], x, has_x, neurons.a_syn)
 
@@ -234,7 +247,7 @@ def forward(drive, recurrence, neurons, noise, forced, outputs, lo, hi):
     steps, n = drive.src.shape[0], drive.w.shape[1]
     z_out, v_out = outputs
     is_forced = forced.shape[0] > 0
-    spikes = forced if is_forced else z_out
+    spikes = (forced if is_forced else z_out, np.zeros(1, np.int64), np.zeros(0, np.int64))  # rows scanned
     if z_out.shape[0] == 0:
         z_out = np.empty((1, 1, n), F32)
     if v_out.shape[0] == 0:
