@@ -193,7 +193,7 @@ def test_a_sparse_recurrent_projection_is_held_as_its_nonzero_weights():
     emulator = emulator_for(program)
     weights = emulator.deploy(emulator.initial_weights())
     [group] = [g for g in emulator.plan.groups if g == ("h",)]
-    recurrence, rows, size = fast_groups.recurrence(emulator.plan, fast_groups.layout(emulator.plan, group), weights)
+    recurrence, rows, size = fast_groups.recurrence(fast_groups.layout(emulator.plan, group), weights)
     mask = np.asarray(program.ir.edge_attrs("h->h")["mask"])
     assert 0 < mask.sum() < mask.size
     assert recurrence.val.shape[0] == int((weights["h->h"] != 0).sum()) <= mask.sum()

@@ -86,7 +86,7 @@ def _surrogate_at(surrogate, b0, b1, v_th, pass_z):
                     pass_z[t, j, k] = one / (d * d) / unit[k]
 
 
-@njit(cache=True, error_model="numpy")  # a call per block (not inlined: numba refused to inline the per-sample one)
+@njit(cache=True, error_model="numpy")  # one call per block of samples: not inlined
 def _backward(b0, b1, drive, recurrence, neurons, observed, passes, loss, down, scratch, grads):
     """The adjoint of samples b0 <= b < b1 (rows b - b0 of the passes), backwards in time; each step's
     dL/dx_t goes to grad_x and to the weight gradients of the spikes it follows (_step_gradients)."""

@@ -37,6 +37,7 @@ class Layout:
 
 
 def layout(plan: core.Plan, group: tuple[str, ...]) -> Layout:
+    """The layout of one of the plan's groups."""
     columns, start = {}, 0
     for name in group:
         columns[name] = (start, start + plan.sizes[name])
@@ -86,7 +87,7 @@ def drive(plan: core.Plan, group: Layout, spikes: dict[str, Tensor], weights: di
 RecurrentRows = list[tuple[core.Edge, int, tuple[int, int]]]
 
 
-def recurrence(plan: core.Plan, group: Layout, weights: dict[str, Tensor]) -> tuple[Recurrence, RecurrentRows, int]:
+def recurrence(group: Layout, weights: dict[str, Tensor]) -> tuple[Recurrence, RecurrentRows, int]:
     """The projections inside the group as CSR lists of nonzero weights per source neuron, where each
     edge's gradient lies in the flat grad_rec, and grad_rec's size."""
     if not group.internal:

@@ -103,7 +103,7 @@ def simulate(plan: core.Plan, params: dict[str, core.NeuronParams], weights: dic
         group = fast_groups.layout(plan, names)
         n, spiking = group.size, params[names[0]].spiking  # a group of several populations spikes (unsupported)
         drive, _ = fast_groups.drive(plan, group, spikes, weights, batch)
-        recurrence, _, _ = fast_groups.recurrence(plan, group, weights)
+        recurrence, _, _ = fast_groups.recurrence(group, weights)
         z = fast_buffers.POOL.empty((T, batch, n)) if spiking else EMPTY3
         recorded = [name for name in names if membranes is None or name in membranes]
         v = fast_buffers.POOL.empty((T, batch, n)) if recorded else EMPTY3
@@ -161,7 +161,7 @@ class _Replay(torch.autograd.Function):
             group = fast_groups.layout(plan, names)
             n, spiking = group.size, job.params[names[0]].spiking
             drive, rows = fast_groups.drive(plan, group, job.sources, weights, batch)
-            recurrence, recurrent_rows, recurrent_size = fast_groups.recurrence(plan, group, weights)
+            recurrence, recurrent_rows, recurrent_size = fast_groups.recurrence(group, weights)
             # The gradient from populations of later groups: one edge inside the kernel, others here.
             down = [e for e in plan.edges if e.source in names and e.target in grad_x_of]
             in_kernel = down[0] if down and len(names) == 1 else None
