@@ -28,7 +28,8 @@ snnTorch PR #363), so the membrane is reset after each call as snn.Synaptic rese
 is applied to its recurrent weights after each optimizer step, as snnc's legalize_ does.
 
 Agreement (printed): hidden spike counts per sample equal across the three, max |score| difference, and
-the gradient of snnc's twin against autograd through the plain loop.
+the gradient of snnc's twin against autograd through the plain loop; with --recurrent also on louder
+weights (the recurrence matters there) and with the baselines' delay one step off (counts must differ).
 
     .venv/bin/python benchmarks/emulator_vs_snntorch.py [--batch 1 64 1024] [--steps 50 200]
         [--hidden 246 1024] [--repeats 5] [--recurrent] [--json build/bench.json]
@@ -48,6 +49,7 @@ import argparse
 import json
 import math
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -88,16 +90,22 @@ def recurrent_projection() -> str:
     return line
 
 
-def network(steps: int, hidden: int, recurrent: bool = False) -> str:
+def network(steps: int, hidden: int, recurrent: bool = False, loud: bool = False) -> str:
+    """The benchmark's network; `loud`: stronger weights (mapping_check), the recurrence's sparsity and
+    delay kept."""
     duration = steps * DT_MS
-    recurrence = f"\n    {recurrent_projection()}" if recurrent else ""
+    projection = recurrent_projection()
+    if loud:
+        projection = re.sub(r"init = normal\([^)]*\)", "init = normal(0.05, 0.4)", projection)
+    recurrence = f"\n    {projection}" if recurrent else ""
+    pixels = "normal(0.03, 0.1)" if loud else "normal(0, 0.1)"
     return f"""network bench {{
     timestep {DT_MS} ms
     duration {duration} ms
     input  pixels[16, 16] : latency(t_max = {duration * 2 / 3:.3f} ms)
     pop    hidden[{hidden}] : LIF(tau_mem = {TAU_MS} ms, tau_syn = {TAU_MS} ms, v_th = 1.0, v_reset = 0.0)
     pop    out[{OUTPUTS}] : LI(tau_mem = {TAU_MS} ms, tau_syn = {TAU_MS} ms)
-    proj pixels -> hidden : dense(init = normal(0, 0.1)){recurrence}
+    proj pixels -> hidden : dense(init = {pixels}){recurrence}
     proj hidden -> out : dense(init = normal(0, 0.1))
     output out : max_membrane
 }}"""
@@ -115,9 +123,10 @@ def digits_batch(program, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
 class Setup:
     """One configuration: the snnc program and emulator, the weights, a batch and its spike raster."""
 
-    def __init__(self, steps: int, hidden: int, batch: int, recurrent: bool = False):
+    def __init__(self, steps: int, hidden: int, batch: int, recurrent: bool = False, loud: bool = False):
         self.steps, self.hidden, self.batch, self.recurrent = steps, hidden, batch, recurrent
-        self.program = snnc.compile("bench.snn", text=network(steps, hidden, recurrent), target="reference", seed=0)
+        self.program = snnc.compile("bench.snn", text=network(steps, hidden, recurrent, loud), target="reference",
+                                    seed=0)
         self.emulator = emulator_for(self.program)
         self.names = ["pixels->hidden", "hidden->out"] + ([RECURRENT] if recurrent else [])
         if recurrent:  # the deployed recurrent weights: masked (the compiled weights already are)
@@ -358,6 +367,22 @@ def agreement(s: Setup, impls: list) -> dict[str, float]:
     return out
 
 
+def mapping_check() -> str:
+    """The recurrent mapping of the baselines checked where the recurrence matters: the goal row's network
+    with louder weights on 32 samples (agreement, as above), and again with the baselines' delay one step
+    off (which must change the spike counts)."""
+    s = Setup(HEADLINE[0], HEADLINE[1], 32, recurrent=True, loud=True)
+    impls = [Snnc(s), PlainTorch(s)] + ([SnnTorch(s)] if snntorch is not None else [])
+    spikes = float(impls[0].infer()[1].mean())
+    agree = agreement(s, impls)
+    s.delay += 1
+    off = agreement(s, [impls[0], PlainTorch(s)] + ([SnnTorch(s)] if snntorch is not None else []))
+    mismatches = {k: int(v) for k, v in off.items() if k.endswith("spike_count_mismatches")}
+    return (f"rec mapping check (32 samples, louder weights: {spikes:,.0f} hidden spikes per sample): "
+            + ", ".join(f"{k}={v:.2g}" for k, v in agree.items())
+            + f"; with the baselines' delay one step off: {mismatches} of 32")
+
+
 def timed(fn, min_seconds: float) -> float:
     """Seconds per call of fn: calls repeated until min_seconds have passed (at least one)."""
     calls, start = 0, time.perf_counter()
@@ -489,6 +514,8 @@ def run_rows(args, configs: list[tuple[str, int, int, int]]) -> list[dict]:
           "micro-batches, as its graph of the whole batch would not fit in memory)")
     print("agreement (samples whose hidden spike count differs from snnc's, max |score difference|, snnc's "
           "twin gradient vs autograd of the PyTorch loop, max relative difference):")
+    if any(net == "rec" for net, *_ in configs):
+        notes.append(mapping_check())
     for note in notes:
         print("  " + note)
     return rows
