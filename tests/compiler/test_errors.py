@@ -208,6 +208,19 @@ CASES = {
         '        proj x -> y : dense(init = uniform(1, 0))',
         '        ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^',
     ]),
+    "li_source": (MINIMAL + "\n    pop m[2] : LI(tau_mem = 5 ms, tau_syn = 5 ms)\n    proj x -> m : dense"
+                  "\n    proj m -> y : dense", [
+        "net.snn:8:5: error[E139]: projection 'm->y': 'm' (LI) never spikes and gives no value, so the "
+        "projection would carry nothing; project from a spiking population (e.g. LIF) instead",
+        '        proj m -> y : dense',
+        '        ^^^^^^^^^^^^^^^^^^^',
+    ]),
+    "threshold_at_rest": (MINIMAL.replace("tau_syn = 5 ms", "tau_syn = 5 ms, v_th = 0.5, v_leak = 0.5"), [
+        "net.snn:3:5: error[E143]: 'y': v_th (0.5) must be above v_leak (0.5): the neuron would fire at rest, "
+        "without input",
+        '        pop    y[3] : LIF(tau_mem = 5 ms, tau_syn = 5 ms, v_th = 0.5, v_leak = 0.5)',
+        '        ' + '^' * 75,
+    ]),
     "delay_neg": (MINIMAL.replace(": dense", ": dense delay -1 ms"), [
         'net.snn:4:31: error[E111]: delay must be >= 0, got -1 ms',
         '        proj x -> y : dense delay -1 ms',
