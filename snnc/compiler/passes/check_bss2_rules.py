@@ -69,7 +69,9 @@ class CheckBss2Rules(Pass):
         for projection in ir.projections():
             source = ir.decl(projection.source)
             model = getattr(source, "model", None)
-            if model is not None and "spikes" not in getattr(model, "observables", {"spikes"}):
+            observables = getattr(model, "observables", {"spikes"})
+            # A source with neither spikes nor a value is refused for every target (E139, validate_models).
+            if model is not None and "spikes" not in observables and ("value" in observables or not observables):
                 ctx.diagnostics.add(error(
                     "E402", f"projection '{projection.name}': {ctx.target.name} carries spikes between neurons, "
                     f"and '{source.name}' ({model.dsl_name}) never spikes", projection.span))

@@ -41,10 +41,12 @@ class ValidateModels(Pass):
                                   f"the end of the sample (duration {format_quantity(header.duration, Dim.TIME)})",
                                   node.span))
         for population in ir.populations():
+            self._threshold_above_rest(population, bag)
             if isinstance(population.model, LIF) and population.model.v_reset >= population.model.v_th:
                 bag.add(warning("W202", f"'{population.name}': v_reset >= v_th, the neuron fires at every step "
                                 "once it has fired", population.span))
         for projection in ir.projections():
+            self._carries_something(ir, projection, bag)
             init = getattr(projection.connectivity, "init", None)
             if isinstance(init, Uniform) and init.lo > init.hi:
                 bag.add(error("E136", "uniform init needs lo <= hi", projection.span))
@@ -61,6 +63,32 @@ class ValidateModels(Pass):
                 has = " or ".join(sorted(population.model.observables)) or "nothing to read"
                 bag.add(error("E131", f"readout '{output.readout.dsl_name}' needs {needs}, but "
                               f"'{population.name}' ({model}) gives only {has}", output.span))
+
+    @staticmethod
+    def _threshold_above_rest(population: Population, bag) -> None:
+        """Voltages are measured in units of v_th - v_leak (mismatch, noise, the surrogate's width): a
+        threshold at or below rest fires without input and leaves that unit zero or negative."""
+        model = population.model
+        if not hasattr(model, "v_th"):
+            return
+        v_leak = getattr(model, "v_leak", 0.0)
+        if model.v_th <= v_leak:
+            bag.add(error("E143", f"'{population.name}': v_th ({model.v_th:g}) must be above v_leak ({v_leak:g}): "
+                          "the neuron would fire at rest, without input", population.span))
+
+    @staticmethod
+    def _carries_something(ir: NetworkIR, projection, bag) -> None:
+        """A projection carries its source's spikes (or values, on physical layers): a source that has
+        neither, such as an LI readout, would send nothing, so the program cannot mean it."""
+        source = ir.decl(projection.source)
+        if not isinstance(source, Population) or _spikes_unprompted(source):
+            return  # an input, or a population that failed to resolve (already reported)
+        model = source.model
+        if model.observables & {"spikes", "value"}:
+            return
+        bag.add(error("E139", f"projection '{projection.name}': '{source.name}' ({model.dsl_name}) never spikes "
+                      "and gives no value, so the projection would carry nothing; project from a spiking "
+                      "population (e.g. LIF) instead", projection.span))
 
     def _graph_structure(self, ir: NetworkIR, bag) -> None:
         graph = ir.graph
