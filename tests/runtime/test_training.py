@@ -164,3 +164,18 @@ def test_every_spiking_example_takes_training_steps(example, network):
     moved = [not np.array_equal(attrs["weights"], initial.ir.edge_attrs(key)["weights"])
              for key, attrs in result.program.ir.edge_attrs_by_name().items()]
     assert any(moved)  # the optimizer stepped
+
+
+def test_a_network_with_two_outputs_cannot_run(tmp_path):
+    """The emulators answer with one readout: a second `output` statement is E481 when it runs."""
+    source = tmp_path / "two.snn"
+    source.write_text("network two {\n    input x[4] : latency(t_max = 10 ms)\n"
+                      "    pop y[3] : LIF(tau_mem = 5 ms, tau_syn = 5 ms)\n"
+                      "    pop z[2] : LIF(tau_mem = 5 ms, tau_syn = 5 ms)\n"
+                      "    proj x -> y : dense\n    proj x -> z : dense\n    output y : spike_count\n"
+                      "    output z : spike_count\n}\n")
+    program = snnc.compile(source)
+    with pytest.raises(SnncError) as info:
+        snnc.run(program, data=(np.zeros((2, 4), np.float32), np.zeros(2, np.int64)))
+    assert "error[E481]: network 'two' has 2 outputs; running and training need exactly one `output` statement" \
+        in info.value.render()

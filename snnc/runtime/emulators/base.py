@@ -70,7 +70,7 @@ class Emulator(ABC):
         self.generator = seeds.generator(noise_seed, "noise")
         outputs = self.ir.header.outputs
         if len(outputs) != 1:
-            raise SnncError([error("E401", f"network '{self.ir.name}' has {len(outputs)} outputs; running and "
+            raise SnncError([error("E481", f"network '{self.ir.name}' has {len(outputs)} outputs; running and "
                                    "training need exactly one `output` statement")])
         self.output = outputs[0]
         attrs = self.ir.edge_attrs_by_name()
@@ -147,7 +147,7 @@ def emulator_for(program: CompiledProgram, **options: Any) -> Emulator:
     """The emulator of the program's target family (`Family.emulator`, "module:Class", imported on use)."""
     family = program.target.family
     if family.emulator is None:
-        raise SnncError([error("E402", f"target '{program.target.name}' (family '{family.name}') has no "
+        raise SnncError([error("E482", f"target '{program.target.name}' (family '{family.name}') has no "
                                "emulator")])
     module, _, cls = family.emulator.partition(":")
     return getattr(importlib.import_module(module), cls)(program, **options)

@@ -51,7 +51,7 @@ class BSS2Emulator(SpikingEmulator):
         missing += [f"edge '{k}' attr 'legalization'" for k, a in self.ir.edge_attrs_by_name().items()
                     if "legalization" not in a]
         if missing:
-            raise SnncError([error("E403", f"program '{self.ir.name}' was not placed for bss2 (missing "
+            raise SnncError([error("E483", f"program '{self.ir.name}' was not placed for bss2 (missing "
                                    f"{', '.join(missing)}); compile it with --target bss2")])
         self.scales = {k: float(a["legalization"].scale) for k, a in self.ir.edge_attrs_by_name().items()}
         self.signs = {p.name: p.sign for p in self.ir.projections()}

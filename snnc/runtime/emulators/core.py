@@ -102,7 +102,7 @@ class Plan:
 
 def check_models(ir: NetworkIR) -> None:
     """SnncError naming every population whose model the spiking core does not simulate."""
-    problems = [error("E400", f"population '{p.name}': the spiking emulator does not simulate "
+    problems = [error("E480", f"population '{p.name}': the spiking emulator does not simulate "
                       f"'{p.model.dsl_name}' neurons (it runs {', '.join(m.dsl_name for m in MODELS)}; optical "
                       "models run on the onn target)", p.span)
                 for p in ir.populations() if type(p.model) not in MODELS]
