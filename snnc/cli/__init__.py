@@ -42,9 +42,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except SnncError as exc:
-        print(exc.render(), file=sys.stderr)
-        if getattr(args, "json", False):
-            _json_failure(EXIT_INPUT, exc.diagnostics)
+        if exc.diagnostics:  # none: a data-parallel worker that stops because another failed (rank 0 reports)
+            print(exc.render(), file=sys.stderr)
+            if getattr(args, "json", False):
+                _json_failure(EXIT_INPUT, exc.diagnostics)
         return EXIT_INPUT
     except UsageError as exc:
         print(f"snnc {args.command}: error: {exc}", file=sys.stderr)

@@ -159,8 +159,10 @@ def cmd_train(args: argparse.Namespace) -> int:
                         lr=args.lr, seed=args.seed, chip_seed=args.chip_seed, method=args.method, chips=args.chips,
                         resume=args.resume, force=args.force, train_samples=args.train_samples,
                         test_samples=args.test_samples, progress=not (args.quiet or args.json),
-                        notify=_notify(args), **_nir(args, args.file))
+                        notify=_notify(args), workers=args.workers, **_nir(args, args.file))
     metrics = result.metrics
+    if result.rank != 0:  # another worker of a data-parallel run: rank 0 reports
+        return EXIT_OK
     if args.json:
         print(json.dumps({"ok": True, "output": str(result.output), "wall_seconds": _wall(args),
                           "notes": result.notes, **metrics}, indent=1))

@@ -41,6 +41,14 @@ def seed(text: str) -> int:
     return value
 
 
+def positive(text: str) -> int:
+    """A count flag's value: an integer >= 1 (argparse reports anything else as a usage error)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _json(p: argparse.ArgumentParser, text: str = "print machine-readable JSON on stdout") -> None:
     p.add_argument("--json", action="store_true", help=text + " (failures too: code, message, file, line, column)")
 
@@ -163,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace a training run already in -o DIR")
     p.add_argument("--train-samples", type=int, metavar="N", help="use only the first N training samples")
     p.add_argument("--test-samples", type=int, metavar="N", help="use only the first N test samples")
+    p.add_argument("--workers", type=positive, metavar="N",
+                   help="train data-parallel in N processes on this machine, each on a shard of every batch "
+                   "(under torchrun: the launcher's group; docs/runtime.md)")
     _quiet(p, "no progress output")
     _json(p, "print the metrics as JSON on stdout")
     _nir(p)

@@ -6,8 +6,10 @@ SeedSequence, which is built so that distinct entropy gives independent streams.
 
 Purposes (the weights' initialization is the compiler's: passes/initialize_weights.py):
 - noise: the emulator's temporal noise (membrane noise, photon shot noise); checkpoints save its state
-- shuffle: the order of training samples in each epoch
+- shuffle: the order of training samples in each epoch (one order shared by all workers of a run)
 - encode: stochastic input encoders (rate coding)
+In data-parallel training (distributed.py) each worker draws noise and encoding from (seed, purpose,
+rank, epoch): its own streams, the same in every run with that many workers.
 - chip: an emulated chip's fixed-pattern imperfections, keyed by what they belong to (circuits, synapses)"""
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def rng(seed: int, purpose: str, *keys: int | str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(entropy(seed, purpose, *keys)))
 
 
-def generator(seed: int, purpose: str) -> torch.Generator:
-    """A torch generator of its own for (seed, purpose), seeded with 64 bits of the derived stream."""
-    state = np.random.SeedSequence(entropy(seed, purpose)).generate_state(1, np.uint64)
+def generator(seed: int, purpose: str, *keys: int | str) -> torch.Generator:
+    """A torch generator of its own for (seed, purpose, keys), seeded with 64 bits of the derived stream."""
+    state = np.random.SeedSequence(entropy(seed, purpose, *keys)).generate_state(1, np.uint64)
     return torch.Generator().manual_seed(int(state[0]))

@@ -4,7 +4,9 @@ re-legalized for the target and re-deployed without re-placing. After each epoch
 rewritten atomically (weights, optimizer and generator states, metrics): `resume` continues from it
 bit-exactly. At the end DIR becomes, atomically, the trained program with metrics, plots and the
 final checkpoint. It refuses to write over a finished run unless told to continue it (`resume`) or to
-replace it (`force`)."""
+replace it (`force`). With `workers` (or under torchrun) it trains data-parallel (distributed.py): the
+hooks are `group.step` (a shard of each batch, the gradients all-reduced), `group.reseed`,
+`group.from_writer` and `group.writes`."""
 
 from __future__ import annotations
 
@@ -27,13 +29,14 @@ from snnc.compiler.backend.output_dir import claim_output_directory
 from snnc.compiler.driver import compile_program
 from snnc.compiler.ir.training import MAX_BATCH, MAX_EPOCHS, SGD, SpikeBudget, TrainSpec
 from snnc.diagnostics import SnncError, error
-from snnc.runtime import checkpoint, deployment, plots, seeds
+from snnc.runtime import checkpoint, deployment, distributed, plots, seeds
 from snnc.runtime.budget import check_count, check_simulation_memory
 from snnc.runtime.data import DataSet, describe, load_data
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
 from snnc.runtime.evaluation import evaluate_as_run, observe_aside
 from snnc.runtime.in_the_loop import in_the_loop, warm_up
+from snnc.runtime.launch import data_parallel
 from snnc.runtime.notices import KERNELS, notice_if_slow
 
 # Readouts such as the maximum membrane span about one threshold unit between classes; cross-entropy
@@ -74,6 +77,7 @@ class TrainResult:
     output: Path | None = None
     weights: dict[str, torch.Tensor] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # how the data were fitted to the input, when not as given
+    rank: int = 0  # of the data-parallel worker that returns it; only rank 0 writes
 
 
 def resolve_config(spec: TrainSpec | None, **overrides: Any) -> TrainConfig:
@@ -114,8 +118,9 @@ def loss_fn(config: TrainConfig, scores: torch.Tensor, labels: torch.Tensor, act
 class Trainer:
     """One training run: its emulator, twin, weights, optimizer and generators."""
 
-    def __init__(self, program: CompiledProgram, config: TrainConfig, dataset: DataSet, *, dtype=torch.float32):
-        self.program, self.config, self.dataset = program, config, dataset
+    def __init__(self, program: CompiledProgram, config: TrainConfig, dataset: DataSet, *, dtype=torch.float32,
+                 group: distributed.Group = distributed.SINGLE):
+        self.program, self.config, self.dataset, self.group = program, config, dataset, group
         self.emulator = emulator_for(program, chip_seed=config.chip_seed, noise_seed=config.seed, dtype=dtype)
         methods = self.emulator.methods
         if config.method is None:  # no --method and no `method` in the train block: the substrate's own
@@ -142,6 +147,7 @@ class Trainer:
         from tqdm import tqdm
 
         config, data = self.config, self.dataset
+        self.group.reseed(self.generators, config.seed, index)
         order = torch.randperm(len(data.x_train), generator=self.generators["shuffle"])
         batches = range(0, len(order), config.batch)
         totals = {"loss": 0.0, "correct": 0, "events": 0.0, "samples": 0}
@@ -151,23 +157,18 @@ class Trainer:
                   file=sys.stderr,
                   unit="batch", leave=False, dynamic_ncols=True) as bar:
             for i in bar:
-                idx = order[i:i + config.batch]
-                stimulus = encode(self.program.ir, data.x_train[idx], self.generators["encode"])
-                scores, activity = in_the_loop(self.emulator, self.twin, stimulus, self.weights)
-                loss = loss_fn(config, scores, data.y_train[idx], activity)
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                figures = self.group.step(self.backward, order[i:i + config.batch], self.weights, tuple(totals))
                 self.optimizer.step()
                 self.emulator.legalize_(self.weights)
-                totals["loss"] += float(loss.detach()) * len(idx)
-                totals["correct"] += int((scores.argmax(1) == data.y_train[idx]).sum())
-                totals["events"] += float(activity.detach().sum())
-                totals["samples"] += len(idx)
+                for key, value in figures.items():
+                    totals[key] += value
                 n = totals["samples"]
                 bar.set_postfix(loss=f"{totals['loss'] / n:.3f}", acc=f"{100 * totals['correct'] / n:.1f}%",
                                 spikes=f"{totals['events'] / n:.1f}", refresh=False)
         seconds = time.perf_counter() - start
-        test = evaluate_as_run(self.emulator, self.weights, data.x_test, data.y_test, config.seed)
+        # on rank 0 alone: sharded, a noisy target's test accuracy would no longer be what `snnc run` gets
+        test = self.group.from_writer(evaluate_as_run, self.emulator, self.weights, data.x_test, data.y_test,
+                                      config.seed)
         n = totals["samples"]
         row = {"epoch": index + 1, "loss": totals["loss"] / n, "train_accuracy": totals["correct"] / n,
                "test_accuracy": test["accuracy"], "spikes_per_sample": totals["events"] / n,
@@ -181,12 +182,24 @@ class Trainer:
         self.rows.append(row)
         return row
 
+    def backward(self, idx: torch.Tensor) -> dict[str, float]:
+        """Forward on the substrate and backward through the twin for the samples `idx`, the gradients left
+        in the weights' .grad; the loss, correct answers, events and samples summed over them."""
+        data = self.dataset
+        stimulus = encode(self.program.ir, data.x_train[idx], self.generators["encode"])
+        scores, activity = in_the_loop(self.emulator, self.twin, stimulus, self.weights)
+        loss = loss_fn(self.config, scores, data.y_train[idx], activity)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        return {"loss": float(loss.detach()) * len(idx), "correct": int((scores.argmax(1) == data.y_train[idx]).sum()),
+                "events": float(activity.detach().sum()), "samples": len(idx)}
+
     def metrics(self) -> dict[str, Any]:
         last = self.rows[-1] if self.rows else {}
         return {"network": self.program.name, "target": self.program.target.name, "config": asdict(self.config),
                 "epochs": self.rows, "test_accuracy": last.get("test_accuracy"),
                 "spikes_per_sample": last.get("test_spikes_per_sample"),
-                "train_seconds": sum(r["train_seconds"] for r in self.rows)}
+                "train_seconds": sum(r["train_seconds"] for r in self.rows), "workers": self.group.size}
 
     def checkpoint_files(self) -> dict[str, bytes]:
         """The checkpoint directory's files: the state and the metrics so far."""
@@ -235,7 +248,7 @@ class Trainer:
             "test_accuracy": self.rows[-1]["test_accuracy"] if self.rows else None})
 
     def resume_from(self, directory: Path) -> None:
-        meta, arrays = checkpoint.read(directory)
+        meta, arrays = self.group.from_writer(checkpoint.read, directory)  # rank 0 has the files
         differs = self.config.same_run(meta.get("config", {}))
         if meta.get("source", {}).get("sha256") != self.program.source.get("sha256"):
             differs.insert(0, "the program source")
@@ -246,60 +259,67 @@ class Trainer:
         self.rows = list(meta["rows"])
 
 
+@data_parallel  # takes `workers` (N processes) and passes `group`
 def train(source: deployment.Program, *, target: str | None = None, network: str | None = None,
           out: str | Path | None = None, data: Any = None, epochs: int | None = None, batch: int | None = None,
           lr: float | None = None, seed: int | None = None, chip_seed: int | None = None, method: str | None = None,
           chips: int | None = None, resume: bool = False, force: bool = False, train_samples: int | None = None,
           test_samples: int | None = None, progress: bool = False,
           on_epoch: Callable[[dict[str, Any]], None] | None = None,
-          notify: Callable[[str], None] | None = None) -> TrainResult:
+          notify: Callable[[str], None] | None = None, group: distributed.Group = distributed.SINGLE) -> TrainResult:
     """Train a program in the loop on `target`'s emulator (over `chips` chips): a .snn source (compiled
     with the run's seed), a CompiledProgram or a program directory (its weights are the start; deployed
     onto `target` first if that differs). `data`: a name, a path, (x, y) arrays or a torch Dataset (split
     as an .npz's x, y), or ((x_train, y_train), (x_test, y_test)). With `out` (`{network}` and `{target}`
     are replaced), write the trained program, metrics, plots and a per-epoch checkpoint there: `resume`
-    continues the run checkpointed in `out`, `force` replaces one. `notify` hears of long waits."""
-    if resume and force:
-        raise SnncError([error("E440", "--resume continues the run in the output directory and --force replaces "
-                               "it: give one of them")])
-    if resume and out is None:
-        raise SnncError([error("E440", "--resume needs the output directory (-o DIR) of the run to continue")])
-    if deployment.is_source(source):  # parsed and checked once: the train block's defaults, then the target
-        checked = deployment.check_source(source, network)
-        spec, base = checked.ir.header.train, Path(source).parent
-    else:
-        program = deployment.program_to_run(source, target, chips)
-        spec, base = program.ir.header.train, Path(program.source.get("path", ".")).parent
-    config = resolve_config(spec, data=None if data is None else describe(data), epochs=epochs, batch=batch, lr=lr,
-                            seed=seed, chip_seed=chip_seed, method=method, train_samples=train_samples,
-                            test_samples=test_samples)
-    if deployment.is_source(source):
-        program = compile_program(checked, target=target or defaults.TARGET, seed=config.seed, chips=chips)
-    check_simulation_memory(program.ir, config.batch, training=True)
-    out = None if out is None else output_directory(out, program)
-    checkpoint.check_output(out, resume=resume, force=force)
-    dataset = load_data(config.data if data is None else data, program.ir.inputs()[0], base)
-    dataset = dataset.subset(train_samples, test_samples)
-    config = replace(config, data=dataset.name)  # in-memory data: named with their digest
-    trainer = Trainer(program, config, dataset)
-    if resume:
-        trainer.resume_from(out)
-        checkpoint.check_work_left(out, len(trainer.rows), config.epochs)
-    elif out is not None:
-        claim_output_directory(out)  # refused now, not after training, if it is not snnc's to replace
-        if force:
-            checkpoint.discard(out)
-    with notice_if_slow(notify, KERNELS):
+    continues the run checkpointed in `out`, `force` replaces one. `notify` hears of long waits. `workers=N`
+    trains data-parallel in N processes (spawned: call it under `if __name__ == "__main__":`)."""
+    with group.agreement():  # a worker that fails to set up stops all of them, reported once
+        if resume and force:
+            raise SnncError([error("E440", "--resume continues the run in the output directory and --force replaces "
+                                   "it: give one of them")])
+        if resume and out is None:
+            raise SnncError([error("E440", "--resume needs the output directory (-o DIR) of the run to continue")])
+        if deployment.is_source(source):  # parsed and checked once: the train block's defaults, then the target
+            checked = deployment.check_source(source, network)
+            spec, base = checked.ir.header.train, Path(source).parent
+        else:
+            program = deployment.program_to_run(source, target, chips)
+            spec, base = program.ir.header.train, Path(program.source.get("path", ".")).parent
+        config = resolve_config(spec, data=None if data is None else describe(data), epochs=epochs, batch=batch, lr=lr,
+                                seed=seed, chip_seed=chip_seed, method=method, train_samples=train_samples,
+                                test_samples=test_samples)
+        if deployment.is_source(source):
+            program = compile_program(checked, target=target or defaults.TARGET, seed=config.seed, chips=chips)
+        check_simulation_memory(program.ir, config.batch, training=True)
+        out = None if out is None else output_directory(out, program)
+        if group.writes:
+            checkpoint.check_output(out, resume=resume, force=force)
+        dataset = load_data(config.data if data is None else data, program.ir.inputs()[0], base)
+        dataset = dataset.subset(train_samples, test_samples)
+        config = replace(config, data=dataset.name)  # in-memory data: named with their digest
+        trainer = Trainer(program, config, dataset, group=group)
+        if resume:
+            trainer.resume_from(out)
+            checkpoint.check_work_left(out, len(trainer.rows), config.epochs)
+        elif out is not None and group.writes:
+            claim_output_directory(out)  # refused now, not after training, if it is not snnc's to replace
+            if force:
+                checkpoint.discard(out)
+    group.broadcast_(trainer.weights)  # every worker starts from rank 0's weights, as DDP does
+    writes = out is not None and group.writes
+    with notice_if_slow(notify if group.writes else None, KERNELS):
         warm_up(trainer.emulator, trainer.twin, encode(program.ir, dataset.x_train[:1], torch.Generator()),
                 trainer.weights)
     for index in range(len(trainer.rows), config.epochs):
-        row = trainer.epoch(index, progress)
-        if out is not None and index + 1 < config.epochs:  # the last epoch's state goes with the program
+        row = trainer.epoch(index, progress and group.writes)
+        if writes and index + 1 < config.epochs:  # the last epoch's state goes with the program
             write_directory_atomically(out / checkpoint.DIRECTORY, trainer.checkpoint_files())
-        if on_epoch is not None:
+        if on_epoch is not None and group.writes:
             on_epoch(row)
     trained = trainer.export()
-    if out is not None:
+    if writes:
         save_program(trained, out, trainer.files())
-    return TrainResult(program=trained, metrics=trainer.metrics(), output=out, notes=[dataset.note] if dataset.note
-                       else [], weights={k: w.detach().clone() for k, w in trainer.weights.items()})
+    return TrainResult(program=trained, metrics=trainer.metrics(), output=out if writes else None, rank=group.rank,
+                       notes=[dataset.note] if dataset.note else [],
+                       weights={k: w.detach().clone() for k, w in trainer.weights.items()})

@@ -1,0 +1,230 @@
+"""Data-parallel training on torch.distributed (gloo, CPU): N processes, each on a contiguous shard of
+every global batch, the gradients summed by an all-reduce after the backward pass and before the
+optimizer step, so every worker takes the same step on the same weights (docs/runtime.md,
+"Data-parallel training"). launch.py starts or joins the processes; this is what one of them does.
+
+Not DistributedDataParallel: DDP wraps an nn.Module and hooks its parameters' gradient accumulation,
+while training in the loop has dict weights and an autograd Function whose backward is the twin's VJP;
+one all-reduce of all gradients per step is what DDP would do here, without a module to wrap.
+
+A `Group` is what one worker sees; SINGLE (one process) runs everything as before. Only rank 0 writes.
+A worker that fails stops all of them instead of leaving them waiting: every step and every set-up
+block is agreed (failures exchanged in the step's all-reduce or a gather), and rank 0 reports them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+from snnc.diagnostics import Diagnostic, SnncError, error
+from snnc.runtime import seeds
+
+Tensor = torch.Tensor
+PER_WORKER = ("encode", "noise")  # generators of their own per worker; "shuffle" is shared
+
+
+class WorkerStopped(SnncError):
+    """This worker stops because another failed; rank 0 reports the failure (this renders as nothing)."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+
+
+@dataclass
+class Group:
+    """The data-parallel group as one worker sees it; SINGLE is one process and changes nothing."""
+
+    rank: int = 0
+    size: int = 1
+    spawned: bool = False  # started by another worker's `--workers N`: that one reports what goes wrong
+    children: list = field(default_factory=list)  # the workers this one started (rank 0 of `--workers N`)
+
+    @property
+    def writes(self) -> bool:
+        """Only rank 0 writes outputs and prints progress."""
+        return self.rank == 0
+
+    def shard(self, indices: Tensor) -> Tensor:
+        """This worker's contiguous part of a global batch (sizes differ by one at most; may be empty)."""
+        return indices if self.size == 1 else torch.tensor_split(indices, self.size)[self.rank]
+
+    def reseed(self, generators: dict[str, torch.Generator], seed: int, epoch: int) -> None:
+        """Per-worker noise and encoding at the start of an epoch, from (seed, purpose, rank, epoch): the
+        same in every run with this many workers, and independent of the states a checkpoint holds, so a
+        run resumes on any number of workers. One process keeps its streams as they are."""
+        if self.size > 1:
+            for purpose in PER_WORKER:
+                generators[purpose].set_state(seeds.generator(seed, purpose, self.rank, epoch).get_state())
+
+    def step(self, compute: Callable[[Tensor], dict[str, float]], batch: Tensor, weights: dict[str, Tensor],
+             keys: tuple[str, ...]) -> dict[str, float]:
+        """compute(shard) runs the forward and backward of this worker's shard of `batch` (its loss a mean
+        over the shard's samples, gradients left in .grad) and returns sums over the shard (keys); after
+        it, every worker holds the gradient of the whole batch's mean loss and the batch's sums."""
+        if self.size == 1:
+            return compute(batch)
+        mine = self.shard(batch)
+        figures, failure = dict.fromkeys(keys, 0.0), None
+        for w in weights.values():
+            w.grad = None
+        if len(mine):
+            try:
+                figures = compute(mine)
+            except Exception as exc:  # noqa: BLE001 - every worker learns of it in the all-reduce below
+                failure = exc
+        # Each worker's loss is a mean over its shard: weighted by its share of the batch, the sum over
+        # workers is the gradient of the mean over the batch (the spike regularizer is a mean too).
+        share = len(mine) / len(batch)
+        parts = [torch.zeros(w.numel(), dtype=torch.float64) if w.grad is None or failure is not None
+                 else w.grad.reshape(-1).double() * share for w in weights.values()]
+        parts.append(torch.tensor([float(figures[k]) for k in keys] + [float(failure is not None)],
+                                  dtype=torch.float64))
+        total = torch.cat(parts)
+        self._collective(dist.all_reduce, total)
+        if total[-1] > 0:
+            self._raise_agreed(failure)
+        offset = 0
+        for w in weights.values():
+            w.grad = total[offset:offset + w.numel()].view_as(w).to(w.dtype)
+            offset += w.numel()
+        return dict(zip(keys, total[offset:offset + len(keys)].tolist()))
+
+    def evaluate(self, run: Callable[[Tensor, Tensor], dict[str, Any]], x: Tensor, y: Tensor) -> dict[str, Any]:
+        """run(x, y) (evaluation.evaluate) sharded: each worker evaluates its contiguous part of the test
+        set and the per-sample figures are combined weighted by part size; samples/s is the whole set over
+        the slowest worker's time."""
+        if self.size == 1:
+            return run(x, y)
+        part = self.shard(torch.arange(len(x)))
+        result, failure = None, None
+        if len(part):
+            try:
+                result = run(x[part], y[part])
+            except Exception as exc:  # noqa: BLE001 - agreed below
+                failure = exc
+        reports: list[Any] = [None] * self.size
+        self._collective(dist.all_gather_object, reports, (len(part), result, _report(failure)))
+        if any(report is not None for _, _, report in reports):
+            self._raise_agreed(failure, [report for _, _, report in reports])
+        parts = [(n, r) for n, r, _ in reports if n]
+        total = sum(n for n, _ in parts)
+        energy = {key: sum(n * r["energy"][key] for n, r in parts) / total for key in parts[0][1]["energy"]}
+        return {"accuracy": sum(n * r["accuracy"] for n, r in parts) / total,
+                "spikes_per_sample": sum(n * r["spikes_per_sample"] for n, r in parts) / total,
+                "samples_per_second": total / max(n / r["samples_per_second"] for n, r in parts), "energy": energy}
+
+    @contextmanager
+    def agreement(self) -> Iterator[None]:
+        """Every worker runs the block; if any raises, all raise (rank 0 the failures, the others
+        WorkerStopped), so none is left waiting in a collective. Collectives inside: from_writer only."""
+        if self.size == 1:
+            yield
+            return
+        failure = None
+        try:
+            yield
+        except Exception as exc:  # noqa: BLE001 - exchanged below
+            failure = exc
+        reports: list[Any] = [None] * self.size
+        self._collective(dist.all_gather_object, reports, _report(failure))
+        if any(report is not None for report in reports):
+            raise self._failure(reports) from None
+
+    def from_writer(self, read: Callable[..., Any], *args: Any) -> Any:
+        """read(*args) on rank 0 (which has the files), its value sent to every worker."""
+        if self.size == 1:
+            return read(*args)
+        box: list[Any] = [(False, None)]
+        if self.writes:
+            try:
+                box = [(True, read(*args))]
+            except Exception:
+                self._collective(dist.broadcast_object_list, box, 0)
+                raise
+        self._collective(dist.broadcast_object_list, box, 0)
+        if not box[0][0]:
+            raise WorkerStopped
+        return box[0][1]
+
+    def broadcast_(self, tensors: dict[str, Tensor]) -> None:
+        """Rank 0's tensors into every worker's, in place (the start of every run, as DDP does)."""
+        if self.size == 1:
+            return
+        for tensor in tensors.values():
+            self._collective(dist.broadcast, tensor.detach(), 0)
+
+    # --- failures ------------------------------------------------------------------------------
+    def _raise_agreed(self, failure: BaseException | None, reports: list[Any] | None = None) -> None:
+        if reports is None:
+            reports = [None] * self.size
+            self._collective(dist.all_gather_object, reports, _report(failure))
+        raise self._failure(reports) from None
+
+    def _failure(self, reports: list[Any]) -> SnncError:
+        """Rank 0: the failures reported, each message once (naming the workers unless all failed alike)."""
+        if not self.writes:
+            return WorkerStopped()
+        by_text: dict[str, tuple[list[int], list[Diagnostic], dict[str, str]]] = {}
+        for rank, report in enumerate(reports):
+            if isinstance(report, tuple):
+                diagnostics, sources = report
+                text = "\n".join(d.render(sources) for d in diagnostics)
+                by_text.setdefault(text, ([], diagnostics, sources))[0].append(rank)
+        diagnostics, sources = [], {}
+        for ranks, found, their_sources in by_text.values():
+            sources.update(their_sources)
+            if len(ranks) < self.size:
+                who = f"worker{'s' * (len(ranks) > 1)} {', '.join(map(str, ranks))} of {self.size}"
+                found = [replace(d, message=f"{who}: {d.message}") for d in found]
+            diagnostics += found
+        return SnncError(diagnostics or [error("E462", "a worker stopped")], sources)
+
+    def _collective(self, operation: Callable[..., Any], *args: Any) -> None:
+        """A collective; a worker that left (its sockets closed) ends this one with a message, not a hang."""
+        try:
+            operation(*args)
+        except RuntimeError as exc:  # gloo: "Connection closed by peer", a timeout
+            if self.spawned:
+                raise WorkerStopped from None  # rank 0 started this worker and reports
+            dead = [f"worker {rank} stopped (exit code {child.exitcode})"
+                    for rank, child in enumerate(self.children, 1) if child.exitcode not in (None, 0)]
+            reason = "; ".join(dead) or f"the group broke off: {str(exc).splitlines()[0]}"
+            raise SnncError([error("E462", f"worker {self.rank} of {self.size}: {reason}")]) from None
+
+    def close(self, failed: bool) -> None:
+        """The end of the run: workers started here are joined (stopped first when it failed)."""
+        for child in self.children:
+            if failed and child.is_alive():
+                child.terminate()
+        for child in self.children:
+            child.join(timeout=60)
+            if child.is_alive():
+                child.kill()
+                child.join()
+        if dist.is_initialized():
+            dist.destroy_process_group()
+        bad = [f"worker {rank} ended with exit code {child.exitcode}"
+               for rank, child in enumerate(self.children, 1) if child.exitcode != 0]
+        if bad and not failed:
+            raise SnncError([error("E462", "; ".join(bad))])
+
+
+SINGLE = Group()
+
+
+def _report(failure: BaseException | None) -> Any:
+    """What a worker tells the others about its failure (picklable): None, "stopped" (another worker's
+    failure, reported by that one) or (diagnostics, sources)."""
+    if failure is None:
+        return None
+    if isinstance(failure, WorkerStopped):
+        return "stopped"
+    if isinstance(failure, SnncError):
+        return failure.diagnostics, failure.sources
+    return [error("E462", f"internal error: {type(failure).__name__}: {failure} (a bug in snnc: rerun with "
+                  "--workers 1 --debug for the traceback)")], {}
