@@ -13,6 +13,7 @@ block is agreed (failures exchanged in the step's all-reduce or a gather), and r
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -191,10 +192,18 @@ class Group:
         except RuntimeError as exc:  # gloo: "Connection closed by peer", a timeout
             if self.spawned:
                 raise WorkerStopped from None  # rank 0 started this worker and reports
-            dead = [f"worker {rank} stopped (exit code {child.exitcode})"
-                    for rank, child in enumerate(self.children, 1) if child.exitcode not in (None, 0)]
-            reason = "; ".join(dead) or f"the group broke off: {str(exc).splitlines()[0]}"
-            raise SnncError([error("E462", f"worker {self.rank} of {self.size}: {reason}")]) from None
+            stopped = self._stopped_children(wait=3.0)  # its sockets close before its exit code is known
+            reason = (f"worker {self.rank} of {self.size}: the group broke off: {str(exc).splitlines()[0]}"
+                      if not stopped else "; ".join(stopped))
+            raise SnncError([error("E462", reason)]) from None
+
+    def _stopped_children(self, wait: float) -> list[str]:
+        """The workers started here that ended badly (waiting up to `wait` s for one to end)."""
+        deadline = time.monotonic() + wait
+        while self.children and time.monotonic() < deadline and all(c.exitcode is None for c in self.children):
+            time.sleep(0.05)
+        return [f"worker {rank} of {self.size} stopped ({exit_status(child.exitcode)})"
+                for rank, child in enumerate(self.children, 1) if child.exitcode not in (None, 0)]
 
     def close(self, failed: bool) -> None:
         """The end of the run: workers started here are joined (stopped first when it failed)."""
@@ -208,10 +217,13 @@ class Group:
                 child.join()
         if dist.is_initialized():
             dist.destroy_process_group()
-        bad = [f"worker {rank} ended with exit code {child.exitcode}"
-               for rank, child in enumerate(self.children, 1) if child.exitcode != 0]
-        if bad and not failed:
-            raise SnncError([error("E462", "; ".join(bad))])
+        stopped = self._stopped_children(wait=0.0)
+        if stopped and not failed:
+            raise SnncError([error("E462", "; ".join(stopped))])
+
+
+def exit_status(code: int) -> str:
+    return f"killed by signal {-code}" if code < 0 else f"exit code {code}"
 
 
 SINGLE = Group()

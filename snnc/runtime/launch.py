@@ -20,7 +20,7 @@ import torch.distributed as dist
 
 from snnc.diagnostics import SnncError, UsageError, error
 from snnc.runtime import memory
-from snnc.runtime.distributed import SINGLE, Group, WorkerStopped
+from snnc.runtime.distributed import SINGLE, Group, WorkerStopped, exit_status
 from snnc.runtime.emulators import fast_threads
 
 MARKERS = ("RANK", "WORLD_SIZE", "LOCAL_RANK")  # any of these: a launcher started this process as a worker
@@ -129,7 +129,7 @@ def _start_local(workers: int, function: Callable[..., Any], args: tuple, kwargs
         child.start()
     deadline, ready = time.monotonic() + JOIN_SECONDS, [f"snnc/ready/{rank}" for rank in range(1, workers)]
     while not store.check(ready):
-        dead = [f"worker {rank} stopped before it joined (exit code {child.exitcode})"
+        dead = [f"worker {rank} of {workers} stopped before it joined ({exit_status(child.exitcode)})"
                 for rank, child in enumerate(children, 1) if child.exitcode is not None]
         if dead or time.monotonic() > deadline:
             group.close(failed=True)
@@ -188,7 +188,7 @@ def data_parallel(function: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(function)
     def run(*args: Any, workers: int | None = None, **kwargs: Any) -> Any:
-        with open_group(workers, run, args, {**kwargs, **RANK0_ONLY}) as group:
+        with open_group(workers, run, args, {k: RANK0_ONLY.get(k, v) for k, v in kwargs.items()}) as group:
             return function(*args, group=group, **kwargs)
 
     return run
