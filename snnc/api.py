@@ -67,8 +67,9 @@ def targets() -> list[Target]:
 def train(program: CompiledProgram | str | Path, **options: Any):
     """Train a program in the loop on a target's emulator: a .snn or .nir file, a CompiledProgram or a
     program directory (options as `snnc train`: target, out, data, epochs, batch, lr, seed, chip_seed,
-    chips, method, resume, force, ...; `nir` for a .nir file). `data`: a name, a path, (x, y) arrays
-    (numpy or torch) or a torch Dataset. Returns a TrainResult. Imports torch."""
+    chips, method, resume, force, workers, ...; `nir` for a .nir file). `data`: a name, a path, (x, y)
+    arrays (numpy or torch) or a torch Dataset. Returns a TrainResult. Imports torch. `workers=N` spawns
+    N - 1 processes: call it under `if __name__ == "__main__":`."""
     from snnc.runtime.training import train as train_in_the_loop
 
     return train_nir(program, **options) if is_nir(program) else train_in_the_loop(program, **options)

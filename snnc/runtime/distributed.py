@@ -167,7 +167,8 @@ class Group:
         raise self._failure(reports) from None
 
     def _failure(self, reports: list[Any]) -> SnncError:
-        """Rank 0: the failures reported, each message once (naming the workers unless all failed alike)."""
+        """Rank 0: the failures reported, each message once, named by worker when the workers did not all
+        fail alike (one that stopped for another's failure, "stopped", failed alike)."""
         if not self.writes:
             return WorkerStopped()
         by_text: dict[str, tuple[list[int], list[Diagnostic], dict[str, str]]] = {}
@@ -177,9 +178,10 @@ class Group:
                 text = "\n".join(d.render(sources) for d in diagnostics)
                 by_text.setdefault(text, ([], diagnostics, sources))[0].append(rank)
         diagnostics, sources = [], {}
+        named = len(by_text) > 1 or any(report is None for report in reports)
         for ranks, found, their_sources in by_text.values():
             sources.update(their_sources)
-            if len(ranks) < self.size:
+            if named:
                 who = f"worker{'s' * (len(ranks) > 1)} {', '.join(map(str, ranks))} of {self.size}"
                 found = [replace(d, message=f"{who}: {d.message}") for d in found]
             diagnostics += found
