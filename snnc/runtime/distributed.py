@@ -95,30 +95,6 @@ class Group:
             offset += w.numel()
         return dict(zip(keys, total[offset:offset + len(keys)].tolist()))
 
-    def evaluate(self, run: Callable[[Tensor, Tensor], dict[str, Any]], x: Tensor, y: Tensor) -> dict[str, Any]:
-        """run(x, y) (evaluation.evaluate) sharded: each worker evaluates its contiguous part of the test
-        set and the per-sample figures are combined weighted by part size; samples/s is the whole set over
-        the slowest worker's time."""
-        if self.size == 1:
-            return run(x, y)
-        part = self.shard(torch.arange(len(x)))
-        result, failure = None, None
-        if len(part):
-            try:
-                result = run(x[part], y[part])
-            except Exception as exc:  # noqa: BLE001 - agreed below
-                failure = exc
-        reports: list[Any] = [None] * self.size
-        self._collective(dist.all_gather_object, reports, (len(part), result, _report(failure)))
-        if any(report is not None for _, _, report in reports):
-            self._raise_agreed(failure, [report for _, _, report in reports])
-        parts = [(n, r) for n, r, _ in reports if n]
-        total = sum(n for n, _ in parts)
-        energy = {key: sum(n * r["energy"][key] for n, r in parts) / total for key in parts[0][1]["energy"]}
-        return {"accuracy": sum(n * r["accuracy"] for n, r in parts) / total,
-                "spikes_per_sample": sum(n * r["spikes_per_sample"] for n, r in parts) / total,
-                "samples_per_second": total / max(n / r["samples_per_second"] for n, r in parts), "energy": energy}
-
     @contextmanager
     def agreement(self) -> Iterator[None]:
         """Every worker runs the block; if any raises, all raise (rank 0 the failures, the others
@@ -137,7 +113,8 @@ class Group:
             raise self._failure(reports) from None
 
     def from_writer(self, read: Callable[..., Any], *args: Any) -> Any:
-        """read(*args) on rank 0 (which has the files), its value sent to every worker."""
+        """read(*args) on rank 0 (which has the files, or evaluates the test set), its value sent to every
+        worker; if it raises, rank 0 raises that and the others WorkerStopped."""
         if self.size == 1:
             return read(*args)
         box: list[Any] = [(False, None)]
@@ -185,7 +162,7 @@ class Group:
                 who = f"worker{'s' * (len(ranks) > 1)} {', '.join(map(str, ranks))} of {self.size}"
                 found = [replace(d, message=f"{who}: {d.message}") for d in found]
             diagnostics += found
-        return SnncError(diagnostics or [error("E462", "a worker stopped")], sources)
+        return SnncError(diagnostics or [error("E471", "a worker stopped")], sources)
 
     def _collective(self, operation: Callable[..., Any], *args: Any) -> None:
         """A collective; a worker that left (its sockets closed) ends this one with a message, not a hang."""
@@ -197,7 +174,7 @@ class Group:
             stopped = self._stopped_children(wait=3.0)  # its sockets close before its exit code is known
             reason = (f"worker {self.rank} of {self.size}: the group broke off: {str(exc).splitlines()[0]}"
                       if not stopped else "; ".join(stopped))
-            raise SnncError([error("E462", reason)]) from None
+            raise SnncError([error("E471", reason)]) from None
 
     def _stopped_children(self, wait: float) -> list[str]:
         """The workers started here that ended badly (waiting up to `wait` s for one to end)."""
@@ -209,10 +186,11 @@ class Group:
 
     def close(self, failed: bool) -> None:
         """The end of the run: workers started here are joined (stopped first when it failed)."""
-        for child in self.children:
+        started = [child for child in self.children if child.pid is not None]
+        for child in started:
             if failed and child.is_alive():
                 child.terminate()
-        for child in self.children:
+        for child in started:
             child.join(timeout=60)
             if child.is_alive():
                 child.kill()
@@ -221,7 +199,7 @@ class Group:
             dist.destroy_process_group()
         stopped = self._stopped_children(wait=0.0)
         if stopped and not failed:
-            raise SnncError([error("E462", "; ".join(stopped))])
+            raise SnncError([error("E471", "; ".join(stopped))])
 
 
 def exit_status(code: int) -> str:
@@ -240,5 +218,5 @@ def _report(failure: BaseException | None) -> Any:
         return "stopped"
     if isinstance(failure, SnncError):
         return failure.diagnostics, failure.sources
-    return [error("E462", f"internal error: {type(failure).__name__}: {failure} (a bug in snnc: rerun with "
+    return [error("E471", f"internal error: {type(failure).__name__}: {failure} (a bug in snnc: rerun with "
                   "--workers 1 --debug for the traceback)")], {}

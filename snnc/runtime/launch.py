@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import pickle
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -125,15 +126,20 @@ def _start_local(workers: int, function: Callable[..., Any], args: tuple, kwargs
     children = [context.Process(target=_child, args=(rank, workers, store.port, settings, function, args, kwargs),
                                 name=f"snnc-worker-{rank}", daemon=True) for rank in range(1, workers)]
     group = Group(0, workers, children=children)
-    for child in children:
-        child.start()
+    try:
+        for child in children:
+            child.start()  # pickles the arguments
+    except (pickle.PicklingError, AttributeError, TypeError) as exc:
+        group.close(failed=True)
+        raise UsageError(f"workers={workers} sends the arguments to the other processes, but they cannot be "
+                         f"pickled: {exc}") from None
     deadline, ready = time.monotonic() + JOIN_SECONDS, [f"snnc/ready/{rank}" for rank in range(1, workers)]
     while not store.check(ready):
         dead = [f"worker {rank} of {workers} stopped before it joined ({exit_status(child.exitcode)})"
                 for rank, child in enumerate(children, 1) if child.exitcode is not None]
         if dead or time.monotonic() > deadline:
             group.close(failed=True)
-            raise SnncError([error("E461", "; ".join(dead) or f"the workers did not join within {JOIN_SECONDS:.0f} s")])
+            raise SnncError([error("E470", "; ".join(dead) or f"the workers did not join within {JOIN_SECONDS:.0f} s")])
         time.sleep(0.05)
     dist.init_process_group("gloo", store=store, rank=0, world_size=workers)
     return group
@@ -143,7 +149,7 @@ def _join(launch: Launch) -> Group:
     try:
         dist.init_process_group("gloo", init_method="env://", rank=launch.rank, world_size=launch.size)
     except (RuntimeError, ValueError) as exc:
-        raise SnncError([error("E461", f"worker {launch.rank} could not join the group at {launch.address}:"
+        raise SnncError([error("E470", f"worker {launch.rank} could not join the group at {launch.address}:"
                                f"{launch.port}: {str(exc).splitlines()[0]}")]) from None
     return Group(launch.rank, launch.size)
 
@@ -179,7 +185,7 @@ def open_group(workers: int | None, function: Callable[..., Any], args: tuple,
     group.close(failed=False)
 
 
-RANK0_ONLY = {"on_epoch": None, "progress": False}  # callbacks and progress stay with rank 0
+RANK0_ONLY = {"on_epoch": None, "notify": None, "progress": False}  # callbacks and progress stay with rank 0
 
 
 def data_parallel(function: Callable[..., Any]) -> Callable[..., Any]:
