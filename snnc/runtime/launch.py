@@ -172,17 +172,18 @@ def open_group(workers: int | None, function: Callable[..., Any], args: tuple,
     if size == 1:
         yield SINGLE
         return
-    threads = fast_threads.THREADS
+    threads = fast_threads.THREADS  # this process's again afterwards, however the run ends
     fast_threads.set_threads(_fast_threads_per_worker(launch.local_size if launch else size))
-    group = _join(launch) if launch is not None else _start_local(size, function, args, kwargs)
     try:
-        yield group
-    except BaseException:
-        group.close(failed=True)
-        raise
+        group = _join(launch) if launch is not None else _start_local(size, function, args, kwargs)
+        try:
+            yield group
+        except BaseException:
+            group.close(failed=True)
+            raise
+        group.close(failed=False)
     finally:
         fast_threads.set_threads(threads)
-    group.close(failed=False)
 
 
 RANK0_ONLY = {"on_epoch": None, "notify": None, "progress": False}  # callbacks and progress stay with rank 0

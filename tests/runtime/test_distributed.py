@@ -16,6 +16,7 @@ from snnc.cli import run as cli
 from snnc.diagnostics import SnncError, UsageError, error
 from snnc.runtime import seeds
 from snnc.runtime.distributed import SINGLE, Group
+from snnc.runtime.emulators import fast_threads
 from snnc.runtime.launch import Launch, data_parallel, launch_environment
 
 from .conftest import SMALL_DIGITS
@@ -217,5 +218,7 @@ def test_arguments_the_workers_cannot_receive_are_a_usage_error(small_digits_fil
         def __getitem__(self, i):
             return torch.rand(8, 8), i % 2
 
+    threads = fast_threads.THREADS
     with pytest.raises(UsageError, match="workers=2 sends the arguments to the other processes, but they cannot"):
         snnc.train(small_digits_file, data=Samples(), workers=2, epochs=1)
+    assert fast_threads.THREADS == threads  # this process's threads restored (they decide float sums' order)
