@@ -162,7 +162,7 @@ class Group:
                 who = f"worker{'s' * (len(ranks) > 1)} {', '.join(map(str, ranks))} of {self.size}"
                 found = [replace(d, message=f"{who}: {d.message}") for d in found]
             diagnostics += found
-        return SnncError(diagnostics or [error("E471", "a worker stopped")], sources)
+        return SnncError(diagnostics or [error("E491", "a worker stopped")], sources)
 
     def _collective(self, operation: Callable[..., Any], *args: Any) -> None:
         """A collective; a worker that left (its sockets closed) ends this one with a message, not a hang."""
@@ -174,7 +174,7 @@ class Group:
             stopped = self._stopped_children(wait=3.0)  # its sockets close before its exit code is known
             reason = (f"worker {self.rank} of {self.size}: the group broke off: {str(exc).splitlines()[0]}"
                       if not stopped else "; ".join(stopped))
-            raise SnncError([error("E471", reason)]) from None
+            raise SnncError([error("E491", reason)]) from None
 
     def _stopped_children(self, wait: float) -> list[str]:
         """The workers started here that ended badly (waiting up to `wait` s for one to end)."""
@@ -199,7 +199,7 @@ class Group:
             dist.destroy_process_group()
         stopped = self._stopped_children(wait=0.0)
         if stopped and not failed:
-            raise SnncError([error("E471", "; ".join(stopped))])
+            raise SnncError([error("E491", "; ".join(stopped))])
 
 
 def exit_status(code: int) -> str:
@@ -218,5 +218,5 @@ def _report(failure: BaseException | None) -> Any:
         return "stopped"
     if isinstance(failure, SnncError):
         return failure.diagnostics, failure.sources
-    return [error("E471", f"internal error: {type(failure).__name__}: {failure} (a bug in snnc: rerun with "
+    return [error("E491", f"internal error: {type(failure).__name__}: {failure} (a bug in snnc: rerun with "
                   "--workers 1 --debug for the traceback)")], {}

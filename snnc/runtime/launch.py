@@ -139,7 +139,7 @@ def _start_local(workers: int, function: Callable[..., Any], args: tuple, kwargs
                 for rank, child in enumerate(children, 1) if child.exitcode is not None]
         if dead or time.monotonic() > deadline:
             group.close(failed=True)
-            raise SnncError([error("E470", "; ".join(dead) or f"the workers did not join within {JOIN_SECONDS:.0f} s")])
+            raise SnncError([error("E490", "; ".join(dead) or f"the workers did not join within {JOIN_SECONDS:.0f} s")])
         time.sleep(0.05)
     dist.init_process_group("gloo", store=store, rank=0, world_size=workers)
     return group
@@ -149,7 +149,7 @@ def _join(launch: Launch) -> Group:
     try:
         dist.init_process_group("gloo", init_method="env://", rank=launch.rank, world_size=launch.size)
     except (RuntimeError, ValueError) as exc:
-        raise SnncError([error("E470", f"worker {launch.rank} could not join the group at {launch.address}:"
+        raise SnncError([error("E490", f"worker {launch.rank} could not join the group at {launch.address}:"
                                f"{launch.port}: {str(exc).splitlines()[0]}")]) from None
     return Group(launch.rank, launch.size)
 
