@@ -60,7 +60,7 @@ def evaluate_as_run(emulator: Emulator, weights: dict[str, torch.Tensor], x: tor
     running the program afterwards reproduces the result; the emulator's own noise stream is left where
     it was (training's evaluation after each epoch moves none of the run's random state)."""
     own = emulator.generator
-    emulator.generator = seeds.generator(seed, "noise")
+    emulator.generator = emulator.noise_stream(seed)
     try:
         return evaluate(emulator, weights, x, y, seeds.generator(seed, "encode"))
     finally:

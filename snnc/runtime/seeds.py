@@ -44,3 +44,43 @@ def generator(seed: int, purpose: str, *keys: int | str) -> torch.Generator:
     """A torch generator of its own for (seed, purpose, keys), seeded with 64 bits of the derived stream."""
     state = np.random.SeedSequence(entropy(seed, purpose, *keys)).generate_state(1, np.uint64)
     return torch.Generator().manual_seed(int(state[0]))
+
+
+class Counter:
+    """A counter-based stream (the bss2 membrane noise: emulators/philox.py): a key derived from (seed,
+    purpose, keys) and the number of batch calls drawn so far. Each consumer (a population) takes its own
+    Philox key derived from the stream's key and its name; a call's draws are a function of (key, call,
+    step, sample, neuron) alone. `get_state`/`set_state` as torch.Generator's (checkpoints save it): an
+    int64 tensor [key word 0, key word 1, calls]."""
+
+    def __init__(self, seed: int, purpose: str, *keys: int | str):
+        words = np.random.SeedSequence(entropy(seed, purpose, *keys)).generate_state(2, np.uint32)
+        self.key, self.calls = (int(words[0]), int(words[1])), 0
+        self._derived: dict[str, tuple[int, int]] = {}
+
+    def philox_key(self, name: str) -> tuple[int, int]:
+        """The Philox key of consumer `name` (two 32-bit words)."""
+        if name not in self._derived:
+            words = np.random.SeedSequence([*self.key, _word(name)]).generate_state(2, np.uint32)
+            self._derived[name] = (int(words[0]), int(words[1]))
+        return self._derived[name]
+
+    def next_call(self) -> int:
+        """The index of a new batch call (the stream moves on by one)."""
+        self.calls += 1
+        return self.calls - 1
+
+    def get_state(self) -> torch.Tensor:
+        return torch.tensor([*self.key, self.calls], dtype=torch.int64)
+
+    def set_state(self, state: torch.Tensor) -> None:
+        """Restore a state of get_state; ValueError for anything else (a torch generator's state, say)."""
+        if not isinstance(state, torch.Tensor) or state.dtype != torch.int64 or tuple(state.shape) != (3,):
+            raise ValueError(f"not a counter stream's state: {getattr(state, 'dtype', type(state).__name__)} "
+                             f"of shape {tuple(getattr(state, 'shape', ()))}")
+        key0, key1, calls = (int(v) for v in state)
+        if not (0 <= key0 < 1 << 32 and 0 <= key1 < 1 << 32 and calls >= 0):
+            raise ValueError(f"not a counter stream's state: {state.tolist()}")
+        if (key0, key1) != self.key:
+            self._derived = {}
+        self.key, self.calls = (key0, key1), calls

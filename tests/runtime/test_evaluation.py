@@ -46,7 +46,7 @@ def test_run_draws_noise_and_encoding_from_different_streams(small_digits_file, 
     monkeypatch.setattr(inference, "evaluate", evaluate_and_record)
     snnc.run(tmp_path / "program", seed=9, samples=8)
     assert not torch.equal(states["noise"], states["encode"])  # one seed, two streams
-    assert torch.equal(states["noise"], seeds.generator(9, "noise").get_state())
+    assert torch.equal(states["noise"], seeds.Counter(9, "noise").get_state())  # bss2: a counter stream
     assert torch.equal(states["encode"], seeds.generator(9, "encode").get_state())
     with pytest.raises(SnncError, match="--seed must be at least 0, not -2"):
         snnc.run(tmp_path / "program", seed=-2)

@@ -67,7 +67,7 @@ class Emulator(ABC):
         self.ir: NetworkIR = program.ir
         self.chip_seed = chip_seed
         self.dtype = dtype
-        self.generator = seeds.generator(noise_seed, "noise")
+        self.generator = self.noise_stream(noise_seed)
         outputs = self.ir.header.outputs
         if len(outputs) != 1:
             raise SnncError([error("E481", f"network '{self.ir.name}' has {len(outputs)} outputs; running and "
@@ -77,6 +77,11 @@ class Emulator(ABC):
         self._masks = {name: None if attrs[name].get("mask") is None
                        else torch.as_tensor(np.asarray(attrs[name]["mask"]), dtype=dtype)
                        for name in self.weight_names()}
+
+    def noise_stream(self, seed: int) -> torch.Generator:
+        """A fresh temporal-noise stream of `seed` (what `generator` holds): a torch generator, or a counter
+        stream with the same get_state/set_state (seeds.Counter: bss2's membrane noise)."""
+        return seeds.generator(seed, "noise")
 
     # --- weights -------------------------------------------------------------------------------
     def weight_names(self) -> list[str]:

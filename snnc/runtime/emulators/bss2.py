@@ -25,6 +25,7 @@ from snnc.compiler.targets.bss2 import legalize, quantize_weights
 from snnc.diagnostics import SnncError, error
 from snnc.runtime import seeds
 from snnc.runtime.emulators import core
+from snnc.runtime.emulators.philox import MembraneNoise
 from snnc.runtime.emulators.spiking import SpikingEmulator
 
 Tensor = torch.Tensor
@@ -138,13 +139,23 @@ class BSS2Emulator(SpikingEmulator):
         return {"weights": w, "legalization": legal, "report": report}
 
     # --- noise and readout -----------------------------------------------------------------------
-    def membrane_noise(self, batch: int) -> dict[str, Tensor] | None:
+    def noise_stream(self, seed: int) -> seeds.Counter:
+        return seeds.Counter(seed, "noise")
+
+    @cached_property
+    def noise_scales(self) -> dict[str, np.ndarray]:
+        """Per population (N,) float32: the standard deviation of the membrane noise per step."""
         sigma = self.noise["membrane_noise"]
-        if sigma == 0.0:
+        return {name: (sigma * p.threshold_unit()).to(torch.float32).numpy() for name, p in self.nominal.items()}
+
+    def membrane_noise(self, batch: int) -> MembraneNoise | None:
+        """This batch call's membrane noise: drawn by counters (call, step, sample, neuron), so reproducible
+        by seed whatever the threads or the split of the batch (philox.py); the call moves the stream on."""
+        if self.noise["membrane_noise"] == 0.0:
             return None
-        steps = self.plan.steps
-        return {name: torch.randn(steps, batch, p.tau_mem.shape[0], generator=self.generator, dtype=self.dtype)
-                * (sigma * p.threshold_unit()) for name, p in self.nominal.items()}
+        stream = self.generator
+        return MembraneNoise(self.plan.steps, batch, stream.next_call(),
+                             {name: stream.philox_key(name) for name in self.noise_scales}, self.noise_scales)
 
     def read_membrane(self, name: str, v: Tensor) -> Tensor:
         p = self.nominal[name]

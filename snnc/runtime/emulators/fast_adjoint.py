@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from snnc.runtime.emulators.fast_arguments import Noise
 from snnc.runtime.emulators.fast_kernels import BLOCK, F32, INLINE, JIT, _rest, _step
 
 
@@ -54,6 +55,7 @@ def adjoint(drive, recurrence, neurons, observed, surrogate, loss, down, grad_x,
     scratch = (np.empty((block, n), F32), np.empty((block, n), F32), np.empty((block, n), F32),
                np.empty(block, F32), np.zeros((ring, n, block), F32))
     zeros = np.zeros((1, 1, n), F32)
+    quiet = (Noise(np.zeros((0, 4), np.int64), 0, np.zeros(n, F32)), np.zeros((1, n + 3), F32))  # the twin: no noise
     passes = (np.ones((steps, block, n), F32), np.zeros((steps, block, n), F32))  # pass_v, pass_z
     state, unwritten = (v, i, ref), (np.empty((1, 1, n), F32), np.empty((1, 1, n), F32))
     grads = (grad_x, grad_w, grad_rec)
@@ -62,10 +64,10 @@ def adjoint(drive, recurrence, neurons, observed, surrogate, loss, down, grad_x,
         _rest(b0, b1, state, neurons.v_leak)
         for t in range(steps):  # the twin's forward, recording how gradients pass each step
             if spiking:
-                _step(t, b0, b1, state, x, has_x, drive, recurrence, zeros, observed, True, neurons, unwritten,
+                _step(t, b0, b1, state, x, has_x, drive, recurrence, quiet, observed, True, neurons, unwritten,
                       True, surrogate, passes)
             else:
-                _step(t, b0, b1, state, x, has_x, drive, recurrence, zeros, (zeros, observed.start, observed.index),
+                _step(t, b0, b1, state, x, has_x, drive, recurrence, quiet, (zeros, observed.start, observed.index),
                       False, neurons, unwritten, False, surrogate, passes)
         if spiking and surrogate.membrane.shape[0] > 0:
             _surrogate_at(surrogate, b0, b1, neurons.v_th, passes[1])

@@ -60,6 +60,17 @@ class Neurons(NamedTuple):
     refractory: np.ndarray
 
 
+class Noise(NamedTuple):
+    """A group's membrane noise (philox.py, drawn by the kernels: fast_noise.draw): segments (S, 4) int64, per
+    population its columns [first, stop) and its Philox key (two 32-bit words); call the batch call (the
+    last word of the counters); scale (N,) float32 the standard deviation of each neuron's noise. S = 0:
+    none (scale zeros)."""
+
+    segments: np.ndarray
+    call: int
+    scale: np.ndarray
+
+
 class Outputs(NamedTuple):
     """What the forward writes, (T, B, N) each ((0, 0, 0): not kept): spikes z and membranes v."""
 

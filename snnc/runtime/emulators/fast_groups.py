@@ -12,8 +12,9 @@ import numpy as np
 import torch
 
 from snnc.runtime.emulators import core, fast_events
-from snnc.runtime.emulators.fast_arguments import Drive, Neurons, Recurrence, Spikes
+from snnc.runtime.emulators.fast_arguments import Drive, Neurons, Noise, Recurrence, Spikes
 from snnc.runtime.emulators.fast_buffers import EMPTY3, as_float32
+from snnc.runtime.emulators.philox import MembraneNoise
 
 Tensor = torch.Tensor
 NO_RECURRENCE = Recurrence(np.zeros((0, 7), np.int64), np.zeros(1, np.int64), np.zeros(0, np.int32),
@@ -136,6 +137,20 @@ def _arrays(p: core.NeuronParams, dt: float) -> Neurons:
     v_reset = p.v_reset if spiking else torch.zeros_like(p.v_leak)
     return Neurons(*(as_float32(a) for a in (p.v_leak, v_th, v_reset, c.a_mem, c.a_syn, c.k_syn)),
                    np.full(p.v_leak.shape[0], p.refractory_steps, np.int32))
+
+
+def noise(group: Layout, membrane_noise: MembraneNoise | None) -> Noise:
+    """The kernels' Noise of a group: a segment (columns, Philox key) and scales for each of its populations
+    that has membrane noise in this call."""
+    scale = np.zeros(group.size, np.float32)
+    segments = []
+    for name in group.names:
+        if membrane_noise is not None and name in membrane_noise.scales:
+            c0, c1 = group.columns[name]
+            segments.append((c0, c1, *membrane_noise.keys[name]))
+            scale[c0:c1] = membrane_noise.scales[name]
+    call = 0 if membrane_noise is None else membrane_noise.call
+    return Noise(np.array(segments, np.int64).reshape(-1, 4), call, scale)
 
 
 def gather(group: Layout, tensors: dict[str, Tensor] | None) -> np.ndarray | None:

@@ -31,6 +31,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from snnc.runtime.emulators.fast_noise import draw
+
 F32 = np.float32
 BLOCK = 16  # samples advanced together through a step: the (T, B, N) outputs are written in order
 JIT = dict(cache=True, fastmath=False, nogil=True, error_model="numpy")
@@ -172,7 +174,9 @@ def _neurons(t, b0, b1, state, x, has_x, noise, forced, is_forced, neurons, outp
     a gradient passes the step, in passes = (pass_v, pass_z): pass_v[t, b - b0] = dV/dV' (1 - z, 0 while
     held) and pass_z = dz/dV' (the SuperSpike surrogate 1 / (1 + beta |V' - v_th| / unit)^2 / unit, 0
     while held; fast_adjoint evaluates it on surrogate.membrane instead where given). `is_forced`,
-    `record` and `currents` are literals at every call site. One call per step and block of samples:
+    `record` and `currents` are literals at every call site. `noise` = (standard normals (rows, N + 3):
+    row b - b0, or row 0 for all when it has one; the neurons' scales (N,)) adds z * scale to the membrane,
+    the core's noise tensor bit for bit. One call per step and block of samples:
     every call of an inlined function takes and drops a reference on each array argument (an atomic
     operation), which cost more than a small population's whole step when it was made per sample."""
     v, i, ref = state
@@ -180,15 +184,16 @@ def _neurons(t, b0, b1, state, x, has_x, noise, forced, is_forced, neurons, outp
     z_out, v_out = outputs
     unit, beta, _ = surrogate
     pass_v, pass_z = passes
+    normals, scale = noise
     one, zero = F32(1.0), F32(0.0)
     n_neurons = v.shape[1]
     for b in range(b0, b1):
         j = b - b0
-        tn, bn = t * (noise.shape[0] > 1), b * (noise.shape[1] > 1)
+        jn = j * (normals.shape[0] > 1)
         tz, bz = t * (z_out.shape[0] > 1), b * (z_out.shape[1] > 1)
         tv, bv = t * (v_out.shape[0] > 1), b * (v_out.shape[1] > 1)
         for n in range(n_neurons):
-            vn = v_leak[n] + a_mem[n] * (v[j, n] - v_leak[n]) + k_syn[n] * i[j, n] + noise[tn, bn, n]
+            vn = v_leak[n] + a_mem[n] * (v[j, n] - v_leak[n]) + k_syn[n] * i[j, n] + normals[jn, n] * scale[n]
             r = ref[j, n]
             vn = v_reset[n] if r > 0 else vn  # a refractory neuron is held at v_reset (ref stays 0 without one)
             u = vn - v_th[n]
@@ -215,8 +220,14 @@ def _step(t, b0, b1, state, x, has_x, drive, recurrence, noise, spikes, is_force
           surrogate, passes):
     """Step t of the samples b0 <= b < b1: the input from earlier groups, the neurons, and in a recurrent
     group its own spikes (`spikes` = (z, start, index), _recurrent_events: forced ones, or those the
-    forward wrote, this step's included) into this step's current. `is_forced` and `record` are literals."""
+    forward wrote, this step's included) into this step's current. `noise` = (Noise, standard normals
+    (block, N + 3)): the normals of this step are drawn first where the Noise has segments (fast_noise).
+    `is_forced` and `record` are literals."""
     _events(drive, t, b0, b1, x, has_x)
+    spec, normals = noise
+    if spec.segments.shape[0] > 0:
+        draw(spec, t, b0, b1, normals)
+    noise = (normals, spec.scale)
     if recurrence.edges.shape[0] == 0:
         _neurons(t, b0, b1, state, x, has_x, noise, spikes[0], is_forced, neurons, outputs, record, surrogate,
                  passes, True)
@@ -242,7 +253,7 @@ def _rest(b0, b1, state, v_leak):
 def forward(drive, recurrence, neurons, noise, forced, outputs, lo, hi):
     """Simulate one group (its Drive, Recurrence and Neurons) on samples [lo, hi); writes the Outputs (a
     recurrent group reads its own spikes back from outputs.z, which must then be a full (T, B, N) array).
-    `noise` (T, B, N) is added to the membrane after integration (a (1, 1, N) array of zeros: none);
+    `noise` (Noise) is drawn for each block and step and added to the membrane after integration;
     `forced` (T, B, N) replaces the threshold crossings by given spikes (the twin's replay; (0, 0, 0): none)."""
     steps, n = drive.src.shape[0], drive.w.shape[1]
     z_out, v_out = outputs
@@ -255,6 +266,7 @@ def forward(drive, recurrence, neurons, noise, forced, outputs, lo, hi):
     v, i, x = np.empty((BLOCK, n), F32), np.empty((BLOCK, n), F32), np.empty((BLOCK, n), F32)
     ref, has_x = np.zeros((BLOCK, n), np.int32), np.zeros(BLOCK, np.bool_)
     unused = np.empty((1, 1, n), F32)
+    drawn = (noise, np.zeros((BLOCK, n + 3), F32))
     state, written = (v, i, ref), (z_out, v_out)
     no_surrogate, no_passes = (neurons.v_leak, F32(0.0), np.empty((0, 0, 0), F32)), (unused, unused)
     for b0 in range(lo, hi, BLOCK):
@@ -262,8 +274,8 @@ def forward(drive, recurrence, neurons, noise, forced, outputs, lo, hi):
         _rest(b0, b1, state, neurons.v_leak)
         for t in range(steps):
             if is_forced:  # literal flags: the inlined loops have no branch left on them
-                _step(t, b0, b1, state, x, has_x, drive, recurrence, noise, spikes, True, neurons, written, False,
+                _step(t, b0, b1, state, x, has_x, drive, recurrence, drawn, spikes, True, neurons, written, False,
                       no_surrogate, no_passes)
             else:
-                _step(t, b0, b1, state, x, has_x, drive, recurrence, noise, spikes, False, neurons, written, False,
+                _step(t, b0, b1, state, x, has_x, drive, recurrence, drawn, spikes, False, neurons, written, False,
                       no_surrogate, no_passes)

@@ -33,6 +33,7 @@ from snnc.runtime import memory
 from snnc.runtime.emulators import core, fast_arguments, fast_buffers, fast_events, fast_groups
 from snnc.runtime.emulators.fast_buffers import EMPTY3, as_float32, zeros
 from snnc.runtime.emulators.fast_threads import chunks, parallel
+from snnc.runtime.emulators.philox import MembraneNoise
 
 try:  # numba is a dependency; without it (an unusual platform) everything runs on the general core
     from snnc.runtime.emulators import fast_adjoint, fast_kernels
@@ -84,10 +85,11 @@ def _warn_missing() -> None:
 
 
 def simulate(plan: core.Plan, params: dict[str, core.NeuronParams], weights: dict[str, Tensor],
-             events: dict[str, Tensor], noise: dict[str, Tensor] | None = None,
+             events: dict[str, Tensor], noise: MembraneNoise | None = None,
              forced: dict[str, Tensor] | None = None, run: tuple[str, ...] | None = None,
              membranes: tuple[str, ...] | None = None) -> core.Trace:
-    """core.simulate with the step-function spike (the emulators' forward), on the fast kernels.
+    """core.simulate with the step-function spike (the emulators' forward), on the fast kernels; the kernels
+    draw the membrane `noise` themselves (the values core.simulate adds: philox.py).
     `forced[population]` (T, B, N) replaces that population's threshold crossings by given spikes (the
     twin's replay); `run` limits the simulation to the groups of these populations (their sources are in
     `events`); `membranes` limits the recorded membranes to these populations (None: all), which saves
@@ -107,9 +109,9 @@ def simulate(plan: core.Plan, params: dict[str, core.NeuronParams], weights: dic
         z = fast_buffers.POOL.empty((T, batch, n)) if spiking else EMPTY3
         recorded = [name for name in names if membranes is None or name in membranes]
         v = fast_buffers.POOL.empty((T, batch, n)) if recorded else EMPTY3
-        given_noise, given_forced = fast_groups.gather(group, noise), fast_groups.gather(group, forced)
+        given_forced = fast_groups.gather(group, forced)
         parallel(_forward, chunks(batch), drive, recurrence, fast_groups.neurons(group, params, plan.dt),
-                 zeros(n) if given_noise is None else given_noise, EMPTY3 if given_forced is None else given_forced,
+                 fast_groups.noise(group, noise), EMPTY3 if given_forced is None else given_forced,
                  fast_arguments.Outputs(z, v))
         if spiking:
             spikes.update((name, torch.from_numpy(a)) for name, a in fast_groups.split(group, z).items())

@@ -10,6 +10,7 @@ import torch
 
 from snnc.runtime.emulators import core, fast_lif
 from snnc.runtime.emulators.base import Emulator, Observation, Stimulus, Twin
+from snnc.runtime.emulators.philox import MembraneNoise
 from snnc.runtime.readouts import READOUTS
 
 Tensor = torch.Tensor
@@ -49,7 +50,8 @@ class SpikingEmulator(Emulator):
         """The weights as the twin assumes them, differentiable in `weights`."""
         return {name: self.masked(name, w) for name, w in weights.items()}
 
-    def membrane_noise(self, batch: int) -> dict[str, Tensor] | None:
+    def membrane_noise(self, batch: int) -> MembraneNoise | None:
+        """The membrane noise of a batch call (population -> (T, B, N) tensors, counter-based), or None."""
         return None
 
     def read_membrane(self, name: str, v: Tensor) -> Tensor:

@@ -1,0 +1,152 @@
+"""Counter-based Gaussian noise: Philox4x32-10 (Salmon, Moraes, Dror & Shaw, "Parallel random numbers: as
+easy as 1, 2, 3", SC'11; the Random123 library) turned into standard normals by Box-Muller, each value a
+pure function of (key, counter). Nothing is carried from one draw to the next, so the bss2 membrane noise
+of (batch call, step, sample, neuron) is the same whichever thread, chunk of the batch or block of samples
+computes it, and the general core, the numba kernels and numpy (without numba) draw the same values.
+
+The functions are written once, for numpy arrays; fast_noise.py compiles the same source into the numba
+kernels (its overloads give `select`, `float_bits` and `bits_float` their scalar meaning there). Float32
+throughout, one rounding per operation (numba's fastmath is off: no fused multiply-adds), so both give the
+same bits (tests/runtime/test_noise.py).
+
+Box-Muller (as torch's float32 randn: 24-bit uniforms): u1 in (0, 1] from 24 bits of one word, an angle
+from another (2 bits pick the quadrant, 22 bits the angle within it); z0 = r cos, z1 = r sin with r =
+sqrt(-2 ln u1), so |z| <= sqrt(48 ln 2) = 5.77. ln u1 takes the exponent from the float's bits and a
+series in s = (m - 1) / (m + 1) on the mantissa m in [sqrt(1/2), sqrt(2)) (error < 2e-9 relative), sin
+and cos their Taylor series on [-pi/4, pi/4] (< 3e-8): the values are within 7e-7 of float64 Box-Muller
+on the same uniforms (measured over 1M word pairs), i.e. within float32 rounding of an exact transform.
+
+Counters: a population of n neurons takes Q = ceil(n / 4) Philox blocks per (sample, step, call); block q
+(counter (q, sample, step, call), the population's key) gives neurons q, Q + q (the first pair's cos and
+sin), 2Q + q and 3Q + q (the second pair's), so that a vectorized loop over q stores contiguously."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+import torch
+
+U64, F32, I32 = np.uint64, np.float32, np.int32
+_M0, _M1 = U64(0xD2511F53), U64(0xCD9E8D57)  # Philox4x32's multipliers (Random123)
+_W0, _W1 = U64(0x9E3779B9), U64(0xBB67AE85)  # its Weyl key increments
+_LOW, _32 = U64(0xFFFFFFFF), U64(32)
+WORD = 1 << 32  # counters and keys are 32-bit words (held in uint64)
+
+
+def select(condition, a, b):
+    """a where condition, else b (numba: a branch-free select)."""
+    return np.where(condition, a, b)
+
+
+def float_bits(x):
+    """The bits of float32 x as int32 (numba: a bitcast)."""
+    return np.asarray(x, np.float32).view(np.int32)
+
+
+def bits_float(i):
+    """The float32 whose bits are int32 i (numba: a bitcast)."""
+    return np.asarray(i, np.int32).view(np.float32)
+
+
+def philox4x32(c0, c1, c2, c3, k0, k1):
+    """Philox4x32-10 of the counter (c0, c1, c2, c3) under the key (k0, k1): four 32-bit words. Arguments
+    and results are uint64 values below 2^32 (a 32 x 32-bit product fits in 64 bits)."""
+    for r in range(10):
+        if r > 0:
+            k0 = (k0 + _W0) & _LOW
+            k1 = (k1 + _W1) & _LOW
+        p0 = _M0 * c0
+        p1 = _M1 * c2
+        c0, c1, c2, c3 = (p1 >> _32) ^ c1 ^ k0, p1 & _LOW, (p0 >> _32) ^ c3 ^ k1, p0 & _LOW
+    return c0, c1, c2, c3
+
+
+_ONE, _TWO, _HALF = F32(1.0), F32(2.0), F32(0.5)
+_2_24, _2_22 = F32(2.0 ** -24), F32(2.0 ** -22)
+_LN2, _HALF_PI = F32(0.6931471805599453), F32(1.5707963267948966)
+_S8, _S10, _ONE_U, _THREE_U = U64(8), U64(10), U64(1), U64(3)
+_EXPONENT, _MANTISSA, _ONE_BITS, _SQRT2_BITS = I32(23), I32(0x7FFFFF), I32(0x3F800000), I32(0x3FB504F3)
+_BIAS, _HALVE = I32(127), I32(0x800000)
+_L9, _L7, _L5, _L3 = F32(1 / 9), F32(1 / 7), F32(1 / 5), F32(1 / 3)  # ln m = 2s (1 + s^2/3 + s^4/5 ...)
+_S9, _S7, _S5, _S3 = F32(1 / 362880), F32(-1 / 5040), F32(1 / 120), F32(-1 / 6)
+_C10, _C8, _C6, _C4, _C2 = F32(-1 / 3628800), F32(1 / 40320), F32(-1 / 720), F32(1 / 24), F32(-0.5)
+
+
+def gaussian_pair(w0, w1):
+    """Two independent standard normals (float32) from two 32-bit words (uint64 values): Box-Muller."""
+    x = F32(I32(w0 >> _S8) + I32(1)) * _2_24  # u1 in (0, 1], exactly
+    bits = float_bits(x)
+    mantissa = (bits & _MANTISSA) | _ONE_BITS  # the bits of m in [1, 2), x = m 2^e
+    big = mantissa > _SQRT2_BITS  # m >= sqrt(2): use m / 2 and e + 1
+    exponent = F32((bits >> _EXPONENT) - _BIAS + I32(big))
+    m = bits_float(mantissa - I32(big) * _HALVE)
+    s = (m - _ONE) / (m + _ONE)
+    s2 = s * s
+    series = (((_L9 * s2 + _L7) * s2 + _L5) * s2 + _L3) * s2 + _ONE
+    radius = np.sqrt(-_TWO * (_TWO * s * series + exponent * _LN2))
+    phi = (F32(I32(w1 >> _S10)) * _2_22 - _HALF) * _HALF_PI  # in [-pi/4, pi/4)
+    p2 = phi * phi
+    sin = phi * ((((_S9 * p2 + _S7) * p2 + _S5) * p2 + _S3) * p2 + _ONE)
+    cos = ((((_C10 * p2 + _C8) * p2 + _C6) * p2 + _C4) * p2 + _C2) * p2 + _ONE
+    quadrant = w1 & _THREE_U  # the angle is quadrant * pi/2 + phi
+    odd = (quadrant & _ONE_U) != U64(0)
+    a, b = select(odd, sin, cos), select(odd, cos, sin)
+    a = select((quadrant == _ONE_U) | (quadrant == U64(2)), -a, a)  # cos(q pi/2 + phi)
+    b = select(quadrant >= U64(2), -b, b)  # sin(q pi/2 + phi)
+    return radius * a, radius * b
+
+
+def blocks(n: int) -> int:
+    """Philox blocks per (sample, step, call) of a population of n neurons (4 normals each)."""
+    return (n + 3) // 4
+
+
+def normals(key: tuple[int, int], call: int, steps: int, batch: int, n: int) -> np.ndarray:
+    """(steps, batch, n) float32 standard normals of a population with Philox key `key` in batch call
+    `call` (counters as in the module docstring), with numpy."""
+    q = blocks(n)
+    c0 = np.arange(q, dtype=U64)[None, None, :]
+    c1 = np.arange(batch, dtype=U64)[None, :, None]
+    c2 = np.arange(steps, dtype=U64)[:, None, None]
+    c0, c1, c2 = np.broadcast_arrays(c0, c1, c2)
+    w = philox4x32(c0, c1, c2, U64(call % WORD), U64(key[0]), U64(key[1]))
+    z = np.concatenate([*gaussian_pair(w[0], w[1]), *gaussian_pair(w[2], w[3])], axis=2)
+    return np.ascontiguousarray(z[:, :, :n])
+
+
+class MembraneNoise(Mapping):
+    """The membrane noise of one batch call: per population, scale (N,) times standard normals drawn from
+    the Philox counters (block, sample, step, call) under the population's key. As a mapping population ->
+    (T, B, N) tensor it is what core.simulate adds (each made on first access: with numba when it can be
+    imported, else numpy, the same values); the fast kernels draw the same values from keys, call and
+    scales instead (fast_lif)."""
+
+    def __init__(self, steps: int, batch: int, call: int, keys: dict[str, tuple[int, int]],
+                 scales: dict[str, np.ndarray]):
+        self.steps, self.batch, self.call = steps, batch, call % WORD
+        self.keys, self.scales = keys, scales
+        self._made: dict[str, torch.Tensor] = {}
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        if name not in self._made:
+            scale = self.scales[name]  # KeyError for a population without noise
+            self._made[name] = torch.from_numpy(self.normals(name) * scale)
+        return self._made[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.scales)
+
+    def __len__(self) -> int:
+        return len(self.scales)
+
+    def normals(self, name: str) -> np.ndarray:
+        """The population's (T, B, N) standard normals."""
+        n, key = self.scales[name].shape[0], self.keys[name]
+        try:
+            from snnc.runtime.emulators.fast_noise import fill
+        except ImportError:  # pragma: no cover - numba missing: numpy draws the same values, slower
+            return normals(key, self.call, self.steps, self.batch, n)
+        out = np.empty((self.steps, self.batch, n + 3), np.float32)
+        fill(out, key[0], key[1], self.call, 0, self.batch)
+        return np.ascontiguousarray(out[:, :, :n])

@@ -1,0 +1,157 @@
+"""The bss2 membrane noise, counter-based (philox.py, fast_noise.py): Philox4x32-10 against Random123's known
+answers, the same values from numpy and from numba, Gaussian with the YAML's standard deviation, and the
+same whatever the threads, the chunks of a batch or the batch it is part of."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from snnc.runtime import seeds
+from snnc.runtime.emulators import fast_lif, fast_noise, fast_threads, philox
+from snnc.runtime.emulators.base import emulator_for
+from snnc.runtime.encoders import encode
+from tests.runtime.conftest import compile_text
+from tests.runtime.test_fast_lif import BSS2_NET, BSS2_RECURRENT
+
+# A recurrent cycle of two populations whose sizes are not multiples of 4: one kernel group, two segments.
+CYCLE = """\
+network cycle {
+    timestep 1 ms
+    duration 20 ms
+    input  x[16] : latency(t_max = 12 ms)
+    pop    a[7] : LIF(tau_mem = 5 ms, tau_syn = 5 ms, v_th = 0.5, refractory = 1 ms)
+    pop    b[5] : LIF(tau_mem = 4 ms, tau_syn = 5 ms, v_th = 0.4)
+    pop    o[3] : LI(tau_mem = 5 ms, tau_syn = 5 ms)
+    proj x -> a : dense(init = normal(0.2, 0.3))
+    proj a -> b : dense(init = normal(0.2, 0.4))
+    proj b -> a : sparse(p = 0.5, init = normal(0.05, 0.3))
+    proj b -> o : dense(init = normal(0, 0.5))
+    output o : max_membrane
+}
+"""
+
+# Random123's kat_vectors (philox4x32 10): counter, key, result.
+KNOWN_ANSWERS = [
+    ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+    ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+    ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
+     (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
+]
+
+
+@pytest.mark.parametrize("counter, key, expected", KNOWN_ANSWERS)
+def test_philox_gives_random123s_known_answers(counter, key, expected):
+    words = philox.philox4x32(*(np.uint64(c) for c in counter), *(np.uint64(k) for k in key))
+    assert tuple(int(w) for w in words) == expected
+
+
+@pytest.mark.parametrize("n", [1, 5, 12, 246, 257])
+def test_numba_draws_the_values_numpy_draws_in_any_split_of_the_batch(n):
+    expected = philox.normals((123, 4567), 9, 7, 33, n)
+    whole, split = np.empty((7, 33, n + 3), np.float32), np.full((7, 33, n + 3), np.nan, np.float32)
+    fast_noise.fill(whole, 123, 4567, 9, 0, 33)
+    fast_noise.fill(split, 123, 4567, 9, 0, 17)
+    fast_noise.fill(split, 123, 4567, 9, 17, 33)
+    assert np.array_equal(whole[:, :, :n], expected) and np.array_equal(split[:, :, :n], expected)
+    # counters (block q, sample, step, call): block q gives neurons q, Q + q, 2Q + q, 3Q + q
+    q = philox.blocks(n)
+    w = philox.philox4x32(np.uint64(0), np.uint64(5), np.uint64(3), np.uint64(9), np.uint64(123), np.uint64(4567))
+    first, second = philox.gaussian_pair(w[0], w[1]), philox.gaussian_pair(w[2], w[3])
+    for lane, z in enumerate((*first, *second)):
+        if lane * q < n:
+            assert expected[3, 5, lane * q] == z
+
+
+def test_the_transform_is_box_muller_to_float32_rounding():
+    """Against float64 Box-Muller on the same 24-bit uniforms and quadrant angles."""
+    w0 = np.arange(0, 1 << 32, 4099, dtype=np.uint64)
+    w1 = (w0 * np.uint64(2654435761)) & np.uint64(0xFFFFFFFF)
+    a, b = philox.gaussian_pair(w0, w1)
+    radius = np.sqrt(-2 * np.log(((w0 >> np.uint64(8)) + 1.0) * 2.0 ** -24))
+    angle = (w1 & np.uint64(3)) * (np.pi / 2) + ((w1 >> np.uint64(10)) * 2.0 ** -22 - 0.5) * (np.pi / 2)
+    assert np.abs(a - radius * np.cos(angle)).max() < 1e-6 and np.abs(b - radius * np.sin(angle)).max() < 1e-6
+    largest = philox.gaussian_pair(np.uint64(0), np.uint64(1 << 31))  # u1 = 2^-24, the angle 0
+    assert float(largest[0]) == pytest.approx(math.sqrt(48 * math.log(2))) and float(largest[1]) == 0
+
+
+def test_the_noise_is_gaussian_with_the_yamls_standard_deviation():
+    emulator = emulator_for(compile_text(BSS2_NET, target="bss2"), noise_seed=11)
+    sigma = emulator.noise["membrane_noise"]
+    assert sigma == 0.005  # bss2.yaml: per step, in units of v_th - v_leak (0.5 here)
+    noise = emulator.membrane_noise(1024)
+    assert noise.scales["h"] == pytest.approx(np.full(12, 0.0025)) and noise.scales["o"] == pytest.approx(np.full(4, 0.005))
+    z = (noise["h"] / 0.0025).double().flatten()  # 20 steps x 1024 samples x 12 neurons
+    n = z.numel()
+    centred = z - z.mean()
+    assert abs(float(z.mean())) < 4 / math.sqrt(n)
+    assert abs(float(centred.std()) - 1) < 4 / math.sqrt(2 * n)
+    assert abs(float((centred ** 3).mean() / centred.std() ** 3)) < 4 * math.sqrt(6 / n)
+    assert abs(float((centred ** 4).mean() / centred.var() ** 2) - 3) < 4 * math.sqrt(24 / n)
+    ordered = z.sort().values
+    cdf = 0.5 * (1 + torch.erf(ordered / math.sqrt(2)))
+    steps = torch.arange(1, n + 1, dtype=torch.float64) / n
+    ks = float(torch.maximum(steps - cdf, cdf - (steps - 1 / n)).max())
+    assert ks < 1.63 / math.sqrt(n)  # Kolmogorov-Smirnov at the 1% level
+    # neurons, samples and steps uncorrelated
+    lanes = noise["h"].double()
+    for a, b in ((lanes[:, :, :-1], lanes[:, :, 1:]), (lanes[:, :-1], lanes[:, 1:]), (lanes[:-1], lanes[1:])):
+        assert abs(float(torch.corrcoef(torch.stack([a.flatten(), b.flatten()]))[0, 1])) < 4 / math.sqrt(a.numel())
+
+
+def observe(text: str, x: torch.Tensor, threads: int, **options):
+    emulator = emulator_for(compile_text(text, target="bss2"), chip_seed=2, noise_seed=7, **options)
+    old = fast_threads.THREADS
+    fast_threads.set_threads(threads)
+    try:
+        first = emulator.observe(encode(emulator.ir, x), emulator.initial_weights())
+        second = emulator.observe(encode(emulator.ir, x), emulator.initial_weights())  # the next call
+    finally:
+        fast_threads.set_threads(old)
+    return first, second
+
+
+@pytest.mark.parametrize("text", [BSS2_NET, BSS2_RECURRENT, CYCLE])
+def test_the_noise_is_the_same_on_any_number_of_threads_and_in_any_batch(text):
+    x = torch.rand(37, 16, generator=torch.Generator().manual_seed(3))
+    results = [observe(text, x, threads) for threads in (1, 2, 3)]
+    for first, second in results[1:]:
+        for a, b in ((first, results[0][0]), (second, results[0][1])):
+            assert torch.equal(a.scores, b.scores)
+            for name in b.spikes:
+                assert torch.equal(a.spikes[name], b.spikes[name])
+            for name in b.membrane:
+                assert torch.equal(a.membrane[name], b.membrane[name])
+    assert not torch.equal(results[0][0].membrane["o"], results[0][1].membrane["o"])  # each call its own noise
+    part, _ = observe(text, x[:20], 2)  # a sample's noise does not depend on the batch around it
+    for name in part.membrane:
+        assert torch.equal(part.membrane[name], results[0][0].membrane[name][:, :20])
+
+
+def test_the_kernels_add_the_noise_the_core_adds():
+    """An unstimulated LI neuron's first membrane is v_leak + its noise: the kernel's draw, bit for bit."""
+    emulator = emulator_for(compile_text(CYCLE, target="bss2"), noise_seed=3)
+    x = torch.zeros(9, 16)
+    noise = emulator.membrane_noise(9)
+    trace = fast_lif.simulate(emulator.plan, emulator.neuron_params(), emulator.deploy(emulator.initial_weights()),
+                              encode(emulator.ir, x).events, noise=noise)
+    leak = emulator.neuron_params()["o"].v_leak
+    assert torch.equal(trace.membrane["o"][0], leak + noise["o"][0])
+    assert float(noise["o"][0].abs().min()) > 0
+
+
+def test_the_stream_state_restores_and_refuses_a_torch_generators():
+    stream = seeds.Counter(5, "noise")
+    assert [stream.next_call() for _ in range(3)] == [0, 1, 2]
+    state = stream.get_state()
+    fresh = seeds.Counter(5, "noise")
+    fresh.set_state(state)
+    assert fresh.next_call() == 3 and fresh.philox_key("h") == stream.philox_key("h")
+    assert seeds.Counter(6, "noise").philox_key("h") != stream.philox_key("h") != stream.philox_key("o")
+    with pytest.raises(ValueError, match="not a counter stream's state"):
+        fresh.set_state(torch.Generator().get_state())
+    with pytest.raises(ValueError, match="not a counter stream's state"):
+        fresh.set_state(torch.tensor([1 << 33, 0, 0]))
