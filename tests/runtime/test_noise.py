@@ -83,7 +83,8 @@ def test_the_noise_is_gaussian_with_the_yamls_standard_deviation():
     sigma = emulator.noise["membrane_noise"]
     assert sigma == 0.005  # bss2.yaml: per step, in units of v_th - v_leak (0.5 here)
     noise = emulator.membrane_noise(1024)
-    assert noise.scales["h"] == pytest.approx(np.full(12, 0.0025)) and noise.scales["o"] == pytest.approx(np.full(4, 0.005))
+    assert noise.scales["h"] == pytest.approx(np.full(12, 0.0025))  # sigma x (v_th - v_leak) of each population
+    assert noise.scales["o"] == pytest.approx(np.full(4, 0.005))
     z = (noise["h"] / 0.0025).double().flatten()  # 20 steps x 1024 samples x 12 neurons
     n = z.numel()
     centred = z - z.mean()

@@ -224,9 +224,9 @@ def _step(t, b0, b1, state, x, has_x, drive, recurrence, noise, spikes, is_force
     (block, N + 3)): the normals of this step are drawn first where the Noise has segments (fast_noise).
     `is_forced` and `record` are literals."""
     _events(drive, t, b0, b1, x, has_x)
-    spec, normals = noise
+    spec, normals, words, z = noise
     if spec.segments.shape[0] > 0:
-        draw(spec, t, b0, b1, normals)
+        draw(spec, t, b0, b1, normals, words, z)
     noise = (normals, spec.scale)
     if recurrence.edges.shape[0] == 0:
         _neurons(t, b0, b1, state, x, has_x, noise, spikes[0], is_forced, neurons, outputs, record, surrogate,
@@ -266,7 +266,8 @@ def forward(drive, recurrence, neurons, noise, forced, outputs, lo, hi):
     v, i, x = np.empty((BLOCK, n), F32), np.empty((BLOCK, n), F32), np.empty((BLOCK, n), F32)
     ref, has_x = np.zeros((BLOCK, n), np.int32), np.zeros(BLOCK, np.bool_)
     unused = np.empty((1, 1, n), F32)
-    drawn = (noise, np.zeros((BLOCK, n + 3), F32))
+    quads = BLOCK * ((n + 3) // 4)  # the Philox blocks of a block of samples (fast_noise.draw's scratch)
+    drawn = (noise, np.zeros((BLOCK, n + 3), F32), np.empty((4, quads), np.uint32), np.empty((4, quads), F32))
     state, written = (v, i, ref), (z_out, v_out)
     no_surrogate, no_passes = (neurons.v_leak, F32(0.0), np.empty((0, 0, 0), F32)), (unused, unused)
     for b0 in range(lo, hi, BLOCK):

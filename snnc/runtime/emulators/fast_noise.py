@@ -11,7 +11,7 @@ from numba.extending import intrinsic, overload
 
 from snnc.runtime.emulators import philox
 
-U64 = np.uint64
+U64, U32 = np.uint64, np.uint32
 INLINE = dict(cache=True, inline="always", error_model="numpy")
 JIT = dict(cache=True, fastmath=False, nogil=True, error_model="numpy")
 
@@ -60,38 +60,57 @@ gaussian_pair = njit(**INLINE)(philox.gaussian_pair)
 
 
 @njit(**INLINE)
-def _block(out, j, c, q, stride, sample, t, call, k0, k1):
-    """The four normals of Philox block q of sample `sample` at step t into out[j, c + l * stride + q]
-    (unsigned column indexes: numba then has no negative index to wrap, which stopped LLVM from
-    vectorizing the loop over q when c was not a constant: 3x slower, measured)."""
-    w0, w1, w2, w3 = philox4x32(U64(q), U64(sample), U64(t), call, k0, k1)
-    z0, z1 = gaussian_pair(w0, w1)
-    z2, z3 = gaussian_pair(w2, w3)
-    column, stride = U64(c) + U64(q), U64(stride)
-    out[j, column] = z0
-    out[j, column + stride] = z1
-    out[j, column + U64(2) * stride] = z2
-    out[j, column + U64(3) * stride] = z3
+def _words(words, q_count, t, b0, b1, call, k0, k1):
+    """words[:, j Q + q] = the four Philox words of block q of sample b0 + j at step t (Q = q_count)."""
+    time = U64(t)
+    for j in range(b1 - b0):
+        sample, base = U64(b0 + j), j * q_count
+        for q in range(q_count):
+            w0, w1, w2, w3 = philox4x32(U64(q), sample, time, call, k0, k1)
+            words[0, base + q] = U32(w0)
+            words[1, base + q] = U32(w1)
+            words[2, base + q] = U32(w2)
+            words[3, base + q] = U32(w3)
 
 
 @njit(**INLINE)
-def draw(noise, t, b0, b1, out):
+def _normals(words, z, count):
+    """z[l, k] = the normals of the words (pairs of rows 0, 1 and 2, 3: Box-Muller), k < count."""
+    for pair in range(2):
+        for k in range(count):
+            a, b = gaussian_pair(U64(words[2 * pair, k]), U64(words[2 * pair + 1, k]))
+            z[2 * pair, k] = a
+            z[2 * pair + 1, k] = b
+
+
+@njit(**INLINE)
+def _segment(out, c0, n, t, b0, b1, call, k0, k1, words, z):
+    """out[b - b0, c0 + l Q + q] = normal l of block q (Q = ceil(n / 4)) of sample b at step t, b0 <= b < b1:
+    4 Q columns (what passes c0 + n is scratch, or the next segment's, overwritten after). The Philox
+    words of all the samples first, then their transform, then the placement: three flat loops that LLVM
+    vectorizes (one loop doing all three kept the transform scalar where it was inlined: 2x slower)."""
+    q_count = (n + 3) // 4
+    count = (b1 - b0) * q_count
+    _words(words, q_count, t, b0, b1, call, k0, k1)
+    _normals(words, z, count)
+    for j in range(b1 - b0):
+        base = j * q_count
+        for lane in range(4):
+            column = c0 + lane * q_count
+            for q in range(q_count):
+                out[j, column + q] = z[lane, base + q]
+
+
+@njit(**JIT)
+def draw(noise, t, b0, b1, out, words, z):
     """out[b - b0, c] = the standard normal of column c for sample b at step t, b0 <= b < b1, for every
-    segment of the Noise (a population: its columns and Philox key). A segment of n neurons writes 4
-    ceil(n / 4) columns: what passes its end is overwritten by the next segment, or lands in the 3 columns
-    `out` has beyond the group's. Small segments loop over samples innermost (vectorized either way)."""
+    segment of the Noise (a population: its columns and Philox key); `words` (4, >= (b1 - b0) Q) uint32 and
+    `z` (4, same) float32 are scratch. Compiled on its own, not inlined into the kernels: LLVM vectorizes
+    it the same wherever it is called from."""
     segments, call = noise.segments, U64(noise.call)
     for s in range(segments.shape[0]):
-        c0, c1, k0, k1 = segments[s, 0], segments[s, 1], U64(segments[s, 2]), U64(segments[s, 3])
-        q_count = (c1 - c0 + 3) // 4
-        if q_count >= b1 - b0:
-            for j in range(b1 - b0):
-                for q in range(q_count):
-                    _block(out, j, c0, q, q_count, b0 + j, t, call, k0, k1)
-        else:
-            for q in range(q_count):
-                for j in range(b1 - b0):
-                    _block(out, j, c0, q, q_count, b0 + j, t, call, k0, k1)
+        c0, c1 = segments[s, 0], segments[s, 1]
+        _segment(out, c0, c1 - c0, t, b0, b1, call, U64(segments[s, 2]), U64(segments[s, 3]), words, z)
 
 
 @njit(**JIT)
@@ -99,10 +118,11 @@ def fill(out, k0, k1, call, lo, hi):
     """out[t, b] = the (T, B, N + 3) standard normals of one population (key (k0, k1), batch call `call`)
     for the samples lo <= b < hi (philox.normals; the last 3 columns are scratch)."""
     steps, n = out.shape[0], out.shape[2] - 3
-    q_count = (n + 3) // 4
+    rows = 16
+    size = rows * ((n + 3) // 4)
+    words, z = np.empty((4, size), np.uint32), np.empty((4, size), np.float32)
     call, k0, k1 = U64(call), U64(k0), U64(k1)
     for t in range(steps):
-        row = out[t]
-        for b in range(lo, hi):
-            for q in range(q_count):
-                _block(row, b, 0, q, q_count, b, t, call, k0, k1)
+        for b0 in range(lo, hi, rows):
+            b1 = min(b0 + rows, hi)
+            _segment(out[t, b0:b1], 0, n, t, b0, b1, call, k0, k1, words, z)
