@@ -56,7 +56,7 @@ bench: install
 	mkdir -p build
 	$(PY) benchmarks/compile_scaling.py
 	$(PY) benchmarks/source_limits.py
-	$(PY) benchmarks/runtime_throughput.py --batch 256 --batches 4
+	$(PY) benchmarks/runtime_throughput.py --batch 256 --batches 4 --json build/bench_runtime.json
 	$(PY) benchmarks/fusion_options.py
 	$(PY) benchmarks/emulator_vs_snntorch.py --json build/bench.json
 	$(PY) benchmarks/emulator_vs_snntorch.py --recurrent --json build/bench_recurrent.json

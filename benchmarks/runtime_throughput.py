@@ -1,68 +1,116 @@
 """Throughput of the runtime on the 256-246-10 latency network (dsl_examples/latency_digits_ff.snn):
-emulator inference (samples/s) and training in the loop (samples/s, forward on the emulator plus the
-twin's backward), on the reference and the bss2 emulators, with a fixed number of CPU threads.
-Issue 5 compares these against snnTorch; this script prints our side.
+emulator inference (samples/s, as `snnc run` observes) and training in the loop (samples/s, forward on
+the emulator plus the twin's backward), on the reference and the bss2 emulators, measured side by side:
+the targets take turns within each repeat, and the median of the repeats is printed with the ratio
+bss2 / reference (issue 15's goal: bss2 inference at least 80% of reference inference; bss2 draws its
+membrane noise inside the kernels, emulators/fast_noise.py). Wall-clock time, and CPU time beside it
+(all threads of this process: less sensitive to other work on a shared machine).
 
-    .venv/bin/python benchmarks/runtime_throughput.py [--threads 1] [--batch 64] [--batches 10]
+    .venv/bin/python benchmarks/runtime_throughput.py [--threads 1] [--batch 256] [--batches 4]
+        [--repeats 5] [--json build/bench_runtime.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import statistics
+import tempfile
 import time
+from pathlib import Path
 
 import torch
 
 import snnc
 from snnc.runtime import tune_memory
+from snnc.runtime.emulators import fast_threads
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
 from snnc.runtime.in_the_loop import in_the_loop
 from snnc.runtime.training import loss_fn, resolve_config
 
 NETWORK = "dsl_examples/latency_digits_ff.snn"
+TARGETS = ("reference", "bss2")
 
 
-def measure(target: str, batch: int, batches: int) -> tuple[float, float]:
-    program = snnc.compile(NETWORK, target=target)
-    emulator = emulator_for(program, chip_seed=1)
-    twin = emulator.make_twin()
-    weights = {k: w.requires_grad_(True) for k, w in emulator.initial_weights().items()}
-    x = torch.rand(batch, 16, 16, generator=torch.Generator().manual_seed(0))
-    y = torch.randint(0, 10, (batch,), generator=torch.Generator().manual_seed(1))
-    config = resolve_config(program.ir.header.train)
-    stimulus = encode(program.ir, x)
-    emulator.observe(stimulus, weights)  # warm-up
-    start = time.perf_counter()
-    for _ in range(batches):
-        emulator.observe(encode(program.ir, x), weights, membranes="output")  # as `snnc run` does
-    inference = batch * batches / (time.perf_counter() - start)
+class Bench:
+    """One target's emulator, twin and batch, ready to time."""
 
-    def step() -> None:
-        scores, activity = in_the_loop(emulator, twin, encode(program.ir, x), weights)
-        loss_fn(config, scores, y, activity).backward()
+    def __init__(self, target: str, batch: int):
+        self.program = snnc.compile(NETWORK, target=target)
+        self.emulator = emulator_for(self.program, chip_seed=1)
+        self.twin = self.emulator.make_twin()
+        self.weights = {k: w.requires_grad_(True) for k, w in self.emulator.initial_weights().items()}
+        self.x = torch.rand(batch, 16, 16, generator=torch.Generator().manual_seed(0))
+        self.y = torch.randint(0, 10, (batch,), generator=torch.Generator().manual_seed(1))
+        self.config = resolve_config(self.program.ir.header.train)
+        self.infer()  # warm-up: the first call of a kernel signature loads (or compiles) it
+        self.train()
 
-    step()  # warm-up (the first call of a kernel signature compiles it)
-    start = time.perf_counter()
+    def infer(self) -> None:
+        self.emulator.observe(encode(self.program.ir, self.x), self.weights, membranes="output")  # as `snnc run`
+
+    def train(self) -> None:
+        scores, activity = in_the_loop(self.emulator, self.twin, encode(self.program.ir, self.x), self.weights)
+        loss_fn(self.config, scores, self.y, activity).backward()
+
+
+def timed(step, samples: int, batches: int) -> tuple[float, float]:
+    """(samples/s wall-clock, samples/s CPU time) of `batches` calls of step."""
+    wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(batches):
         step()
-    training = batch * batches / (time.perf_counter() - start)
-    return inference, training
+    return samples * batches / (time.perf_counter() - wall), samples * batches / (time.process_time() - cpu)
+
+
+def write_json_atomically(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    os.fchmod(fd, 0o644)  # mkstemp makes it private
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f, indent=1)
+    os.replace(tmp, path)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--batches", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (the twin's backward)")
+    parser.add_argument("--kernel-threads", type=int, default=0, help="the fast kernels' (default: all cores)")
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--batches", type=int, default=4, help="per timed measurement")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--json", type=Path, help="write the figures here too")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.kernel_threads:
+        fast_threads.set_threads(args.kernel_threads)
     tune_memory()  # as `snnc train` and `snnc run` do
-    print(f"{NETWORK}, batch {args.batch}, {args.threads} threads")
-    print(f"{'target':<10} {'inference samples/s':>20} {'training samples/s':>20}")
-    for target in ("reference", "bss2"):
-        inference, training = measure(target, args.batch, args.batches)
-        print(f"{target:<10} {inference:>20.0f} {training:>20.0f}")
+    benches = {target: Bench(target, args.batch) for target in TARGETS}
+    runs: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for _ in range(args.repeats):
+        for mode in ("infer", "train"):
+            for target, bench in benches.items():  # side by side: the targets take turns
+                runs.setdefault((target, mode), []).append(timed(getattr(bench, mode), args.batch, args.batches))
+    median = {key: (statistics.median(w for w, _ in r), statistics.median(c for _, c in r)) for key, r in runs.items()}
+    load = os.getloadavg()[0]
+    print(f"{NETWORK}, batch {args.batch}, {args.threads} torch threads, {fast_threads.THREADS} kernel threads, "
+          f"median of {args.repeats} interleaved repeats, load average {load:.1f}")
+    print(f"{'target':<10} {'inference /s':>13} {'(CPU time)':>11} {'training /s':>12} {'(CPU time)':>11}")
+    for target in TARGETS:
+        (iw, ic), (tw, tc) = median[(target, "infer")], median[(target, "train")]
+        print(f"{target:<10} {iw:>13,.0f} {ic:>11,.0f} {tw:>12,.0f} {tc:>11,.0f}")
+    ratios = {mode: [b[0] / r[0] for b, r in zip(runs[("bss2", mode)], runs[("reference", mode)], strict=True)]
+              for mode in ("infer", "train")}
+    infer_ratio = statistics.median(ratios["infer"])
+    print(f"bss2 / reference inference: {infer_ratio:.0%} (goal >= 80%; per repeat "
+          f"{', '.join(f'{r:.0%}' for r in ratios['infer'])}), training: {statistics.median(ratios['train']):.0%}")
+    if args.json:
+        write_json_atomically(args.json, {
+            "network": NETWORK, "batch": args.batch, "torch_threads": args.threads,
+            "kernel_threads": fast_threads.THREADS, "repeats": args.repeats, "load_average": load,
+            "samples_per_second": {f"{t}/{m}": {"wall": w, "cpu": c} for (t, m), (w, c) in median.items()},
+            "bss2_over_reference": {m: statistics.median(r) for m, r in ratios.items()}})
 
 
 if __name__ == "__main__":
