@@ -49,33 +49,43 @@ def test_philox_gives_random123s_known_answers(counter, key, expected):
     assert tuple(int(w) for w in words) == expected
 
 
-@pytest.mark.parametrize("n", [1, 5, 12, 246, 257])
+@pytest.mark.parametrize("n", [1, 5, 8, 9, 12, 246, 257])
 def test_numba_draws_the_values_numpy_draws_in_any_split_of_the_batch(n):
     expected = philox.normals((123, 4567), 9, 7, 33, n)
-    whole, split = np.empty((7, 33, n + 3), np.float32), np.full((7, 33, n + 3), np.nan, np.float32)
+    whole, split = np.empty((7, 33, n + philox.PAD), np.float32), np.full((7, 33, n + philox.PAD), np.nan, np.float32)
     fast_noise.fill(whole, 123, 4567, 9, 0, 33)
     fast_noise.fill(split, 123, 4567, 9, 0, 17)
     fast_noise.fill(split, 123, 4567, 9, 17, 33)
     assert np.array_equal(whole[:, :, :n], expected) and np.array_equal(split[:, :, :n], expected)
-    # counters (block q, sample, step, call): block q gives neurons q, Q + q, 2Q + q, 3Q + q
+    # counters (block q, sample, step, call): block q gives neurons q + l Q, l = 0 .. 7 (word l // 2, cos, sin)
     q = philox.blocks(n)
-    w = philox.philox4x32(np.uint64(0), np.uint64(5), np.uint64(3), np.uint64(9), np.uint64(123), np.uint64(4567))
-    first, second = philox.gaussian_pair(w[0], w[1]), philox.gaussian_pair(w[2], w[3])
-    for lane, z in enumerate((*first, *second)):
+    assert q == -(-n // 8)
+    words = philox.philox4x32(np.uint64(0), np.uint64(5), np.uint64(3), np.uint64(9), np.uint64(123),
+                              np.uint64(4567))
+    lanes = [z for word in words for z in philox.gaussian_pair(word)]
+    for lane, z in enumerate(lanes):
         if lane * q < n:
             assert expected[3, 5, lane * q] == z
 
 
 def test_the_transform_is_box_muller_to_float32_rounding():
-    """Against float64 Box-Muller on the same 24-bit uniforms and quadrant angles."""
-    w0 = np.arange(0, 1 << 32, 4099, dtype=np.uint64)
-    w1 = (w0 * np.uint64(2654435761)) & np.uint64(0xFFFFFFFF)
-    a, b = philox.gaussian_pair(w0, w1)
-    radius = np.sqrt(-2 * np.log(((w0 >> np.uint64(8)) + 1.0) * 2.0 ** -24))
-    angle = (w1 & np.uint64(3)) * (np.pi / 2) + ((w1 >> np.uint64(10)) * 2.0 ** -22 - 0.5) * (np.pi / 2)
+    """Against float64 Box-Muller on the same 20-bit uniforms and angles (12 bits: 4096 directions at the
+    centres of equal steps, starting at -pi/4)."""
+    w = np.arange(0, 1 << 32, 4099, dtype=np.uint64)
+    a, b = philox.gaussian_pair(w)
+    radius = np.sqrt(-2 * np.log(((w >> np.uint64(12)) + 1.0) * 2.0 ** -20))
+    step = ((w >> np.uint64(2)) & np.uint64(1023)) + 0.5
+    angle = (w & np.uint64(3)) * (np.pi / 2) + (step / 1024 - 0.5) * (np.pi / 2)
     assert np.abs(a - radius * np.cos(angle)).max() < 1e-6 and np.abs(b - radius * np.sin(angle)).max() < 1e-6
-    largest = philox.gaussian_pair(np.uint64(0), np.uint64(1 << 31))  # u1 = 2^-24, the angle 0
-    assert float(largest[0]) == pytest.approx(math.sqrt(48 * math.log(2))) and float(largest[1]) == 0
+    largest = philox.gaussian_pair(np.uint64(0))  # u1 = 2^-20, the smallest angle step's centre
+    assert float(np.hypot(*largest)) == pytest.approx(math.sqrt(40 * math.log(2)))
+    assert float(largest[0]) == pytest.approx(math.sqrt(40 * math.log(2)) * math.cos(math.pi / 4 * (1 / 1024 - 1)))
+    directions = philox.gaussian_pair(np.arange(4096, dtype=np.uint64) | np.uint64(0xFFFFF000))  # u1 = 1: radius 0
+    assert not directions[0].any() and not directions[1].any()
+    unit = philox.gaussian_pair(np.arange(4096, dtype=np.uint64) | np.uint64(0x9A209000))  # one radius, all angles
+    r = float(np.hypot(unit[0][0], unit[1][0]))
+    assert abs(float(unit[0].astype(np.float64).mean())) < 1e-6 * r and abs(float(unit[1].mean())) < 1e-6 * r
+    assert float((unit[0].astype(np.float64) ** 2).mean()) == pytest.approx(r * r / 2, rel=1e-6)
 
 
 def test_the_noise_is_gaussian_with_the_yamls_standard_deviation():

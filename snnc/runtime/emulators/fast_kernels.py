@@ -32,6 +32,7 @@ import numpy as np
 from numba import njit
 
 from snnc.runtime.emulators.fast_noise import draw
+from snnc.runtime.emulators.philox import LANES, PAD
 
 F32 = np.float32
 BLOCK = 16  # samples advanced together through a step: the (T, B, N) outputs are written in order
@@ -174,7 +175,7 @@ def _neurons(t, b0, b1, state, x, has_x, noise, forced, is_forced, neurons, outp
     a gradient passes the step, in passes = (pass_v, pass_z): pass_v[t, b - b0] = dV/dV' (1 - z, 0 while
     held) and pass_z = dz/dV' (the SuperSpike surrogate 1 / (1 + beta |V' - v_th| / unit)^2 / unit, 0
     while held; fast_adjoint evaluates it on surrogate.membrane instead where given). `is_forced`,
-    `record` and `currents` are literals at every call site. `noise` = (standard normals (rows, N + 3):
+    `record` and `currents` are literals at every call site. `noise` = (standard normals (rows, N + PAD):
     row b - b0, or row 0 for all when it has one; the neurons' scales (N,)) adds z * scale to the membrane,
     the core's noise tensor bit for bit. One call per step and block of samples:
     every call of an inlined function takes and drops a reference on each array argument (an atomic
@@ -221,7 +222,7 @@ def _step(t, b0, b1, state, x, has_x, drive, recurrence, noise, spikes, is_force
     """Step t of the samples b0 <= b < b1: the input from earlier groups, the neurons, and in a recurrent
     group its own spikes (`spikes` = (z, start, index), _recurrent_events: forced ones, or those the
     forward wrote, this step's included) into this step's current. `noise` = (Noise, standard normals
-    (block, N + 3)): the normals of this step are drawn first where the Noise has segments (fast_noise).
+    (block, N + PAD), scratch): the normals of this step are drawn first where the Noise has segments (fast_noise).
     `is_forced` and `record` are literals."""
     _events(drive, t, b0, b1, x, has_x)
     spec, normals, words, z = noise
@@ -266,8 +267,8 @@ def forward(drive, recurrence, neurons, noise, forced, outputs, lo, hi):
     v, i, x = np.empty((BLOCK, n), F32), np.empty((BLOCK, n), F32), np.empty((BLOCK, n), F32)
     ref, has_x = np.zeros((BLOCK, n), np.int32), np.zeros(BLOCK, np.bool_)
     unused = np.empty((1, 1, n), F32)
-    quads = BLOCK * ((n + 3) // 4)  # the Philox blocks of a block of samples (fast_noise.draw's scratch)
-    drawn = (noise, np.zeros((BLOCK, n + 3), F32), np.empty((4, quads), np.uint32), np.empty((4, quads), F32))
+    words = 4 * BLOCK * ((n + 8 * LANES - 1) // (8 * LANES) * 8)  # fast_noise.draw's scratch: Philox words
+    drawn = (noise, np.zeros((BLOCK, n + PAD), F32), np.empty(words, np.uint32), np.empty((2, words), F32))
     state, written = (v, i, ref), (z_out, v_out)
     no_surrogate, no_passes = (neurons.v_leak, F32(0.0), np.empty((0, 0, 0), F32)), (unused, unused)
     for b0 in range(lo, hi, BLOCK):

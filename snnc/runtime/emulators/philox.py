@@ -9,16 +9,19 @@ kernels (its overloads give `select`, `float_bits` and `bits_float` their scalar
 throughout, one rounding per operation (numba's fastmath is off: no fused multiply-adds), so both give the
 same bits (tests/runtime/test_noise.py).
 
-Box-Muller (as torch's float32 randn: 24-bit uniforms): u1 in (0, 1] from 24 bits of one word, an angle
-from another (2 bits pick the quadrant, 22 bits the angle within it); z0 = r cos, z1 = r sin with r =
-sqrt(-2 ln u1), so |z| <= sqrt(48 ln 2) = 5.77. ln u1 takes the exponent from the float's bits and a
+Box-Muller, a pair of normals from each 32-bit word: u1 in (0, 1] from its top 20 bits, the angle from
+its low 12 (2 bits pick the quadrant, 10 the angle within it, at the centres of 1024 equal steps: 4096
+directions spaced evenly, so the mean of cos and sin is exactly 0 and that of their squares exactly 1/2);
+z0 = r cos, z1 = r sin with r = sqrt(-2 ln u1), so |z| <= sqrt(40 ln 2) = 5.27 (a normal passes that once
+in 7 million draws). A word per pair rather than torch's two (24-bit uniforms) halves the Philox work, which
+was half the cost of the noise (fast_noise.py). ln u1 takes the exponent from the float's bits and a
 series in s = (m - 1) / (m + 1) on the mantissa m in [sqrt(1/2), sqrt(2)) (error < 2e-9 relative), sin
-and cos their Taylor series on [-pi/4, pi/4] (< 3e-8): the values are within 7e-7 of float64 Box-Muller
-on the same uniforms (measured over 1M word pairs), i.e. within float32 rounding of an exact transform.
+and cos their Taylor series on [-pi/4, pi/4] (< 3e-8): the values are within 1e-6 of float64 Box-Muller
+on the same uniforms and angles (tests/runtime/test_noise.py), i.e. within float32 rounding.
 
-Counters: a population of n neurons takes Q = ceil(n / 4) Philox blocks per (sample, step, call); block q
-(counter (q, sample, step, call), the population's key) gives neurons q, Q + q (the first pair's cos and
-sin), 2Q + q and 3Q + q (the second pair's), so that a vectorized loop over q stores contiguously."""
+Counters: a population of n neurons takes Q = ceil(n / 8) Philox blocks per (sample, step, call); block q
+(counter (q, sample, step, call), the population's key) gives neurons q + l Q for l = 0 .. 7 (word l // 2:
+its cos for even l, its sin for odd), so that a vectorized loop over q stores contiguously."""
 
 from __future__ import annotations
 
@@ -63,9 +66,9 @@ def philox4x32(c0, c1, c2, c3, k0, k1):
 
 
 _ONE, _TWO, _HALF = F32(1.0), F32(2.0), F32(0.5)
-_2_24, _2_22 = F32(2.0 ** -24), F32(2.0 ** -22)
+_2_20, _2_11 = F32(2.0 ** -20), F32(2.0 ** -11)
 _LN2, _HALF_PI = F32(0.6931471805599453), F32(1.5707963267948966)
-_S8, _S10, _ONE_U, _THREE_U = U64(8), U64(10), U64(1), U64(3)
+_S12, _ANGLE, _ONE_U, _TWO_U, _THREE_U = U64(12), U64(0x3FF), U64(1), U64(2), U64(3)
 _EXPONENT, _MANTISSA, _ONE_BITS, _SQRT2_BITS = I32(23), I32(0x7FFFFF), I32(0x3F800000), I32(0x3FB504F3)
 _BIAS, _HALVE = I32(127), I32(0x800000)
 _L9, _L7, _L5, _L3 = F32(1 / 9), F32(1 / 7), F32(1 / 5), F32(1 / 3)  # ln m = 2s (1 + s^2/3 + s^4/5 ...)
@@ -73,9 +76,10 @@ _S9, _S7, _S5, _S3 = F32(1 / 362880), F32(-1 / 5040), F32(1 / 120), F32(-1 / 6)
 _C10, _C8, _C6, _C4, _C2 = F32(-1 / 3628800), F32(1 / 40320), F32(-1 / 720), F32(1 / 24), F32(-0.5)
 
 
-def gaussian_pair(w0, w1):
-    """Two independent standard normals (float32) from two 32-bit words (uint64 values): Box-Muller."""
-    x = F32(I32(w0 >> _S8) + I32(1)) * _2_24  # u1 in (0, 1], exactly
+def gaussian_pair(w):
+    """Two independent standard normals (float32) from one 32-bit word (a uint64 value): Box-Muller, its
+    radius from the top 20 bits, its angle from the low 12 (2 pick the quadrant, 10 the angle within it)."""
+    x = F32(I32(w >> _S12) + I32(1)) * _2_20  # u1 in (0, 1], exactly
     bits = float_bits(x)
     mantissa = (bits & _MANTISSA) | _ONE_BITS  # the bits of m in [1, 2), x = m 2^e
     big = mantissa > _SQRT2_BITS  # m >= sqrt(2): use m / 2 and e + 1
@@ -85,21 +89,25 @@ def gaussian_pair(w0, w1):
     s2 = s * s
     series = (((_L9 * s2 + _L7) * s2 + _L5) * s2 + _L3) * s2 + _ONE
     radius = np.sqrt(-_TWO * (_TWO * s * series + exponent * _LN2))
-    phi = (F32(I32(w1 >> _S10)) * _2_22 - _HALF) * _HALF_PI  # in [-pi/4, pi/4)
+    phi = (F32(I32(((w >> _TWO_U) & _ANGLE) * _TWO_U + _ONE_U)) * _2_11 - _HALF) * _HALF_PI  # in (-pi/4, pi/4)
     p2 = phi * phi
     sin = phi * ((((_S9 * p2 + _S7) * p2 + _S5) * p2 + _S3) * p2 + _ONE)
     cos = ((((_C10 * p2 + _C8) * p2 + _C6) * p2 + _C4) * p2 + _C2) * p2 + _ONE
-    quadrant = w1 & _THREE_U  # the angle is quadrant * pi/2 + phi
+    quadrant = w & _THREE_U  # the angle is quadrant * pi/2 + phi
     odd = (quadrant & _ONE_U) != U64(0)
     a, b = select(odd, sin, cos), select(odd, cos, sin)
-    a = select((quadrant == _ONE_U) | (quadrant == U64(2)), -a, a)  # cos(q pi/2 + phi)
-    b = select(quadrant >= U64(2), -b, b)  # sin(q pi/2 + phi)
+    a = select((quadrant == _ONE_U) | (quadrant == _TWO_U), -a, a)  # cos(q pi/2 + phi)
+    b = select(quadrant >= _TWO_U, -b, b)  # sin(q pi/2 + phi)
     return radius * a, radius * b
 
 
+LANES = 8  # normals per Philox block: a pair per 32-bit word
+PAD = 2 * LANES  # columns past a population that fast_noise's draws may write (scratch)
+
+
 def blocks(n: int) -> int:
-    """Philox blocks per (sample, step, call) of a population of n neurons (4 normals each)."""
-    return (n + 3) // 4
+    """Philox blocks per (sample, step, call) of a population of n neurons (8 normals each)."""
+    return (n + LANES - 1) // LANES
 
 
 def normals(key: tuple[int, int], call: int, steps: int, batch: int, n: int) -> np.ndarray:
@@ -111,7 +119,7 @@ def normals(key: tuple[int, int], call: int, steps: int, batch: int, n: int) -> 
     c2 = np.arange(steps, dtype=U64)[:, None, None]
     c0, c1, c2 = np.broadcast_arrays(c0, c1, c2)
     w = philox4x32(c0, c1, c2, U64(call % WORD), U64(key[0]), U64(key[1]))
-    z = np.concatenate([*gaussian_pair(w[0], w[1]), *gaussian_pair(w[2], w[3])], axis=2)
+    z = np.concatenate([lane for word in w for lane in gaussian_pair(word)], axis=2)
     return np.ascontiguousarray(z[:, :, :n])
 
 
@@ -147,6 +155,6 @@ class MembraneNoise(Mapping):
             from snnc.runtime.emulators.fast_noise import fill
         except ImportError:  # pragma: no cover - numba missing: numpy draws the same values, slower
             return normals(key, self.call, self.steps, self.batch, n)
-        out = np.empty((self.steps, self.batch, n + 3), np.float32)
+        out = np.empty((self.steps, self.batch, n + PAD), np.float32)
         fill(out, key[0], key[1], self.call, 0, self.batch)
         return np.ascontiguousarray(out[:, :, :n])
