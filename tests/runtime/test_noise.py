@@ -62,7 +62,7 @@ def test_numba_draws_the_values_numpy_draws_in_any_split_of_the_batch(n):
     assert q == -(-n // 8)
     words = philox.philox4x32(np.uint64(0), np.uint64(5), np.uint64(3), np.uint64(9), np.uint64(123),
                               np.uint64(4567))
-    lanes = [z for word in words for z in philox.gaussian_pair(word)]
+    lanes = [z for word in words for z in philox.gaussian_pair(np.uint32(word))]
     for lane, z in enumerate(lanes):
         if lane * q < n:
             assert expected[3, 5, lane * q] == z
@@ -71,18 +71,18 @@ def test_numba_draws_the_values_numpy_draws_in_any_split_of_the_batch(n):
 def test_the_transform_is_box_muller_to_float32_rounding():
     """Against float64 Box-Muller on the same 20-bit uniforms and angles (12 bits: 4096 directions at the
     centres of equal steps, starting at -pi/4)."""
-    w = np.arange(0, 1 << 32, 4099, dtype=np.uint64)
+    w = np.arange(0, 1 << 32, 4099, dtype=np.uint64).astype(np.uint32)
     a, b = philox.gaussian_pair(w)
-    radius = np.sqrt(-2 * np.log(((w >> np.uint64(12)) + 1.0) * 2.0 ** -20))
-    step = ((w >> np.uint64(2)) & np.uint64(1023)) + 0.5
-    angle = (w & np.uint64(3)) * (np.pi / 2) + (step / 1024 - 0.5) * (np.pi / 2)
+    radius = np.sqrt(-2 * np.log(((w >> 12) + 1.0) * 2.0 ** -20))
+    step = ((w >> 2) & 1023) + 0.5
+    angle = (w & 3) * (np.pi / 2) + (step / 1024 - 0.5) * (np.pi / 2)
     assert np.abs(a - radius * np.cos(angle)).max() < 1e-6 and np.abs(b - radius * np.sin(angle)).max() < 1e-6
-    largest = philox.gaussian_pair(np.uint64(0))  # u1 = 2^-20, the smallest angle step's centre
+    largest = philox.gaussian_pair(np.uint32(0))  # u1 = 2^-20, the smallest angle step's centre
     assert float(np.hypot(*largest)) == pytest.approx(math.sqrt(40 * math.log(2)))
     assert float(largest[0]) == pytest.approx(math.sqrt(40 * math.log(2)) * math.cos(math.pi / 4 * (1 / 1024 - 1)))
-    directions = philox.gaussian_pair(np.arange(4096, dtype=np.uint64) | np.uint64(0xFFFFF000))  # u1 = 1: radius 0
+    directions = philox.gaussian_pair(np.arange(4096, dtype=np.uint32) | np.uint32(0xFFFFF000))  # u1 = 1: radius 0
     assert not directions[0].any() and not directions[1].any()
-    unit = philox.gaussian_pair(np.arange(4096, dtype=np.uint64) | np.uint64(0x9A209000))  # one radius, all angles
+    unit = philox.gaussian_pair(np.arange(4096, dtype=np.uint32) | np.uint32(0x9A209000))  # one radius, all angles
     r = float(np.hypot(unit[0][0], unit[1][0]))
     assert abs(float(unit[0].astype(np.float64).mean())) < 1e-6 * r and abs(float(unit[1].mean())) < 1e-6 * r
     assert float((unit[0].astype(np.float64) ** 2).mean()) == pytest.approx(r * r / 2, rel=1e-6)
