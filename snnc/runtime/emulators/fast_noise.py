@@ -101,16 +101,19 @@ gaussian_pair = njit(**INLINE)(philox.gaussian_pair)
 
 
 @njit(**INLINE)
-def _words(words, q_count, t, b0, b1, call, k0, k1):
-    """words[l K + j Q + q] = word l of the Philox block q of sample b0 + j at step t (Q = q_count, K the
-    blocks of all the samples). Unsigned indexes here and below: numba then has no negative index to wrap,
-    whose select made LLVM scatter and gather instead of storing and loading vectors (3x slower, measured)."""
-    time, count, q_count = U64(t), U64((b1 - b0) * q_count), U64(q_count)
-    for j in range(b1 - b0):
-        sample, base = U64(b0 + j), U64(j) * q_count
-        for q in range(q_count):
-            w0, w1, w2, w3 = philox4x32(U64(q), sample, time, call, k0, k1)
-            k = base + U64(q)
+def _words(words, blocks, t, b0, b1, call, k0, k1, sample_inner):
+    """words[l K + k] = word l of the Philox block q < `blocks` of sample b0 + j at step t, K the blocks of
+    all the samples, k = j blocks + q (k = q (b1 - b0) + j where `sample_inner`: a population of fewer than
+    64 neurons, whose few blocks a sample would leave the vectorized loop mostly idle). Unsigned indexes
+    here and below: numba then has no negative index to wrap, whose select made LLVM scatter and gather
+    instead of storing and loading vectors (3x slower, measured)."""
+    time, rows, blocks = U64(t), U64(b1 - b0), U64(blocks)
+    count = rows * blocks
+    for outer in range(blocks if sample_inner else rows):
+        for inner in range(rows if sample_inner else blocks):
+            q, j = (outer, inner) if sample_inner else (inner, outer)
+            w0, w1, w2, w3 = philox4x32(U64(q), U64(b0) + U64(j), time, call, k0, k1)
+            k = U64(outer) * (rows if sample_inner else blocks) + U64(inner)
             words[k] = U32(w0)
             words[count + k] = U32(w1)
             words[U64(2) * count + k] = U32(w2)
@@ -132,22 +135,31 @@ def _segment(out, c0, n, t, b0, b1, call, k0, k1, words, z):
     """out[b - b0, c0 + l Q + q] = normal l of block q (Q = ceil(n / 8)) of sample b at step t, b0 <= b < b1,
     8 Q columns and up to 2 LANES past them (scratch, or the next segment's, overwritten after). The Philox
     words of all the samples first, then their transform, then the placement: flat loops that LLVM
-    vectorizes (one loop doing all three kept the transform scalar where it was inlined: 2x slower). Each
-    sample's blocks are padded to a multiple of 8 (blocks q >= Q are drawn and dropped), so no loop has
-    a scalar remainder: 31 blocks, for 246 neurons, took as long on their 7 left over as on 24 vectorized."""
+    vectorizes (one loop doing all three kept the transform scalar where it was inlined: 2x slower). A
+    sample's blocks are padded to a multiple of 8 (blocks q >= Q are drawn and dropped), so no loop has a
+    scalar remainder: 31 blocks, for 246 neurons, took as long on their 7 left over as on 24 vectorized.
+    Fewer than 8 blocks loop over the samples innermost instead (10 neurons: 5.5 -> 2 ns a normal)."""
     q_count = (n + philox.LANES - 1) // philox.LANES
-    padded = (q_count + 7) // 8 * 8
-    count = (b1 - b0) * padded
-    _words(words, padded, t, b0, b1, call, k0, k1)
-    _normals(words, z, 4 * count)
-    for j in range(U64(b1 - b0)):
-        base = j * U64(padded)
+    rows = U64(b1 - b0)
+    sample_inner = q_count < 8
+    blocks = q_count if sample_inner else (q_count + 7) // 8 * 8
+    count = rows * U64(blocks)
+    _words(words, blocks, t, b0, b1, call, k0, k1, sample_inner)
+    _normals(words, z, U64(4) * count)
+    for j in range(rows):
         for word in range(U64(4)):
-            column, first = U64(c0) + U64(2) * word * U64(q_count), word * U64(count) + base
-            for q in range(U64(padded)):
-                out[j, column + q] = z[U64(0), first + q]
-            for q in range(U64(padded)):
-                out[j, column + U64(q_count) + q] = z[U64(1), first + q]
+            column = U64(c0) + U64(2) * word * U64(q_count)
+            if sample_inner:
+                first = word * count + j
+                for q in range(U64(q_count)):
+                    out[j, column + q] = z[U64(0), first + q * rows]
+                    out[j, column + U64(q_count) + q] = z[U64(1), first + q * rows]
+            else:
+                first = word * count + j * U64(blocks)
+                for q in range(U64(blocks)):
+                    out[j, column + q] = z[U64(0), first + q]
+                for q in range(U64(blocks)):
+                    out[j, column + U64(q_count) + q] = z[U64(1), first + q]
 
 
 @njit(**JIT)
