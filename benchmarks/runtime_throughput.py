@@ -16,13 +16,13 @@ import argparse
 import json
 import os
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
 import torch
 
 import snnc
+from snnc.interop.outputs import write_atomically
 from snnc.runtime import tune_memory
 from snnc.runtime.emulators import fast_threads
 from snnc.runtime.emulators.base import emulator_for
@@ -64,15 +64,6 @@ def timed(step, samples: int, batches: int) -> tuple[float, float]:
     return samples * batches / (time.perf_counter() - wall), samples * batches / (time.process_time() - cpu)
 
 
-def write_json_atomically(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.fchmod(fd, 0o644)  # mkstemp makes it private
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=1)
-    os.replace(tmp, path)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the twin's backward)")
@@ -106,11 +97,13 @@ def main() -> None:
     print(f"bss2 / reference inference: {infer_ratio:.0%} (goal >= 80%; per repeat "
           f"{', '.join(f'{r:.0%}' for r in ratios['infer'])}), training: {statistics.median(ratios['train']):.0%}")
     if args.json:
-        write_json_atomically(args.json, {
+        document = json.dumps({
             "network": NETWORK, "batch": args.batch, "torch_threads": args.threads,
             "kernel_threads": fast_threads.THREADS, "repeats": args.repeats, "load_average": load,
             "samples_per_second": {f"{t}/{m}": {"wall": w, "cpu": c} for (t, m), (w, c) in median.items()},
-            "bss2_over_reference": {m: statistics.median(r) for m, r in ratios.items()}})
+            "bss2_over_reference": {m: statistics.median(r) for m, r in ratios.items()}}, indent=1)
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically([(args.json, lambda name: Path(name).write_text(document, encoding="utf-8"))])
 
 
 if __name__ == "__main__":

@@ -6,11 +6,11 @@ same kernels (fast_adjoint.py), wrapped as a torch.autograd.Function.
 
 Semantics are core.simulate's (docs/runtime.md): same update order, same reset and refractory rules,
 same causal arrival of recurrent spikes (at the step they were emitted plus the delay, in the current),
-same noise tensors (drawn by the emulator and passed in). What differs is only the float32 rounding of
-each step's summed input rows (the core sums them in matmuls): membranes agree to ~1e-6 of the
-threshold, and spikes are equal unless a membrane lands within that of the threshold. The adjoint
-equals autograd through core.simulate with the SuperSpike surrogate, observed spikes and detached
-reset, to float32 rounding (tests/runtime/test_fast_lif.py, test_fast_recurrent.py).
+same membrane noise (counter-based: the kernels draw the values the core adds, philox.py). What differs
+is only the float32 rounding of each step's summed input rows (the core sums them in matmuls):
+membranes agree to ~1e-6 of the threshold, and spikes are equal unless a membrane lands within that of
+the threshold. The adjoint equals autograd through core.simulate with the SuperSpike surrogate, observed
+spikes and detached reset, to float32 rounding (tests/runtime/test_fast_lif.py, test_fast_recurrent.py).
 
 `unsupported(...)` says why a network does not qualify (AdEx, analog inputs, float64, numba missing);
 the emulators and the twin then run the general core.
