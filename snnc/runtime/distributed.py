@@ -60,7 +60,10 @@ class Group:
         run resumes on any number of workers. One process keeps its streams as they are."""
         if self.size > 1:
             for purpose in PER_WORKER:
-                generators[purpose].set_state(seeds.generator(seed, purpose, self.rank, epoch).get_state())
+                stream = generators[purpose]
+                fresh = (seeds.Counter if isinstance(stream, seeds.Counter) else seeds.generator)(
+                    seed, purpose, self.rank, epoch)  # bss2's membrane noise is a counter stream
+                stream.set_state(fresh.get_state())
 
     def step(self, compute: Callable[[Tensor], dict[str, float]], batch: Tensor, weights: dict[str, Tensor],
              keys: tuple[str, ...]) -> dict[str, float]:

@@ -6,6 +6,7 @@ SeedSequence, which is built so that distinct entropy gives independent streams.
 
 Purposes (the weights' initialization is the compiler's: passes/initialize_weights.py):
 - noise: the emulator's temporal noise (membrane noise, photon shot noise); checkpoints save its state
+  (bss2's membrane noise is a counter stream, `Counter`, with the same get_state/set_state)
 - shuffle: the order of training samples in each epoch (one order shared by all workers of a run)
 - encode: stochastic input encoders (rate coding)
 In data-parallel training (distributed.py) each worker draws noise and encoding from (seed, purpose,

@@ -140,7 +140,7 @@ class Trainer:
         self.optimizer = make_optimizer(config, list(self.weights.values()))
         self.generators = {"shuffle": seeds.generator(config.seed, "shuffle"),
                            "encode": seeds.generator(config.seed, "encode"),
-                           "noise": self.emulator.generator}  # the emulator's: seeds.generator(seed, "noise")
+                           "noise": self.emulator.generator}  # the emulator's (bss2: a seeds.Counter)
         self.rows: list[dict[str, Any]] = []
 
     def epoch(self, index: int, progress: bool) -> dict[str, Any]:
