@@ -25,7 +25,7 @@ from snnc.compiler.targets.bss2 import legalize, quantize_weights
 from snnc.diagnostics import SnncError, error
 from snnc.runtime import seeds
 from snnc.runtime.emulators import core
-from snnc.runtime.emulators.philox import MembraneNoise
+from snnc.runtime.emulators.membrane_noise import MembraneNoise
 from snnc.runtime.emulators.spiking import SpikingEmulator
 
 Tensor = torch.Tensor

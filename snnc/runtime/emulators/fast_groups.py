@@ -14,7 +14,7 @@ import torch
 from snnc.runtime.emulators import core, fast_events
 from snnc.runtime.emulators.fast_arguments import Drive, Neurons, Noise, Recurrence, Spikes
 from snnc.runtime.emulators.fast_buffers import EMPTY3, as_float32
-from snnc.runtime.emulators.philox import MembraneNoise
+from snnc.runtime.emulators.membrane_noise import MembraneNoise
 
 Tensor = torch.Tensor
 NO_RECURRENCE = Recurrence(np.zeros((0, 7), np.int64), np.zeros(1, np.int64), np.zeros(0, np.int32),

@@ -33,7 +33,7 @@ from snnc.runtime import memory
 from snnc.runtime.emulators import core, fast_arguments, fast_buffers, fast_events, fast_groups
 from snnc.runtime.emulators.fast_buffers import EMPTY3, as_float32, zeros
 from snnc.runtime.emulators.fast_threads import chunks, parallel
-from snnc.runtime.emulators.philox import MembraneNoise
+from snnc.runtime.emulators.membrane_noise import MembraneNoise
 
 try:  # numba is a dependency; without it (an unusual platform) everything runs on the general core
     from snnc.runtime.emulators import fast_adjoint, fast_kernels

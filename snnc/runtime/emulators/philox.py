@@ -25,10 +25,7 @@ its cos for even l, its sin for odd), so that a vectorized loop over q stores co
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-
 import numpy as np
-import torch
 
 U64, U32, F32 = np.uint64, np.uint32, np.float32
 _M0, _M1 = U64(0xD2511F53), U64(0xCD9E8D57)  # Philox4x32's multipliers (Random123)
@@ -157,40 +154,3 @@ def normals(key: tuple[int, int], call: int, steps: int, batch: int, n: int) -> 
     w = philox4x32(c0, c1, c2, U64(call % WORD), U64(key[0]), U64(key[1]))
     z = np.concatenate([lane for word in w for lane in gaussian_pair(word.astype(U32))], axis=2)
     return np.ascontiguousarray(z[:, :, :n])
-
-
-class MembraneNoise(Mapping):
-    """The membrane noise of one batch call: per population, scale (N,) times standard normals drawn from
-    the Philox counters (block, sample, step, call) under the population's key. As a mapping population ->
-    (T, B, N) tensor it is what core.simulate adds (each made on first access: with numba when it can be
-    imported, else numpy, the same values); the fast kernels draw the same values from keys, call and
-    scales instead (fast_lif)."""
-
-    def __init__(self, steps: int, batch: int, call: int, keys: dict[str, tuple[int, int]],
-                 scales: dict[str, np.ndarray]):
-        self.steps, self.batch, self.call = steps, batch, call % WORD
-        self.keys, self.scales = keys, scales
-        self._made: dict[str, torch.Tensor] = {}
-
-    def __getitem__(self, name: str) -> torch.Tensor:
-        if name not in self._made:
-            scale = self.scales[name]  # KeyError for a population without noise
-            self._made[name] = torch.from_numpy(self.normals(name) * scale)
-        return self._made[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.scales)
-
-    def __len__(self) -> int:
-        return len(self.scales)
-
-    def normals(self, name: str) -> np.ndarray:
-        """The population's (T, B, N) standard normals."""
-        n, key = self.scales[name].shape[0], self.keys[name]
-        try:
-            from snnc.runtime.emulators.fast_noise import fill
-        except ImportError:  # pragma: no cover - numba missing: numpy draws the same values, slower
-            return normals(key, self.call, self.steps, self.batch, n)
-        out = np.empty((self.steps, self.batch, n + PAD), np.float32)
-        fill(out, key[0], key[1], self.call, 0, self.batch)
-        return np.ascontiguousarray(out[:, :, :n])

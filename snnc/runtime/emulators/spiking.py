@@ -10,7 +10,7 @@ import torch
 
 from snnc.runtime.emulators import core, fast_lif
 from snnc.runtime.emulators.base import Emulator, Observation, Stimulus, Twin
-from snnc.runtime.emulators.philox import MembraneNoise
+from snnc.runtime.emulators.membrane_noise import MembraneNoise
 from snnc.runtime.readouts import READOUTS
 
 Tensor = torch.Tensor
