@@ -20,9 +20,10 @@ How it is written, and why (each measured):
 - Helpers are inlined once per step and block of samples, and arrays are indexed element by element
   rather than sliced into row views: each inlined call and each view takes and drops a reference on its
   arrays (NRT_incref/decref calls), which cost ~100 ns per sample and step.
-- Optional addends (noise, gradients) come as a (1, 1, N) array of zeros when absent and are indexed at
-  [0, 0, n] then (a dimension of size 1 is broadcast), which adds 0.0 (exact) instead of branching.
-  Optional spikes and outputs come as (0, 0, 0) arrays when absent.
+- Optional addends (gradients) come as a (1, 1, N) array of zeros when absent and are indexed at
+  [0, 0, n] then (a dimension of size 1 is broadcast), which adds 0.0 (exact) instead of branching; the
+  membrane noise is normals times per-neuron scales, zeros without noise. Optional spikes and outputs
+  come as (0, 0, 0) arrays when absent.
 - The neuron loop is branch-free (selects), so LLVM vectorizes it; numba's numpy error model keeps the
   divisions of the surrogate free of Python's ZeroDivisionError checks, which stopped vectorization."""
 
@@ -31,8 +32,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from snnc.runtime.emulators.fast_noise import draw
-from snnc.runtime.emulators.philox import LANES, PAD
+from snnc.runtime.emulators.fast_noise import draw, scratch_words
+from snnc.runtime.emulators.philox import PAD
 
 F32 = np.float32
 BLOCK = 16  # samples advanced together through a step: the (T, B, N) outputs are written in order
@@ -267,7 +268,7 @@ def forward(drive, recurrence, neurons, noise, forced, outputs, lo, hi):
     v, i, x = np.empty((BLOCK, n), F32), np.empty((BLOCK, n), F32), np.empty((BLOCK, n), F32)
     ref, has_x = np.zeros((BLOCK, n), np.int32), np.zeros(BLOCK, np.bool_)
     unused = np.empty((1, 1, n), F32)
-    words = 4 * BLOCK * ((n + 8 * LANES - 1) // (8 * LANES) * 8)  # fast_noise.draw's scratch: Philox words
+    words = scratch_words(n, BLOCK)
     drawn = (noise, np.zeros((BLOCK, n + PAD), F32), np.empty(words, np.uint32), np.empty((2, words), F32))
     state, written = (v, i, ref), (z_out, v_out)
     no_surrogate, no_passes = (neurons.v_leak, F32(0.0), np.empty((0, 0, 0), F32)), (unused, unused)

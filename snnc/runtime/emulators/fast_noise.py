@@ -162,6 +162,12 @@ def _segment(out, c0, n, t, b0, b1, call, k0, k1, words, z):
                     out[j, column + U64(q_count) + q] = z[U64(1), first + q]
 
 
+@njit(**INLINE)
+def scratch_words(n, rows):
+    """The scratch words `draw` needs for `rows` samples of a group of n neurons (blocks padded to 8)."""
+    return 4 * rows * ((n + 8 * philox.LANES - 1) // (8 * philox.LANES) * 8)
+
+
 @njit(**JIT)
 def draw(noise, t, b0, b1, out, words, z):
     """out[b - b0, c] = the standard normal of column c for sample b at step t, b0 <= b < b1, for every
@@ -180,7 +186,7 @@ def fill(out, k0, k1, call, lo, hi):
     for the samples lo <= b < hi (philox.normals; the last PAD columns are scratch)."""
     steps, n = out.shape[0], out.shape[2] - philox.PAD
     rows = 16
-    size = 4 * rows * ((n + 8 * philox.LANES - 1) // (8 * philox.LANES) * 8)
+    size = scratch_words(n, rows)
     words, z = np.empty(size, np.uint32), np.empty((2, size), np.float32)
     call, k0, k1 = U64(call), U64(k0), U64(k1)
     for t in range(steps):
