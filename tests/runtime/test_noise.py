@@ -4,13 +4,16 @@ same whatever the threads, the chunks of a batch or the batch it is part of."""
 
 from __future__ import annotations
 
+import io
+import json
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from snnc.runtime import seeds
+from snnc.diagnostics import SnncError
+from snnc.runtime import checkpoint, seeds
 from snnc.runtime.emulators import fast_lif, fast_noise, fast_threads, philox
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
@@ -166,3 +169,21 @@ def test_the_stream_state_restores_and_refuses_a_torch_generators():
         fresh.set_state(torch.Generator().get_state())
     with pytest.raises(ValueError, match="not a counter stream's state"):
         fresh.set_state(torch.tensor([1 << 33, 0, 0]))
+
+
+def test_a_checkpoint_keeps_the_counter_stream_and_refuses_a_torch_generators_state():
+    w = {"x->h": torch.zeros(2, 3, requires_grad=True)}
+    optimizer = torch.optim.SGD(list(w.values()), lr=0.1)
+    stream = seeds.Counter(4, "noise")
+    for _ in range(5):
+        stream.next_call()
+    files = checkpoint.dump({}, w, optimizer, {"noise": stream})
+    arrays = dict(np.load(io.BytesIO(files[checkpoint.STATE_NPZ])))
+    meta = json.loads(files[checkpoint.STATE_JSON])
+    resumed = seeds.Counter(4, "noise")
+    checkpoint.restore(meta, arrays, w, optimizer, {"noise": resumed})
+    assert resumed.next_call() == 5 and resumed.key == stream.key
+    arrays["generator/noise"] = seeds.generator(4, "noise").get_state().numpy()  # written before the counter
+    with pytest.raises(SnncError, match="not a counter stream's state") as refused:
+        checkpoint.restore(meta, arrays, w, optimizer, {"noise": seeds.Counter(4, "noise")})
+    assert [d.code for d in refused.value.diagnostics] == ["E441"]
