@@ -37,7 +37,7 @@ class SpikeBudget:
     strength: float = param(minimum=0.0, doc="weight of the penalty in the loss")
 
 
-DATA_SETS = ("digits",)
+DATA_SETS = ("digits", "sequential_digits")
 MAX_EPOCHS = 100_000
 MAX_BATCH = 1 << 20  # samples of one batch (its memory is checked when a run starts: runtime/budget.py)
 LOSSES = ("cross_entropy", "mse")
@@ -50,7 +50,7 @@ class TrainSpec:
     """Defaults for `snnc train`, from a `train { key value ... }` block; every key is optional."""
 
     data: str = param(default="digits", kind="name_or_string",
-                      doc="an embedded data set (digits) or a path to an .npz or MNIST idx file")
+                      doc="an embedded data set (digits, sequential_digits) or a path to an .npz or MNIST idx file")
     loss: str = param(default="cross_entropy", kind="name", choices=LOSSES)
     optimizer: Adam | SGD = param(default=Adam(), kind="optimizer")
     epochs: int = param(default=10, kind="integer", minimum=1, maximum=MAX_EPOCHS)

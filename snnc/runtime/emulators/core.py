@@ -17,8 +17,11 @@ over one step). Without a synaptic current (tau_syn = 0; IF, integrator) an inpu
 in the step it arrives: a_syn = k_syn = 0, k_in = 1. Inside a recurrent group a spike cannot act on the
 step that produced it: a zero-delay projection into such a population arrives one step later. IF and
 integrator neurons have no leak (a_mem = 1); an always_on population spikes at every step.
-An analog input (current, intensity) is a constant drive u = x @ W of the synaptic current, integrated
-exactly too (I settles at u, and so does V; without a synaptic current V gains (1 - a_mem) u per step)."""
+An analog input (current, intensity) is a drive u = x @ W of the synaptic current, integrated exactly too
+(a constant u: I settles at u, and so does V; without a synaptic current V gains (1 - a_mem) u per step).
+Sequence data give one u per window, W windows spread evenly over the simulated span T dt (window w
+during [w T dt / W, (w + 1) T dt / W)); a step that a window boundary cuts gets each window's exact
+share (`window_gains`), so the integration stays exact per window."""
 
 from __future__ import annotations
 
@@ -163,6 +166,17 @@ def with_mismatch(p: NeuronParams, tau_mem: Tensor, tau_syn: Tensor, v_th: Tenso
                    v_th=None if p.v_th is None else p.v_th + v_th * unit)
 
 
+def propagators(p: NeuronParams, span: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """a_mem, a_syn and k_syn over `span` seconds (any shape, broadcast against the (N,) constants),
+    float64: tau_mem dV/dt = -(V - v_leak) + I with I = I0 exp(-t / tau_syn) gains V k_syn I0
+    (tau_mem = inf: a_mem = 1; tau_syn = 0: a_syn = k_syn = 0)."""
+    tm, ts = p.tau_mem.double(), p.tau_syn.double()
+    a_mem, a_syn = torch.exp(-span / tm), torch.exp(-span / ts)
+    close = torch.isclose(tm, ts, rtol=1e-6, atol=0.0)
+    k_general = ts / torch.where(close, ts + 1.0, ts - tm) * (a_syn - a_mem)
+    return a_mem, a_syn, torch.where(close, span / tm * a_mem, k_general)
+
+
 @dataclass
 class Coefficients:
     """Per-step propagators of one population, from its parameters and dt (computed in float64)."""
@@ -175,13 +189,8 @@ class Coefficients:
 
     @classmethod
     def of(cls, p: NeuronParams, dt: float) -> Coefficients:
-        tm, ts = p.tau_mem.double(), p.tau_syn.double()
-        a_mem, a_syn = torch.exp(-dt / tm), torch.exp(-dt / ts)  # tm = inf: 1; ts = 0: 0
-        # tau_mem dV/dt = -(V - v_leak) + I with I = I0 exp(-t / tau_syn): V gains k_syn * I0 over dt.
-        close = torch.isclose(tm, ts, rtol=1e-6, atol=0.0)
-        k_general = ts / torch.where(close, ts + 1.0, ts - tm) * (a_syn - a_mem)
-        k_equal = dt / tm * a_mem
-        k_syn = torch.where(close, k_equal, k_general)
+        a_mem, a_syn, k_syn = propagators(p, torch.tensor(dt, dtype=torch.float64))
+        ts = p.tau_syn.double()
         k_in = None
         if p.immediate:  # V_t = ... + k I_t = ... + k a_syn I_{t-1} + k x_t; no current: k_in = 1
             delta = ts == 0
@@ -220,11 +229,56 @@ def shifted(z: Tensor, steps: int) -> Tensor:
     return torch.cat([z.new_zeros((steps,) + z.shape[1:]), z[:-steps]])
 
 
+def window_overlaps(steps: int, dt: float, windows: int) -> tuple[Tensor, Tensor]:
+    """(T, W) start and end, in seconds from each step's start, of the part of step t that window w
+    covers (start == end where they do not meet); float64."""
+    step_start = torch.arange(steps, dtype=torch.float64)[:, None] * dt
+    edges = torch.arange(windows + 1, dtype=torch.float64) * (steps * dt / windows)
+    start = torch.clamp(edges[None, :-1] - step_start, 0.0, dt)
+    end = torch.clamp(edges[None, 1:] - step_start, 0.0, dt)
+    return start, torch.maximum(start, end)
+
+
+def _unit_drive_response(p: NeuronParams, age: Tensor) -> tuple[Tensor, Tensor]:
+    """I and V (above v_leak) after a unit drive switched on `age` seconds ago from rest; age (T, W, 1)
+    against per-neuron constants (N,): (T, W, N) each, float64. A population whose input acts at once
+    (p.immediate) takes the drive on its membrane: V relaxes towards v_leak + u with tau_mem."""
+    a_mem, a_syn, k = propagators(p, age)
+    if p.immediate:
+        return torch.zeros_like(a_mem), 1 - a_mem
+    return 1 - a_syn, 1 - a_mem - k
+
+
+def window_gains(p: NeuronParams, steps: int, dt: float, windows: int) -> tuple[Tensor, Tensor]:
+    """(T, W, N) gains of the synaptic current and of the membrane over step t from a unit drive held
+    during window w: the drive on [s1, s2] of a step is the one switched on dt - s1 before the step's
+    end minus the one switched on dt - s2 before it (the dynamics are linear and time-invariant)."""
+    start, end = window_overlaps(steps, dt, windows)
+    on_i, on_v = _unit_drive_response(p, (dt - start)[..., None])
+    off_i, off_v = _unit_drive_response(p, (dt - end)[..., None])
+    return (on_i - off_i).to(p.tau_mem.dtype), (on_v - off_v).to(p.tau_mem.dtype)
+
+
+def analog_drive(u: Tensor, p: NeuronParams, c: Coefficients, steps: int,
+                 dt: float) -> tuple[Tensor | None, Tensor]:
+    """The per-step increments of the synaptic current ((T, B, N), None for a population whose input acts
+    at once) and of the membrane (a (B, N) for every step, or (T, B, N)) from drive u: (B, N) constant
+    or (W, B, N) per window."""
+    if u.dim() == 2 and p.immediate:  # V relaxes towards v_leak + u at once
+        return None, u * (1 - c.a_mem)
+    if u.dim() == 2:  # exact over a step: I gains (1 - a_syn) u, V gains (1 - a_mem - k_syn) u
+        return (u * (1 - c.a_syn)).expand(steps, *u.shape), u * (1 - c.a_mem - c.k_syn)
+    gain_i, gain_v = window_gains(p, steps, dt, u.shape[0])
+    current = None if p.immediate else torch.einsum("twn,wbn->tbn", gain_i, u)
+    return current, torch.einsum("twn,wbn->tbn", gain_v, u)
+
+
 def simulate(plan: Plan, params: dict[str, NeuronParams], weights: dict[str, Tensor], events: dict[str, Tensor],
              values: dict[str, Tensor], spike: SpikeFn, *, noise: dict[str, Tensor] | None = None,
              detach_reset: bool = False) -> Trace:
-    """Run the network on a batch. `events[input]` (T, B, N), `values[input]` (B, N) for analog inputs;
-    `noise[population]` (T, B, N) is added to the membrane after each step's integration."""
+    """Run the network on a batch. `events[input]` (T, B, N); `values[input]` for analog inputs, (B, N)
+    constant or (W, B, N) per window; `noise[population]` (T, B, N) is added to the membrane after each
+    step's integration."""
     T, dt = plan.steps, plan.dt
     batch = next(iter(events.values() or values.values())).shape[-2]
     spikes: dict[str, Tensor] = dict(events)
@@ -238,19 +292,18 @@ def simulate(plan: Plan, params: dict[str, NeuronParams], weights: dict[str, Ten
                 w = weights[edge.name]
                 if edge.source in group:
                     recurrent[name].append(edge)
-                elif edge.analog:  # a constant current u = x @ W into tau_syn dI/dt = -I + u
+                elif edge.analog:  # a drive u = x @ W into tau_syn dI/dt = -I + u
                     u = values[edge.source] @ w
                     constant[name] = u if name not in constant else constant[name] + u
                 else:  # all steps in one matmul
                     z = shifted(spikes[edge.source], edge.delay_steps)
                     term = (z.reshape(T * batch, -1) @ w).reshape(T, batch, -1)
                     drive = term if drive is None else drive + term
-            if name in constant and params[name].immediate:  # V relaxes towards v_leak + u at once
-                constant[name] = constant[name] * (1 - c.a_mem)
-            elif name in constant:  # exact over a step: I gains (1 - a_syn) u, V gains (1 - a_mem - k_syn) u
-                u = constant[name]
-                drive = (u * (1 - c.a_syn)).expand(T, batch, -1) + (0 if drive is None else drive)
-                constant[name] = u * (1 - c.a_mem - c.k_syn)
+            if name in constant:
+                current, voltage = analog_drive(constant[name], params[name], c, T, dt)
+                if current is not None:
+                    drive = current + (0 if drive is None else drive)
+                constant[name] = [voltage] * T if voltage.dim() == 2 else voltage.unbind(0)
             # One tensor per step: indexing drive[t] inside the loop would make autograd build a
             # full-size gradient for every step (quadratic in T); unbind's backward stacks once.
             external[name] = None if drive is None else drive.unbind(0)
@@ -293,7 +346,7 @@ def _run_group(group, params, coeff, external, constant, recurrent, weights, spi
                 if x is not None:
                     v_new = v_new + c.k_in * x
             if name in constant:
-                v_new = v_new + constant[name]
+                v_new = v_new + constant[name][t]
             if p.kind == "adex":
                 a = p.adex
                 exp_term = a["delta_t"] * torch.exp(torch.clamp((v - a["v_exp"]) / a["delta_t"], max=ADEX_EXP_CAP))
