@@ -38,6 +38,7 @@ from snnc.runtime.evaluation import evaluate_as_run, observe_aside
 from snnc.runtime.in_the_loop import in_the_loop, warm_up
 from snnc.runtime.launch import data_parallel
 from snnc.runtime.notices import KERNELS, notice_if_slow
+from snnc.runtime.methods import twin_for
 
 # Readouts such as the maximum membrane span about one threshold unit between classes; cross-entropy
 # needs logits spanning several units to express confidence, so scores are multiplied by this.
@@ -128,7 +129,7 @@ class Trainer:
         if config.method not in methods:
             raise SnncError([error("E451", f"method '{config.method}' is not available on target "
                                    f"'{program.target.name}'; it trains with: {', '.join(methods)}")])
-        self.twin = self.emulator.make_twin()
+        self.twin = twin_for(self.emulator, config.method)
         outputs = program.ir.size(self.emulator.output.population)
         if dataset.classes > outputs:
             raise SnncError([error("E452", f"data set '{dataset.name}' has {dataset.classes} classes but output "

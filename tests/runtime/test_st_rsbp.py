@@ -1,0 +1,188 @@
+"""`--method st-rsbp`: S-PSPs from observed trains, the spike-train-level gradient, training in the loop."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+import snnc
+from snnc.diagnostics import SnncError
+from snnc.runtime.emulators.base import emulator_for
+from snnc.runtime.encoders import encode
+from snnc.runtime.methods import twin_for
+from snnc.runtime.methods.spsp import Kernel, Source, spsp
+from snnc.runtime.methods.st_rsbp import MIN_SELF_FACTOR
+from tests.conftest import REPO
+from tests.runtime.conftest import compile_text
+
+
+def brute_force_spsp(pre: torch.Tensor, post: torch.Tensor, kernel: Kernel, delay: int) -> torch.Tensor:
+    """The definition, synapse by synapse and step by step (the authors' d_Spiking_accumulate_effect_step
+    on the core's update order): q integrates the presynaptic trace, is held at 0 while the post neuron
+    is refractory, and is added to e and reset at every post-synaptic spike."""
+    steps, batch, n_pre = pre.shape
+    e = torch.zeros(batch, n_pre, post.shape[2], dtype=torch.float64)
+    for b in range(batch):
+        for j in range(n_pre):
+            for i in range(post.shape[2]):
+                p = q = 0.0
+                held = 0
+                for s in range(steps):
+                    q = kernel.a_mem * q + kernel.k_syn * p
+                    if held > 0:
+                        q = 0.0
+                    if post[s, b, i] > 0:
+                        e[b, j, i] += q
+                        q = 0.0
+                    held = kernel.refractory if post[s, b, i] > 0 else max(held - 1, 0)
+                    p = kernel.a_syn * p + float(pre[s - delay, b, j] if s >= delay else 0.0)
+    return e
+
+
+@pytest.mark.parametrize("delay", [0, 3])
+def test_spsp_of_observed_trains_equals_the_definition_for_any_chunking(delay):
+    generator = torch.Generator().manual_seed(0)
+    kernel = Kernel(a_mem=math.exp(-1 / 5), a_syn=math.exp(-1 / 3), k_syn=0.3, refractory=2)
+    pre = (torch.rand(90, 2, 3, generator=generator) < 0.15).float()
+    post = torch.zeros(90, 2, 4)
+    for t, b, i in (torch.rand(90, 2, 4, generator=generator) < 0.08).nonzero().tolist():
+        if post[max(t - 2, 0):t, b, i].sum() == 0:  # a refractory neuron cannot fire
+            post[t, b, i] = 1
+    expected = brute_force_spsp(pre, post, kernel, delay)
+    assert float(expected.max()) > 1.0
+    for chunk in (1, 7, 64, 1000):  # chunk boundaries carry the traces exactly
+        got = spsp(Source(spikes=pre, delay=delay), post, kernel, chunk=chunk)
+        torch.testing.assert_close(got.double(), expected, rtol=1e-5, atol=1e-5)
+
+
+ONE_SYNAPSE = """network one {
+    timestep 1 ms
+    duration 30 ms
+    input x[1] : latency(t_max = 20 ms)
+    pop   o[1] : LIF(tau_mem = 5 ms, tau_syn = 3 ms, v_th = 1.0)
+    proj x -> o : dense(init = constant(4.0))
+    output o : spike_count
+}"""
+
+
+def test_gradient_of_one_synapse_is_the_hand_computed_spsp_over_threshold():
+    """x spikes at step 0 and o fires once, at step t1. Its S-PSP is the PSP of one spike at t1 (the
+    closed form of test_core); with o = 1: S = eta w e / nu, eta = 1 / (1 + tau_m / D), and
+    dE/dw = dE/do * e / (nu * max(1 - S, MIN_SELF_FACTOR))."""
+    program = compile_text(ONE_SYNAPSE)
+    emulator = emulator_for(program, dtype=torch.float32)
+    stimulus = encode(program.ir, torch.tensor([[1.0]]))
+    weights = {k: w.requires_grad_(True) for k, w in emulator.initial_weights().items()}
+    observation = emulator.observe(stimulus, weights)
+    [t1] = observation.spikes["o"][:, 0, 0].nonzero().flatten().tolist()
+    tau_m, tau_s, w = 5e-3, 3e-3, 4.0
+    t = t1 * 1e-3
+    e = tau_s / (tau_s - tau_m) * (math.exp(-t / tau_s) - math.exp(-t / tau_m))  # PSP at t1 per unit weight
+    assert w * e >= 1.0 > w * tau_s / (tau_s - tau_m) * (math.exp(-(t - 1e-3) / tau_s) - math.exp(-(t - 1e-3) / tau_m))
+    eta = 1 / (1 + tau_m / 30e-3)
+    factor = max(1 - eta * w * e / 1.0, MIN_SELF_FACTOR)
+    counts, _ = twin_for(emulator, "st-rsbp").replay(stimulus, weights, observation)
+    assert counts.tolist() == [[1.0]]
+    counts.backward(torch.tensor([[-1.0]]))  # the loss wants more spikes
+    [[grad]] = weights["x->o"].grad.tolist()
+    assert grad == pytest.approx(-e / factor, rel=1e-4)  # descent raises the weight
+
+
+RECURRENT_PAIR = """network pair {
+    timestep 1 ms
+    duration 40 ms
+    input x[2] : rate(max_rate = 300 Hz)
+    pop   h[2] : LIF(tau_mem = 5 ms, tau_syn = 3 ms, v_th = 1.0, refractory = 1 ms)
+    proj x -> h : dense(init = constant(1.5))
+    proj h -> h : dense(init = constant(0.4))
+    output h : spike_count
+}"""
+
+
+def test_a_recurrent_group_solves_its_spike_train_level_system():
+    """mu = M^-T dE/do / nu with M = diag(1 - S) - C / nu, C_ip = w_pi e_{i|p} / o_p: the input weights'
+    gradient is mu_i e_{i|j}, built here from the S-PSPs by hand."""
+    from snnc.runtime.methods.st_rsbp import _self_factor
+
+    program = compile_text(RECURRENT_PAIR)
+    emulator = emulator_for(program, dtype=torch.float64)
+    stimulus = encode(program.ir, torch.ones(1, 2, dtype=torch.float64), torch.Generator().manual_seed(3))
+    weights = {k: w.requires_grad_(True) for k, w in emulator.initial_weights().items()}
+    observation = emulator.observe(stimulus, weights)
+    z = observation.spikes["h"]
+    counts = z.sum(0)
+    assert bool((counts > 1).all())
+    twin = twin_for(emulator, "st-rsbp")
+    kernel = twin.kernels["h"]
+    e_in = spsp(Source(spikes=stimulus.events["x"]), z, kernel)
+    e_rec = spsp(Source(spikes=z, delay=0), z, kernel)
+    w_in, w_rec = (weights[k].detach() for k in ("x->h", "h->h"))
+    edges = [edge for edge in emulator.plan.edges]
+    factor = _self_factor("h", edges, {"x->h": w_in, "h->h": w_rec}, {"x->h": e_in, "h->h": e_rec}, counts,
+                          torch.ones(1, 2, dtype=torch.float64), emulator.nominal["h"], 40e-3)
+    m = torch.diag(factor[0]) - (w_rec * e_rec[0] / counts[0][:, None]).T
+    grad_out = torch.tensor([[1.0, -2.0]], dtype=torch.float64)
+    mu = torch.linalg.solve(m.T, grad_out[0])
+    scores, _ = twin.replay(stimulus, weights, observation)
+    scores.backward(grad_out)
+    torch.testing.assert_close(weights["x->h"].grad, e_in[0] * mu[None, :])
+    torch.testing.assert_close(weights["h->h"].grad, e_rec[0] * mu[None, :])
+
+
+RATE_CODED = """network rate_rec {
+    timestep 1 ms
+    duration 60 ms
+    neuron lif = LIF(tau_mem = 10 ms, tau_syn = 5 ms, v_th = 1.0, refractory = 2 ms)
+    input  pixels[64]  : rate(max_rate = 200 Hz)
+    pop    hidden[40]  : lif
+    pop    out[10]     : lif
+    proj pixels -> hidden : dense(init = normal(0.08, 0.1))
+    proj hidden -> hidden : sparse(p = 0.2, init = normal(0, 0.05))
+    proj hidden -> out    : dense(init = normal(0.3, 0.15))
+    output out : spike_count
+}
+train {
+    epochs 4
+    batch 32
+    optimizer adam(lr = 5e-3)
+}
+"""
+
+
+@pytest.mark.parametrize("target", ["reference", "bss2"])
+def test_st_rsbp_lowers_the_loss_in_the_loop(tmp_path, target):
+    path = tmp_path / "rate_rec.snn"
+    path.write_text(RATE_CODED)
+    result = snnc.train(path, target=target, method="st-rsbp", train_samples=480, test_samples=160)
+    losses = [row["loss"] for row in result.metrics["epochs"]]
+    assert losses[-1] < 0.5 * losses[0]
+    assert result.metrics["test_accuracy"] > 0.45  # chance: 0.1
+    assert result.program.ir.graph.graph["training"]["method"] == "st-rsbp"
+
+
+def test_programs_st_rsbp_cannot_train_are_refused_with_the_reason():
+    text = RATE_CODED.replace("pop    out[10]     : lif", "pop    out[10]     : LI(tau_mem = 5 ms, tau_syn = 5 ms)") \
+        .replace("output out : spike_count", "output out : max_membrane")
+    emulator = emulator_for(compile_text(text))
+    with pytest.raises(SnncError) as info:
+        twin_for(emulator, "st-rsbp")
+    message = info.value.render()
+    assert "st-rsbp trains a rate-coded loss on firing counts, but output 'out' is read out by max_membrane" in message
+    assert "population 'out' (LI) never spikes, so it has no firing count" in message
+    adex = RATE_CODED.replace("pop    hidden[40]  : lif", "pop hidden[40] : AdEx(tau_mem = 10 ms, tau_syn = 5 ms, "
+                              "v_th = 1.0, v_reset = 0.0, v_exp = 0.8, delta_t = 0.1, a = 0.0, b = 0.1, tau_w = 50 ms)")
+    with pytest.raises(SnncError, match=r"population 'hidden' \(AdEx\) is not a LIF population"):
+        twin_for(emulator_for(compile_text(adex)), "st-rsbp")
+    with pytest.raises(SnncError, match="method 'st-rsbp' is not available on target 'onn'; it trains with: pat"):
+        snnc.train(REPO / "dsl_examples" / "onn_digits.snn", target="onn", method="st-rsbp", epochs=1,
+                   train_samples=8, test_samples=8)
+
+
+def test_the_method_is_named_in_the_train_block():
+    text = RATE_CODED.replace("train {", 'train {\n    method "st-rsbp"')
+    [result] = snnc.check("m.snn", text=text)
+    assert result.ir.header.train.method == "st-rsbp"
+    with pytest.raises(SnncError, match=r"'method' of train must be one of surrogate, pat, st-rsbp, got 'st_rsbp'"):
+        snnc.check("m.snn", text=RATE_CODED.replace("train {", 'train {\n    method "st_rsbp"'))
