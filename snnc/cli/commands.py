@@ -167,6 +167,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(json.dumps({"ok": True, "output": str(result.output), "wall_seconds": _wall(args),
                           "notes": result.notes, **metrics}, indent=1))
     elif not args.quiet:
+        _print_warnings(result.diagnostics, {args.file: Path(args.file).read_text(encoding="utf-8")}, args)
         rows = metrics["epochs"]
         _print_notes(result.notes)
         print(f"{metrics['network']} trained on {metrics['target']} ({metrics['config']['method']}, "

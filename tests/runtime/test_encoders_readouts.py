@@ -58,7 +58,7 @@ def test_readouts():
     z = torch.tensor([[[0.0, 0.0]], [[1.0, 0.0]], [[1.0, 0.0]]])
     assert max_membrane(v, None, 1e-3).tolist() == [[2.0, 1.0]]
     assert spike_count(None, z, 1e-3).tolist() == [[2.0, 0.0]]
-    assert first_spike(None, z, 1e-3)[0].tolist() == pytest.approx([-1e-3, -3e-3])  # silent: -duration
+    assert first_spike(None, z, 1e-3)[0].tolist() == pytest.approx([-1 / 3, -1.0])  # in durations; silent: -1
 
 
 def test_sequence_windows_for_current_and_rate():
