@@ -18,7 +18,7 @@ from tests.conftest import REPO
 EXAMPLES = [
     ("adex_adaptation.snn", None, "reference", 2, 0.35),
     ("deep_recurrent.snn", None, "reference", 2, 0.35),
-    ("feedforward_latency.snn", None, "reference", 3, 0.35),
+    ("feedforward_latency.snn", None, "reference", 6, 0.35),
     ("latency_digits.snn", None, "reference", 2, 0.35),
     ("latency_digits_ff.snn", None, "reference", 2, 0.35),
     ("latency_digits_small.snn", None, "reference", 3, 0.35),

@@ -116,8 +116,8 @@ def gradients(twin: SpikeTrainTwin, weights: dict[str, Tensor], stimulus: Stimul
         for name in group:  # (R1) a silent neuron's count cannot fall: only "fire more" passes through it
             delta[name] = torch.where(counts[name] > 0, delta[name], delta[name].clamp(max=0.0))
         nu = {name: params[name].threshold_unit()[None, :] for name in group}
-        factor = {name: _self_factor(name, edges, weights, s_psp, counts[name], nu[name], params[name], duration)
-                  for name in group}
+        factor = {name: _self_factor(name, edges, weights, s_psp, counts[name], nu[name], params[name], duration,
+                                     plan.dt) for name in group}
         mu = _solve_group(group, edges, weights, ratio, factor, nu, delta, plan)
         for e in edges:  # (R6) dE/dw_ji = mu_i e_{i|j}, and (R7) the error of the presynaptic counts
             grads[e.name] = torch.einsum("bi,bji->ji", mu[e.target], s_psp[e.name])
@@ -151,13 +151,19 @@ def _pre_ratio(e: Tensor, pre: Tensor, post: Tensor, kernel: Kernel, steps: int)
 
 
 def _self_factor(name: str, edges, weights, s_psp, count: Tensor, nu: Tensor, p: core.NeuronParams,
-                 duration: float) -> Tensor:
-    """(R4) 1 - S_i with S_i = sum_j w_ij (de_{i|j}/do_i) / nu_i, where de_{i|j}/do_i = eta_i e_{i|j} / o_i and
-    eta_i = 1 / (1 + o_i tau_m / D) is the elasticity of the mean S-PSP of Poisson trains to the post
-    count (each extra spike splits the membrane's integration; the authors fit it to simulated random
-    trains). Silent neurons: S_i = 0."""
+                 duration: float, dt: float) -> Tensor:
+    """(R4) 1 - S_i with S_i = sum_j w_ij (de_{i|j}/do_i) / nu_i, de_{i|j}/do_i = eta_i e_{i|j} / o_i, where
+    eta_i is the elasticity of the mean S-PSP to the post count for Poisson firing after each spike's
+    refractory hold R (the authors fit this derivative to simulated random trains instead): with n
+    spikes in D, each interval integrates for a free time of rate n / (D - n R), and the mean S-PSP is
+    e ~ n (D - n R) / (D - n R + n tau_m), so eta = 1 - n R / (D - n R) - n (tau_m - R) / (D - n R + n tau_m):
+    1 / (1 + n tau_m / D) without refractoriness, negative near the refractory limit (an extra spike
+    takes integration time away, so the gain of a saturated neuron is small). Silent neurons: S_i = 0."""
     total = sum(torch.einsum("ji,bji->bi", weights[e.name], s_psp[e.name]) for e in edges if e.target == name)
-    eta = 1.0 / (1.0 + count * p.tau_mem[None, :] / duration)
+    hold = p.refractory_steps * dt
+    free = (duration - count * hold).clamp(min=dt)
+    tau = p.tau_mem[None, :]
+    eta = 1.0 - count * hold / free - count * (tau - hold) / (free + count * tau)
     s = torch.where(count > 0, eta * total / (nu * count.clamp(min=1.0)), torch.zeros_like(count))
     return torch.clamp(1.0 - s, min=MIN_SELF_FACTOR)
 
