@@ -1,7 +1,7 @@
 """Encoders: a batch of data samples (values in [0, 1]) becomes the Stimulus of a network's inputs.
 
 A sample is one static value per input, or, for `rate`, `current` and `intensity`, a sequence of W
-windows (B, W, N) spread evenly over the simulated span (core.window_overlaps); `spikes` data are
+windows (B, W, N) spread evenly over the simulated span (analog.window_overlaps); `spikes` data are
 (B, T, N) events."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from snnc.compiler.ir.encoders import Current, Intensity, Latency, Rate, Spikes
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.nodes import Input
 from snnc.diagnostics import SnncError, error
+from snnc.runtime.emulators.analog import window_overlaps
 from snnc.runtime.emulators.base import Stimulus
-from snnc.runtime.emulators.core import window_overlaps
 
 Tensor = torch.Tensor
 

@@ -37,11 +37,15 @@ def synaptic_current(emulator, name: str, stimulus: Stimulus, observation: Obser
     plan, p = emulator.plan, emulator.nominal[name]
     c = core.Coefficients.of(p, plan.dt)
     trains = {**stimulus.events, **observation.spikes}
+    for source, q in emulator.nominal.items():  # always_on populations: a spike every step
+        if q.kind == "always_on":
+            trains[source] = torch.ones(plan.steps, stimulus.batch, plan.sizes[source], dtype=emulator.dtype)
     drive = torch.zeros(plan.steps, stimulus.batch, plan.sizes[name], dtype=emulator.dtype)
     for edge in plan.incoming(name):
         if edge.analog:
-            drive = drive + core.analog_drive(stimulus.values[edge.source] @ weights[edge.name], p, c, plan.steps,
-                                              plan.dt)[0]
+            current = core.analog_drive(stimulus.values[edge.source] @ weights[edge.name], p, c, plan.steps,
+                                        plan.dt)[0]
+            drive = drive if current is None else drive + current
         elif edge.source in trains:
             drive = drive + core.shifted(trains[edge.source], edge.delay_steps) @ weights[edge.name]
     current, i = [], torch.zeros_like(drive[0])

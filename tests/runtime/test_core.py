@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from snnc.diagnostics import SnncError
-from snnc.runtime.emulators import core
+from snnc.runtime.emulators import analog, core
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
 from tests.conftest import REPO
@@ -196,7 +196,7 @@ def test_one_window_is_the_constant_drive():
 def test_window_gains_are_exact_shares_of_a_step():
     p = core.NeuronParams(kind="li", tau_mem=torch.tensor([3e-3], dtype=torch.float64),
                           tau_syn=torch.tensor([2e-3], dtype=torch.float64), v_leak=torch.zeros(1, dtype=torch.float64))
-    gain_i, gain_v = core.window_gains(p, steps=4, dt=1e-3, windows=3)  # boundaries at 1.333 and 2.667 ms
+    gain_i, gain_v = analog.window_gains(p.tau_mem, p.tau_syn, False, steps=4, dt=1e-3, windows=3)  # cuts: 1.33, 2.67
     c = core.Coefficients.of(p, 1e-3)
     whole = torch.cat([1 - c.a_syn, 1 - c.a_mem - c.k_syn])
     torch.testing.assert_close(torch.stack([gain_i.sum(1)[:, 0], gain_v.sum(1)[:, 0]], 1), whole.expand(4, 2))

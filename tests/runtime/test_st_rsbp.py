@@ -201,6 +201,9 @@ def test_programs_st_rsbp_cannot_train_are_refused_with_the_reason():
                               "v_th = 1.0, v_reset = 0.0, v_exp = 0.8, delta_t = 0.1, a = 0.0, b = 0.1, tau_w = 50 ms)")
     with pytest.raises(SnncError, match=r"population 'hidden' \(AdEx\) is not a LIF population"):
         twin_for(emulator_for(compile_text(adex)), "st-rsbp")
+    subtracting = RATE_CODED.replace("refractory = 2 ms)", "refractory = 2 ms, reset = subtract)")
+    with pytest.raises(SnncError, match=r"population 'hidden' \(LIF\) uses reset = subtract, arrival = same_step"):
+        twin_for(emulator_for(compile_text(subtracting)), "st-rsbp")
     with pytest.raises(SnncError, match="method 'st-rsbp' is not available on target 'onn'; it trains with: pat"):
         snnc.train(REPO / "dsl_examples" / "onn_digits.snn", target="onn", method="st-rsbp", epochs=1,
                    train_samples=8, test_samples=8)
@@ -238,3 +241,25 @@ def test_the_post_count_elasticity_accounts_for_the_refractory_hold():
             assert float(factor[0, 0]) == pytest.approx(1 - 1 / (1 + 5 * 10e-3 / 0.1), rel=1e-5)
         else:
             assert float(factor[0, 1]) > 1.0  # 20 spikes x 4 ms of hold in 100 ms: near the limit
+
+
+def test_a_bias_source_is_a_presynaptic_train_of_ones():
+    """An always_on population spikes at every step: its S-PSP is that of a train of ones, and its
+    projection's gradient is mu_i e_{i|bias} like any other."""
+    text = ONE_SYNAPSE.replace("pop   o[1]", "pop   bias[1] : always_on\n    pop   o[1]").replace(
+        "proj x -> o : dense(init = constant(4.0))",
+        "proj x -> o : dense(init = constant(4.0))\n    proj bias -> o : dense(init = constant(0.05))")
+    program = compile_text(text)
+    emulator = emulator_for(program)
+    stimulus = encode(program.ir, torch.tensor([[1.0]]))
+    weights = {k: w.requires_grad_(True) for k, w in emulator.initial_weights().items()}
+    observation = emulator.observe(stimulus, weights)
+    counts, _ = twin_for(emulator, "st-rsbp").replay(stimulus, weights, observation)
+    counts.backward(torch.tensor([[-1.0]]))
+    z = observation.spikes["o"]
+    kernel = Kernel.of(emulator.nominal["o"], 1e-3)
+    ones = torch.ones(z.shape[0], 1, 1)
+    e_bias, e_x = spsp(Source(spikes=ones), z, kernel), spsp(Source(spikes=stimulus.events["x"]), z, kernel)
+    ratio = weights["bias->o"].grad / weights["x->o"].grad  # the same mu_i: the ratio of the S-PSPs
+    torch.testing.assert_close(ratio, e_bias[0] / e_x[0], rtol=1e-5, atol=0.0)
+    assert float(weights["bias->o"].grad) < 0

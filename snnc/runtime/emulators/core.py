@@ -21,7 +21,7 @@ An analog input (current, intensity) is a drive u = x @ W of the synaptic curren
 (a constant u: I settles at u, and so does V; without a synaptic current V gains (1 - a_mem) u per step).
 Sequence data give one u per window, W windows spread evenly over the simulated span T dt (window w
 during [w T dt / W, (w + 1) T dt / W)); a step that a window boundary cuts gets each window's exact
-share (`window_gains`), so the integration stays exact per window."""
+share (analog.window_gains), so the integration stays exact per window."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from snnc.compiler.ir.encoders import Current, Intensity
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.neurons import IF, LI, LIF, AdEx, AlwaysOn, Integrator
 from snnc.diagnostics import SnncError, error
+from snnc.runtime.emulators import analog
 
 Tensor = torch.Tensor
 # Cap of the AdEx exponent: the upswing is cut by the threshold long before; this only avoids inf.
@@ -166,17 +167,6 @@ def with_mismatch(p: NeuronParams, tau_mem: Tensor, tau_syn: Tensor, v_th: Tenso
                    v_th=None if p.v_th is None else p.v_th + v_th * unit)
 
 
-def propagators(p: NeuronParams, span: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """a_mem, a_syn and k_syn over `span` seconds (any shape, broadcast against the (N,) constants),
-    float64: tau_mem dV/dt = -(V - v_leak) + I with I = I0 exp(-t / tau_syn) gains V k_syn I0
-    (tau_mem = inf: a_mem = 1; tau_syn = 0: a_syn = k_syn = 0)."""
-    tm, ts = p.tau_mem.double(), p.tau_syn.double()
-    a_mem, a_syn = torch.exp(-span / tm), torch.exp(-span / ts)
-    close = torch.isclose(tm, ts, rtol=1e-6, atol=0.0)
-    k_general = ts / torch.where(close, ts + 1.0, ts - tm) * (a_syn - a_mem)
-    return a_mem, a_syn, torch.where(close, span / tm * a_mem, k_general)
-
-
 @dataclass
 class Coefficients:
     """Per-step propagators of one population, from its parameters and dt (computed in float64)."""
@@ -189,7 +179,7 @@ class Coefficients:
 
     @classmethod
     def of(cls, p: NeuronParams, dt: float) -> Coefficients:
-        a_mem, a_syn, k_syn = propagators(p, torch.tensor(dt, dtype=torch.float64))
+        a_mem, a_syn, k_syn = analog.propagators(p.tau_mem, p.tau_syn, torch.tensor(dt, dtype=torch.float64))
         ts = p.tau_syn.double()
         k_in = None
         if p.immediate:  # V_t = ... + k I_t = ... + k a_syn I_{t-1} + k x_t; no current: k_in = 1
@@ -229,48 +219,12 @@ def shifted(z: Tensor, steps: int) -> Tensor:
     return torch.cat([z.new_zeros((steps,) + z.shape[1:]), z[:-steps]])
 
 
-def window_overlaps(steps: int, dt: float, windows: int) -> tuple[Tensor, Tensor]:
-    """(T, W) start and end, in seconds from each step's start, of the part of step t that window w
-    covers (start == end where they do not meet); float64."""
-    step_start = torch.arange(steps, dtype=torch.float64)[:, None] * dt
-    edges = torch.arange(windows + 1, dtype=torch.float64) * (steps * dt / windows)
-    start = torch.clamp(edges[None, :-1] - step_start, 0.0, dt)
-    end = torch.clamp(edges[None, 1:] - step_start, 0.0, dt)
-    return start, torch.maximum(start, end)
-
-
-def _unit_drive_response(p: NeuronParams, age: Tensor) -> tuple[Tensor, Tensor]:
-    """I and V (above v_leak) after a unit drive switched on `age` seconds ago from rest; age (T, W, 1)
-    against per-neuron constants (N,): (T, W, N) each, float64. A population whose input acts at once
-    (p.immediate) takes the drive on its membrane: V relaxes towards v_leak + u with tau_mem."""
-    a_mem, a_syn, k = propagators(p, age)
-    if p.immediate:
-        return torch.zeros_like(a_mem), 1 - a_mem
-    return 1 - a_syn, 1 - a_mem - k
-
-
-def window_gains(p: NeuronParams, steps: int, dt: float, windows: int) -> tuple[Tensor, Tensor]:
-    """(T, W, N) gains of the synaptic current and of the membrane over step t from a unit drive held
-    during window w: the drive on [s1, s2] of a step is the one switched on dt - s1 before the step's
-    end minus the one switched on dt - s2 before it (the dynamics are linear and time-invariant)."""
-    start, end = window_overlaps(steps, dt, windows)
-    on_i, on_v = _unit_drive_response(p, (dt - start)[..., None])
-    off_i, off_v = _unit_drive_response(p, (dt - end)[..., None])
-    return (on_i - off_i).to(p.tau_mem.dtype), (on_v - off_v).to(p.tau_mem.dtype)
-
-
 def analog_drive(u: Tensor, p: NeuronParams, c: Coefficients, steps: int,
                  dt: float) -> tuple[Tensor | None, Tensor]:
     """The per-step increments of the synaptic current ((T, B, N), None for a population whose input acts
     at once) and of the membrane (a (B, N) for every step, or (T, B, N)) from drive u: (B, N) constant
-    or (W, B, N) per window."""
-    if u.dim() == 2 and p.immediate:  # V relaxes towards v_leak + u at once
-        return None, u * (1 - c.a_mem)
-    if u.dim() == 2:  # exact over a step: I gains (1 - a_syn) u, V gains (1 - a_mem - k_syn) u
-        return (u * (1 - c.a_syn)).expand(steps, *u.shape), u * (1 - c.a_mem - c.k_syn)
-    gain_i, gain_v = window_gains(p, steps, dt, u.shape[0])
-    current = None if p.immediate else torch.einsum("twn,wbn->tbn", gain_i, u)
-    return current, torch.einsum("twn,wbn->tbn", gain_v, u)
+    or (W, B, N) per window (analog.py)."""
+    return analog.analog_drive(u, p.tau_mem, p.tau_syn, p.immediate, c.a_mem, c.a_syn, c.k_syn, steps, dt)
 
 
 def simulate(plan: Plan, params: dict[str, NeuronParams], weights: dict[str, Tensor], events: dict[str, Tensor],

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from snnc.compiler.ir.neurons import LIF
+from snnc.compiler.ir.neurons import LIF, AlwaysOn
 from snnc.compiler.ir.readouts import SpikeCount
 from snnc.diagnostics import Diagnostic, SnncError, error
 from snnc.runtime.emulators import core
@@ -42,13 +42,30 @@ def problems(emulator) -> list[Diagnostic]:
                            f"'{output.population}' is read out by {output.readout.dsl_name}; declare "
                            f"`output {output.population} : spike_count`", output.span))
     for population in ir.populations():
-        if not isinstance(population.model, LIF):
-            what = "never spikes, so it has no firing count" if population.model.dsl_name == "LI" else \
-                "is not a LIF population"
-            found.append(error("E453", f"population '{population.name}' ({population.model.dsl_name}) {what}: "
-                               "st-rsbp's spike-train-level model is the current-based LIF with reset; use LIF "
-                               "neurons (and a spike_count readout) or --method surrogate", population.span))
+        model, p = population.model, emulator.nominal[population.name]
+        if isinstance(model, AlwaysOn):  # a bias source: its train is known, it has nothing to learn
+            continue
+        if not isinstance(model, LIF):
+            what = "never spikes, so it has no firing count" if model.dsl_name == "LI" else "is not a LIF population"
+        elif p.reset != "to_v_reset" or p.arrival != "next_step" or bool((p.tau_syn == 0).any()):
+            what = "uses reset = subtract, arrival = same_step or tau_syn = 0"
+        else:
+            continue
+        found.append(error("E453", f"population '{population.name}' ({model.dsl_name}) {what}: st-rsbp's "
+                           "spike-train-level model is the current-based LIF with a synaptic current, reset to "
+                           "v_reset and input arriving the next step; use such neurons (and a spike_count readout) "
+                           "or --method surrogate", population.span))
     return found
+
+
+def spike_trains(emulator, stimulus: Stimulus, observation: Observation) -> dict[str, Tensor]:
+    """(T, B, N) trains of every source: inputs' events, observed spikes, always_on populations' ones."""
+    trains = {**stimulus.events, **observation.spikes}
+    for name, p in emulator.nominal.items():
+        if p.kind == "always_on":
+            trains[name] = torch.ones(stimulus.steps, stimulus.batch, emulator.plan.sizes[name],
+                                      dtype=emulator.dtype)
+    return trains
 
 
 class SpikeTrainTwin(Twin):
@@ -100,7 +117,7 @@ def gradients(twin: SpikeTrainTwin, weights: dict[str, Tensor], stimulus: Stimul
     em = twin.emulator
     plan, params, out = em.plan, em.nominal, em.output.population
     steps, duration = plan.steps, plan.steps * plan.dt
-    trains = {**stimulus.events, **observation.spikes}
+    trains = spike_trains(em, stimulus, observation)
     # dE/do of every spiking population (R1): the activity counts every spike, the readout the output's
     delta = {name: grad_activity[:, None].expand(-1, plan.sizes[name]).clone() for name in observation.spikes}
     delta[out] = delta[out] + grad_counts
@@ -108,6 +125,8 @@ def gradients(twin: SpikeTrainTwin, weights: dict[str, Tensor], stimulus: Stimul
     counts = {name: z.sum(0) for name, z in trains.items()}
     grads = {name: torch.zeros_like(w) for name, w in weights.items()}
     for group in reversed(plan.groups):
+        if not all(name in delta for name in group):  # an always_on bias source: nothing to learn
+            continue
         edges = [e for e in plan.edges if e.target in group]
         s_psp = {e.name: spsp(_sources(twin, stimulus, trains, e), trains[e.target], twin.kernels[e.target])
                  for e in edges}
