@@ -94,16 +94,19 @@ RECURRENT_PAIR = """network pair {
     timestep 1 ms
     duration 40 ms
     input x[2] : rate(max_rate = 300 Hz)
+    pop   a[2] : LIF(tau_mem = 5 ms, tau_syn = 3 ms, v_th = 1.0, refractory = 1 ms)
     pop   h[2] : LIF(tau_mem = 5 ms, tau_syn = 3 ms, v_th = 1.0, refractory = 1 ms)
-    proj x -> h : dense(init = constant(1.5))
+    proj x -> a : dense(init = constant(1.5))
+    proj a -> h : dense(init = constant(1.5))
     proj h -> h : dense(init = constant(0.4))
     output h : spike_count
 }"""
 
 
 def test_a_recurrent_group_solves_its_spike_train_level_system():
-    """mu = M^-T dE/do / nu with M = diag(1 - S) - C / nu, C_ip = w_pi e_{i|p} / o_p: the input weights'
-    gradient is mu_i e_{i|j}, built here from the S-PSPs by hand."""
+    """Built by hand from the S-PSPs: h's weights get dE/dw = e_{h|j} dE/do / (nu (1 - S)) (M's diagonal, as
+    the authors' code), the layer below gets mu = M^-T dE/do / nu with M = diag(1 - S) - C / nu,
+    C_ip = w_pi e_{i|p} / o_p, through de/do_a = e_{h|a} / o_a (R7), which a's weights then carry."""
     from snnc.runtime.methods.st_rsbp import _self_factor
 
     program = compile_text(RECURRENT_PAIR)
@@ -111,24 +114,29 @@ def test_a_recurrent_group_solves_its_spike_train_level_system():
     stimulus = encode(program.ir, torch.ones(1, 2, dtype=torch.float64), torch.Generator().manual_seed(3))
     weights = {k: w.requires_grad_(True) for k, w in emulator.initial_weights().items()}
     observation = emulator.observe(stimulus, weights)
-    z = observation.spikes["h"]
-    counts = z.sum(0)
-    assert bool((counts > 1).all())
+    z_a, z_h = observation.spikes["a"], observation.spikes["h"]
+    o_a, o_h = z_a.sum(0), z_h.sum(0)
+    assert bool((o_a > 1).all()) and bool((o_h > 1).all())
     twin = twin_for(emulator, "st-rsbp")
     kernel = twin.kernels["h"]
-    e_in = spsp(Source(spikes=stimulus.events["x"]), z, kernel)
-    e_rec = spsp(Source(spikes=z, delay=0), z, kernel)
-    w_in, w_rec = (weights[k].detach() for k in ("x->h", "h->h"))
-    edges = [edge for edge in emulator.plan.edges]
-    factor = _self_factor("h", edges, {"x->h": w_in, "h->h": w_rec}, {"x->h": e_in, "h->h": e_rec}, counts,
-                          torch.ones(1, 2, dtype=torch.float64), emulator.nominal["h"], 40e-3, 1e-3)
-    m = torch.diag(factor[0]) - (w_rec * e_rec[0] / counts[0][:, None]).T
+    e_xa = spsp(Source(spikes=stimulus.events["x"]), z_a, kernel)
+    e_ah, e_hh = spsp(Source(spikes=z_a), z_h, kernel), spsp(Source(spikes=z_h), z_h, kernel)
+    w = {k: v.detach() for k, v in weights.items()}
+    edges = list(emulator.plan.edges)
+    nu = torch.ones(1, 2, dtype=torch.float64)
+    factor_h = _self_factor("h", edges, w, {"a->h": e_ah, "h->h": e_hh}, o_h, nu, emulator.nominal["h"], 40e-3, 1e-3)
+    factor_a = _self_factor("a", edges, w, {"x->a": e_xa}, o_a, nu, emulator.nominal["a"], 40e-3, 1e-3)
     grad_out = torch.tensor([[1.0, -2.0]], dtype=torch.float64)
+    own = grad_out[0] / factor_h[0]
+    m = torch.diag(factor_h[0]) - (w["h->h"] * e_hh[0] / o_h[0][:, None]).T
     mu = torch.linalg.solve(m.T, grad_out[0])
+    delta_a = (mu[None, :] * w["a->h"] * e_ah[0] / o_a[0][:, None]).sum(1)
     scores, _ = twin.replay(stimulus, weights, observation)
     scores.backward(grad_out)
-    torch.testing.assert_close(weights["x->h"].grad, e_in[0] * mu[None, :])
-    torch.testing.assert_close(weights["h->h"].grad, e_rec[0] * mu[None, :])
+    torch.testing.assert_close(weights["a->h"].grad, e_ah[0] * own[None, :])
+    torch.testing.assert_close(weights["h->h"].grad, e_hh[0] * own[None, :])
+    torch.testing.assert_close(weights["x->a"].grad, e_xa[0] * (delta_a / factor_a[0])[None, :])
+    assert not torch.allclose(mu, own)  # the recurrence matters to what the layer below receives
 
 
 RATE_CODED = """network rate_rec {

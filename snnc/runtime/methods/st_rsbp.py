@@ -9,7 +9,8 @@ works on spike-train-level quantities of the observed trains, the firing counts 
 (spsp.py), under the paper's firing-count model o_i = a_i / nu_i with a_i = sum_j w_ij e_{i|j} (R2).
 Differentiating that model, with e_{i|j} depending on the presynaptic count (R3) and on the neuron's
 own (R4), gives one linear system per strongly connected group of populations (a recurrent layer;
-(R5)), solved per sample; for a feed-forward layer it is diagonal, which is HM2-BP. The loss is the
+(R5)), solved per sample for the error passed to the layer below; the weights' own gradient uses its
+diagonal, as the authors' code does (R6). For a feed-forward layer it is diagonal, which is HM2-BP. The loss is the
 training loop's own on the output's firing counts (a `spike_count` readout): a rate-coded loss."""
 
 from __future__ import annotations
@@ -138,8 +139,9 @@ def gradients(twin: SpikeTrainTwin, weights: dict[str, Tensor], stimulus: Stimul
         factor = {name: _self_factor(name, edges, weights, s_psp, counts[name], nu[name], params[name], duration,
                                      plan.dt) for name in group}
         mu = _solve_group(group, edges, weights, ratio, factor, nu, delta, plan)
-        for e in edges:  # (R6) dE/dw_ji = mu_i e_{i|j}, and (R7) the error of the presynaptic counts
-            grads[e.name] = torch.einsum("bi,bji->ji", mu[e.target], s_psp[e.name])
+        for e in edges:  # (R6) dE/dw_ji with M's diagonal (the authors' g_Reservoir_wgrad_spiketime), (R7) the
+            own = delta[e.target] / (factor[e.target] * nu[e.target])  # error of the presynaptic counts with M
+            grads[e.name] = torch.einsum("bi,bji->ji", own, s_psp[e.name])
             if e.source in delta and e.source not in group:
                 delta[e.source] = delta[e.source] + torch.einsum("bi,ji,bji->bj", mu[e.target], weights[e.name],
                                                                  ratio[e.name])
