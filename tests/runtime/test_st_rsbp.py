@@ -271,3 +271,19 @@ def test_a_bias_source_is_a_presynaptic_train_of_ones():
     ratio = weights["bias->o"].grad / weights["x->o"].grad  # the same mu_i: the ratio of the S-PSPs
     torch.testing.assert_close(ratio, e_bias[0] / e_x[0], rtol=1e-5, atol=0.0)
     assert float(weights["bias->o"].grad) < 0
+
+
+def test_a_singular_group_system_falls_back_to_its_diagonal():
+    from snnc.runtime.emulators.core import Edge, Plan
+    from snnc.runtime.methods.st_rsbp import _solve_group
+
+    plan = Plan(steps=10, dt=1e-3, inputs=(), groups=(("h",),), edges=(), sizes={"h": 2})
+    edge = Edge("h->h", "h", "h", 0, False)
+    weights = {"h->h": torch.tensor([[0.0, 1.0], [1.0, 0.0]])}
+    ratio = {"h->h": torch.ones(2, 2, 2)}  # sample 0: M = [[1, -1], [-1, 1]], singular; sample 1 regular
+    factor = {"h": torch.tensor([[1.0, 1.0], [2.0, 2.0]])}
+    nu, delta = {"h": torch.ones(1, 2)}, {"h": torch.tensor([[1.0, -1.0], [1.0, 0.0]])}
+    mu = _solve_group(("h",), [edge], weights, ratio, factor, nu, delta, plan)["h"]
+    assert mu[0].tolist() == [1.0, -1.0]  # rhs / diag(M)
+    torch.testing.assert_close(mu[1], torch.linalg.solve(torch.tensor([[2.0, -1.0], [-1.0, 2.0]]),
+                                                         torch.tensor([1.0, 0.0])))

@@ -18,6 +18,7 @@ of its steps) and h (the weights that carry q to the chunk's end), are one batch
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -43,6 +44,7 @@ class Kernel:
         return cls(float(c.a_mem.double().mean()), float(c.a_syn.double().mean()), float(c.k_syn.double().mean()),
                    p.refractory_steps)
 
+    @functools.cache  # noqa: B019 - a frozen dataclass: a handful of kernels per run, each asked every batch
     def peak(self, steps: int) -> float:
         """The largest membrane response to one presynaptic spike at unit weight (no reset)."""
         p, q, best = 1.0, 0.0, 0.0

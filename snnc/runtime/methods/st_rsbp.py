@@ -206,6 +206,9 @@ def _solve_group(group, edges, weights, ratio, factor, nu, delta, plan) -> dict[
         i1, p1 = i0 + plan.sizes[e.target], p0 + plan.sizes[e.source]
         block = (weights[e.name][None] * ratio[e.name]).transpose(1, 2)  # (B, I, P)
         m[:, i0:i1, p0:p1] -= block / nu_all[:, i0:i1, None]
-    lam = torch.linalg.solve(m.transpose(1, 2), torch.cat([delta[name] for name in group], 1))
+    rhs = torch.cat([delta[name] for name in group], 1)
+    lam, info = torch.linalg.solve_ex(m.transpose(1, 2), rhs)
+    singular = info != 0  # a sample whose system has no unique solution keeps the diagonal one (HM2-BP's)
+    lam = torch.where(singular[:, None], rhs / torch.diagonal(m, dim1=1, dim2=2), lam)
     mu = lam / nu_all
     return {name: mu[:, offsets[name]:offsets[name] + plan.sizes[name]] for name in group}
