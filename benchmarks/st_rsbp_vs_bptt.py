@@ -6,8 +6,8 @@ peak memory per epoch).
 Memory is the resident set of the process, measured in a fresh subprocess per configuration (the
 training step of torch on CPU allocates through malloc, which no allocator statistic of torch sees),
 with glibc told to map every block of a page or more on its own and return it when freed (ALLOCATOR),
-so that the resident set follows the live tensors: the kernel's peak (VmHWM) is reset through /proc/self/clear_refs before each
-phase and read after it.
+so that the resident set follows the live tensors: the kernel's peak (VmHWM) is reset through
+/proc/self/clear_refs before each phase and read after it.
   step:     VmHWM over one training step (forward + backward) minus VmRSS before it
   backward: VmHWM over loss.backward() minus VmRSS after the forward (what the forward left held:
             the observed spike trains, and for BPTT nothing else, since the twin replays in backward)

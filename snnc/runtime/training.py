@@ -37,8 +37,8 @@ from snnc.runtime.encoders import encode
 from snnc.runtime.evaluation import evaluate_as_run, observe_aside
 from snnc.runtime.in_the_loop import in_the_loop, warm_up
 from snnc.runtime.launch import data_parallel
-from snnc.runtime.notices import KERNELS, notice_if_slow
 from snnc.runtime.methods import twin_for
+from snnc.runtime.notices import KERNELS, notice_if_slow
 from snnc.runtime.silence import silent_populations
 
 # Readouts such as the maximum membrane span about one threshold unit between classes; cross-entropy

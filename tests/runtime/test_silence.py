@@ -56,7 +56,7 @@ def test_the_warning_reaches_metrics_and_the_cli(tmp_path, capsys):
     assert cli(["train", str(path), "--epochs", "1", "--train-samples", "16", "--test-samples", "8", "-o",
                 str(tmp_path / "b")]) == 0
     err = capsys.readouterr().err
-    assert f"{path}:5:5: warning: population 'h' emitted no spike" in err
+    assert f"{path}:5:5: warning[W450]: population 'h' emitted no spike" in err
     assert "pop   h[1] : LIF" in err  # the source line under it
 
 
