@@ -61,6 +61,7 @@ bench: install
 	$(PY) benchmarks/emulator_vs_snntorch.py --json build/bench.json
 	$(PY) benchmarks/emulator_vs_snntorch.py --recurrent --json build/bench_recurrent.json
 	$(PY) benchmarks/nir_agreement.py --json build/nir_agreement.json
+	$(PY) benchmarks/st_rsbp_vs_bptt.py --json build/st_rsbp_vs_bptt.json   # add --train for the 20-epoch runs
 
 clean:
 	rm -rf build .pytest_cache

@@ -144,6 +144,14 @@ def _notify(args: argparse.Namespace) -> Callable[[str], None] | None:
     return lambda message: print(message, file=sys.stderr, flush=True)
 
 
+def _source_text(path: str) -> dict[str, str]:
+    """A .snn source's text for the excerpts under warnings (none for a program directory or a NIR file)."""
+    file = Path(path)
+    if file.suffix != ".snn" or not file.is_file():
+        return {}
+    return {path: file.read_text(encoding="utf-8", errors="replace")}
+
+
 def _print_notes(notes: list[str]) -> None:
     """What the runtime did that the user did not ask for in so many words (the digits resized)."""
     for note in notes:
@@ -167,6 +175,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(json.dumps({"ok": True, "output": str(result.output), "wall_seconds": _wall(args),
                           "notes": result.notes, **metrics}, indent=1))
     elif not args.quiet:
+        _print_warnings(result.diagnostics, _source_text(args.file), args)
         rows = metrics["epochs"]
         _print_notes(result.notes)
         print(f"{metrics['network']} trained on {metrics['target']} ({metrics['config']['method']}, "

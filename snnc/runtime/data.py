@@ -1,11 +1,12 @@
-"""Data sets for training and running: the embedded digits, a user's .npz, MNIST idx files, arrays in
-memory (numpy or torch) and torch Datasets.
+"""Data sets for training and running: the embedded digits (also row by row: `sequential_digits`), a
+user's .npz, MNIST idx files, arrays in memory (numpy or torch) and torch Datasets.
 
-Every set comes back as float32 samples in [0, 1] shaped like the network's input, with int64 labels,
-split into train and test. Samples must fit the input: the same shape, or the same size where one of
-the two is flat (reshaped). The one exception is the embedded `digits`, which is defined as the 8x8
-images resized bilinearly to a 2-D input (the DataSet's `note` says so); any other mismatch is an
-error (E421), never a silent resize."""
+Every set comes back as float32 samples in [0, 1] with int64 labels, split into train and test. Samples
+must fit the input: the same shape, or the same size where one of the two is flat (reshaped); or a
+sequence (W, C) of W windows of the input's C channels for a rate or analog encoder; or (T, C) events
+for `spikes` (encoders.sample_layout). The one exception is the embedded `digits`, which is defined as
+the 8x8 images resized bilinearly to a 2-D input (the DataSet's `note` says so); any other mismatch is
+an error (E421), never a silent resize."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from snnc.compiler.ir.encoders import Spikes
 from snnc.compiler.ir.nodes import Input
 from snnc.diagnostics import SnncError, error
 from snnc.limits import format_bytes, memory_budget
+from snnc.runtime.encoders import WINDOW_ENCODERS
 
 SPLIT_SEED = 20240  # the digits train/test split is fixed: results are comparable across runs
 TEST_FRACTION = 0.2
@@ -161,13 +163,21 @@ def _normalize(x: np.ndarray, peak: float) -> np.ndarray:
     return x / peak if peak > 1.0 else x
 
 
-def _fit(x: np.ndarray, inp: Input, name: str, resize: bool = False) -> torch.Tensor:
-    """Samples shaped like the input: the same shape, or the same size reshaped where one side is flat;
-    with `resize` (the embedded digits only), 2-D images resized bilinearly to a 2-D input shape."""
+def _fit(x: np.ndarray, inp: Input, name: str, resize: bool = False, sequence: bool = False) -> torch.Tensor:
+    """Samples shaped like the input: the same shape, or the same size reshaped where one side is flat, or
+    sequences (W, C) with C the input's size; with `resize` (the embedded digits only), 2-D images resized
+    bilinearly to a 2-D input shape. `sequence`: the data are windows and must stay windows."""
     t = torch.from_numpy(np.ascontiguousarray(x))
     if isinstance(inp.encoder, Spikes):
         return t  # (samples, steps, channels): the encoder checks steps and channels
     sample = tuple(t.shape[1:])
+    if sequence and not (len(sample) == 2 and sample[1] == inp.size and isinstance(inp.encoder, WINDOW_ENCODERS)):
+        raise SnncError([error("E421", f"data set '{name}' is a sequence of {sample[0]} windows of {sample[1]} "
+                               f"channels; input '{inp.name}' ({inp.encoder.dsl_name}, shape {list(inp.shape)}) would "
+                               f"need {sample[1]} channels and a rate, current or intensity encoder", inp.span)])
+    if len(sample) == 2 and sample[1] == inp.size and isinstance(inp.encoder, WINDOW_ENCODERS) and \
+            sample != tuple(inp.shape):
+        return t  # windows
     if sample == tuple(inp.shape) or math.prod(sample) == inp.size and 1 in (len(sample), len(inp.shape)):
         return t.reshape(len(t), *inp.shape)
     if resize and len(sample) == 2 and len(inp.shape) == 2:
@@ -176,6 +186,8 @@ def _fit(x: np.ndarray, inp: Input, name: str, resize: bool = False) -> torch.Te
         return resized.squeeze(1).clamp_(0.0, 1.0)
     hint = ("; if they are events (samples, steps, channels), give the input the `spikes` encoder"
             if len(sample) == 2 else "")
+    if isinstance(inp.encoder, WINDOW_ENCODERS):
+        hint += f"; a sequence of windows for its {inp.encoder.dsl_name} encoder is (windows, {inp.size})"
     raise SnncError([error("E421", f"data set '{name}' has samples of shape {list(sample)}; input '{inp.name}' "
                            f"has shape {list(inp.shape)}: declare the input with the data's shape, or reshape or "
                            f"resize the data yourself{hint}", inp.span)])
@@ -249,14 +261,15 @@ def load_data(spec, inp: Input, base_dir: Path | None = None, *, split_here: boo
     fitted to input `inp`."""
     if not isinstance(spec, (str, Path)):
         parts = in_memory(spec, split_here)
-    elif spec == "digits":
+    elif spec in ("digits", "sequential_digits"):
         parts = digits()
     else:
         path = Path(spec)
         if not path.is_absolute() and base_dir is not None and not path.exists():
             path = base_dir / path
         if not path.exists():
-            raise _fail(f"data set '{spec}' is neither 'digits' nor an existing file or directory")
+            raise _fail(f"data set '{spec}' is neither an embedded one (digits, sequential_digits) nor an existing "
+                        "file or directory")
         parts = read_npz(path) if path.suffix == ".npz" else read_mnist(path)
     name = describe(spec) if isinstance(spec, (str, Path)) else _digest(parts)
     x_train, y_train, x_test, y_test = parts
@@ -273,8 +286,8 @@ def load_data(spec, inp: Input, base_dir: Path | None = None, *, split_here: boo
         raise _fail(f"data set '{name}' takes {format_bytes(needed)} as float32 samples for input '{inp.name}'; "
                     f"at most {format_bytes(memory_budget())} (half this machine's memory) may be used")
     peak = 1.0 if isinstance(inp.encoder, Spikes) else float(x_train.max())  # events stay events
-    resize = spec == "digits"
-    fitted = [_fit(_normalize(x, peak), inp, name, resize) for x in (x_train, x_test)]
+    resize, sequence = spec == "digits", spec == "sequential_digits"
+    fitted = [_fit(_normalize(x, peak), inp, name, resize, sequence) for x in (x_train, x_test)]
     note = None
     if resize and tuple(x_train.shape[1:]) != tuple(fitted[0].shape[1:]) and fitted[0].dim() == 3:
         note = (f"digits: the 8x8 images resized bilinearly to input '{inp.name}' "

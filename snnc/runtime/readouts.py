@@ -26,14 +26,16 @@ def spike_count(_membrane: Tensor, spikes: Tensor, _dt: float) -> Tensor:
 
 
 def first_spike(_membrane: Tensor, spikes: Tensor, dt: float) -> Tensor:
-    """score = -(time of the first spike); no spike scores -duration.
-    Written as sum_t t z_t prod_{t'<t}(1 - z_t') + T prod_t (1 - z_t), which equals the first spike time
-    for 0/1 spikes and passes gradients through each z_t."""
+    """score = -(time of the first spike) / duration, in [-1, 0]; no spike scores -1. In units of the
+    duration, not seconds, so that scores span about one unit like the other readouts (the loss scales
+    them by LOGIT_SCALE; in seconds they differed by milliseconds and a cross-entropy could not tell
+    classes apart). Written as sum_t t z_t prod_{t'<t}(1 - z_t') + T prod_t (1 - z_t), which equals the
+    first spike step for 0/1 spikes and passes gradients through each z_t."""
     steps = spikes.shape[0]
     silent_before = torch.cumprod(torch.cat([torch.ones_like(spikes[:1]), 1 - spikes[:-1]]), dim=0)
-    times = torch.arange(steps, dtype=spikes.dtype).reshape(-1, *([1] * (spikes.dim() - 1))) * dt
-    first = (times * spikes * silent_before).sum(0) + steps * dt * silent_before[-1] * (1 - spikes[-1])
-    return -first
+    times = torch.arange(steps, dtype=spikes.dtype).reshape(-1, *([1] * (spikes.dim() - 1)))
+    first = (times * spikes * silent_before).sum(0) + steps * silent_before[-1] * (1 - spikes[-1])
+    return -first / steps
 
 
 def value(values: Tensor, _spikes: Tensor | None, _dt: float) -> Tensor:

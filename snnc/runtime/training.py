@@ -28,7 +28,7 @@ from snnc.compiler.backend.artifact import CompiledProgram, output_directory, sa
 from snnc.compiler.backend.output_dir import claim_output_directory
 from snnc.compiler.driver import compile_program
 from snnc.compiler.ir.training import MAX_BATCH, MAX_EPOCHS, SGD, SpikeBudget, TrainSpec
-from snnc.diagnostics import SnncError, error
+from snnc.diagnostics import Diagnostic, SnncError, error
 from snnc.runtime import checkpoint, deployment, distributed, plots, seeds
 from snnc.runtime.budget import check_count, check_simulation_memory
 from snnc.runtime.data import DataSet, describe, load_data
@@ -37,7 +37,9 @@ from snnc.runtime.encoders import encode
 from snnc.runtime.evaluation import evaluate_as_run, observe_aside
 from snnc.runtime.in_the_loop import in_the_loop, warm_up
 from snnc.runtime.launch import data_parallel
+from snnc.runtime.methods import twin_for
 from snnc.runtime.notices import KERNELS, notice_if_slow
+from snnc.runtime.silence import silent_populations
 
 # Readouts such as the maximum membrane span about one threshold unit between classes; cross-entropy
 # needs logits spanning several units to express confidence, so scores are multiplied by this.
@@ -78,6 +80,7 @@ class TrainResult:
     weights: dict[str, torch.Tensor] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # how the data were fitted to the input, when not as given
     rank: int = 0  # of the data-parallel worker that returns it; only rank 0 writes
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # warnings of the run (W450: a silent population)
 
 
 def resolve_config(spec: TrainSpec | None, **overrides: Any) -> TrainConfig:
@@ -128,7 +131,7 @@ class Trainer:
         if config.method not in methods:
             raise SnncError([error("E451", f"method '{config.method}' is not available on target "
                                    f"'{program.target.name}'; it trains with: {', '.join(methods)}")])
-        self.twin = self.emulator.make_twin()
+        self.twin = twin_for(self.emulator, config.method)
         outputs = program.ir.size(self.emulator.output.population)
         if dataset.classes > outputs:
             raise SnncError([error("E452", f"data set '{dataset.name}' has {dataset.classes} classes but output "
@@ -142,6 +145,11 @@ class Trainer:
                            "encode": seeds.generator(config.seed, "encode"),
                            "noise": self.emulator.generator}  # the emulator's (bss2: a seeds.Counter)
         self.rows: list[dict[str, Any]] = []
+        self.diagnostics: list[Diagnostic] = []
+
+    def check_activity(self) -> None:
+        """W450 for each spiking population silent on the first training batch (run aside)."""
+        self.diagnostics = silent_populations(self.emulator, self.weights, self.dataset.x_train[:self.config.batch])
 
     def epoch(self, index: int, progress: bool) -> dict[str, Any]:
         from tqdm import tqdm
@@ -199,7 +207,8 @@ class Trainer:
         return {"network": self.program.name, "target": self.program.target.name, "config": asdict(self.config),
                 "epochs": self.rows, "test_accuracy": last.get("test_accuracy"),
                 "spikes_per_sample": last.get("test_spikes_per_sample"),
-                "train_seconds": sum(r["train_seconds"] for r in self.rows), "workers": self.group.size}
+                "train_seconds": sum(r["train_seconds"] for r in self.rows), "workers": self.group.size,
+                "warnings": [d.to_dict() for d in self.diagnostics]}
 
     def checkpoint_files(self) -> dict[str, bytes]:
         """The checkpoint directory's files: the state and the metrics so far."""
@@ -311,6 +320,7 @@ def train(source: deployment.Program, *, target: str | None = None, network: str
     with notice_if_slow(notify if group.writes else None, KERNELS):
         warm_up(trainer.emulator, trainer.twin, encode(program.ir, dataset.x_train[:1], torch.Generator()),
                 trainer.weights)
+    trainer.check_activity()
     for index in range(len(trainer.rows), config.epochs):
         row = trainer.epoch(index, progress and group.writes)
         if writes and index + 1 < config.epochs:  # the last epoch's state goes with the program
@@ -322,4 +332,5 @@ def train(source: deployment.Program, *, target: str | None = None, network: str
         save_program(trained, out, trainer.files())
     return TrainResult(program=trained, metrics=trainer.metrics(), output=out if writes else None, rank=group.rank,
                        notes=[dataset.note] if dataset.note else [],
-                       weights={k: w.detach().clone() for k, w in trainer.weights.items()})
+                       weights={k: w.detach().clone() for k, w in trainer.weights.items()},
+                       diagnostics=trainer.diagnostics)

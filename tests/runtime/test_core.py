@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from snnc.diagnostics import SnncError
-from snnc.runtime.emulators import core
+from snnc.runtime.emulators import analog, core
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
 from tests.conftest import REPO
@@ -161,3 +161,45 @@ def test_models_without_spiking_dynamics_are_refused_with_their_statement(tmp_pa
         emulator_for(compile_text(text, target=str(everything)))
     assert [str(d.span) for d in info.value.diagnostics] == ["net.snn:3:9", "net.snn:4:9"]
     assert "population 'h': the spiking emulator does not simulate 'photon_detector'" in info.value.render()
+
+
+WINDOWED = """network windows {
+    timestep %s
+    duration 10 ms
+    input x[2] : current(scale = 1.0)
+    pop   n[1] : LI(tau_mem = 3 ms, tau_syn = 2 ms)
+    proj x -> n : dense(init = constant(1.5))
+    output n : max_membrane
+}"""
+
+
+def test_windows_are_integrated_exactly_where_a_boundary_cuts_a_step():
+    """Three windows over 10 ms: boundaries at 3.33 and 6.67 ms fall inside 1 ms steps. The coarse run
+    (each cut step split exactly, window_gains) equals a run on a 1/3 ms grid, where every boundary is a
+    step edge, at the times both sample."""
+    x = [[[1.0, 0.0], [0.0, 2.0], [0.5, 0.5]]]  # (B, W, C)
+    coarse, _ = observe(WINDOWED % "1 ms", x)
+    fine, _ = observe(WINDOWED % "0.333333333333333 ms", x)
+    v_coarse = coarse.membrane["n"][:, 0, 0]
+    v_fine = fine.membrane["n"][2::3, 0, 0]  # fine step 3t + 2 ends at (t + 1) ms
+    assert len(v_coarse) == 10 and len(fine.membrane["n"]) == 30
+    torch.testing.assert_close(v_coarse, v_fine, rtol=1e-9, atol=1e-12)
+    assert float(v_coarse[3]) != pytest.approx(float(v_coarse[2]))  # the drive changed inside step 3
+
+
+def test_one_window_is_the_constant_drive():
+    static, _ = observe(WINDOWED % "1 ms", [[0.25, 0.75]])
+    windowed, _ = observe(WINDOWED % "1 ms", [[[0.25, 0.75]]])
+    torch.testing.assert_close(static.membrane["n"], windowed.membrane["n"], rtol=1e-12, atol=0.0)
+
+
+def test_window_gains_are_exact_shares_of_a_step():
+    p = core.NeuronParams(kind="li", tau_mem=torch.tensor([3e-3], dtype=torch.float64),
+                          tau_syn=torch.tensor([2e-3], dtype=torch.float64), v_leak=torch.zeros(1, dtype=torch.float64))
+    gain_i, gain_v = analog.window_gains(p.tau_mem, p.tau_syn, False, steps=4, dt=1e-3, windows=3)  # cuts: 1.33, 2.67
+    c = core.Coefficients.of(p, 1e-3)
+    whole = torch.cat([1 - c.a_syn, 1 - c.a_mem - c.k_syn])
+    torch.testing.assert_close(torch.stack([gain_i.sum(1)[:, 0], gain_v.sum(1)[:, 0]], 1), whole.expand(4, 2))
+    # step 1 ([1, 2] ms): window 0 covers its first third: I = e^(-2/3 ms / tau_s) - e^(-1 ms / tau_s)
+    assert float(gain_i[1, 0, 0]) == pytest.approx(math.exp(-2 / 3 / 2) - math.exp(-1 / 2), rel=1e-12)
+    assert float(gain_i[0, 1, 0]) == 0.0 and float(gain_i[3, 0, 0]) == 0.0

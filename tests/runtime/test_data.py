@@ -76,7 +76,8 @@ def test_malformed_and_missing_npz_name_the_file(tmp_path):
     np.savez(tmp_path / "labels.npz", x=np.zeros((3, 4)), y=np.zeros(4, dtype=np.int64))
     with pytest.raises(SnncError, match="labels.npz': x must be numeric with one sample per label"):
         load_data(str(tmp_path / "labels.npz"), image_input(4))
-    with pytest.raises(SnncError, match="'nowhere.npz' is neither 'digits' nor an existing file"):
+    with pytest.raises(SnncError, match=r"'nowhere.npz' is neither an embedded one \(digits, sequential_digits\) "
+                                        "nor an existing file"):
         load_data("nowhere.npz", image_input(4))
 
 
@@ -111,3 +112,36 @@ def test_broken_idx_files_are_named(tmp_path):
     (tmp_path / "train-images-idx3-ubyte").write_bytes(b"\x01\x02\x03")
     with pytest.raises(SnncError, match="is not an idx file"):
         load_data(str(tmp_path / "train-images-idx3-ubyte"), image_input(4, 4))
+
+
+def sequence_input(encoder, *shape: int) -> Input:
+    return Input(name="rows", shape=shape, encoder=encoder)
+
+
+def test_sequential_digits_are_the_digits_one_row_per_window():
+    from snnc.compiler.ir.encoders import Current, Rate
+
+    rows = load_data("sequential_digits", sequence_input(Current(scale=1.0), 8))
+    images = load_data("digits", image_input(8, 8))
+    assert rows.x_train.shape == (1438, 8, 8)  # (samples, windows, channels): window k is row k
+    assert torch.equal(rows.x_train, images.x_train) and torch.equal(rows.y_test, images.y_test)
+    assert load_data("sequential_digits", sequence_input(Rate(max_rate=100.0), 8)).x_test.shape == (359, 8, 8)
+    with pytest.raises(SnncError, match=r"'sequential_digits' is a sequence of 8 windows of 8 channels; input 'rows' "
+                                        r"\(current, shape \[64\]\) would need 8 channels"):
+        load_data("sequential_digits", sequence_input(Current(scale=1.0), 64))
+    with pytest.raises(SnncError, match=r"input 'rows' \(latency, shape \[8\]\) would need 8 channels and a rate"):
+        load_data("sequential_digits", sequence_input(Latency(t_max=0.02), 8))
+
+
+def test_a_3d_npz_is_a_sequence_for_rate_and_analog_encoders(tmp_path):
+    from snnc.compiler.ir.encoders import Current, Spikes
+
+    x = np.random.default_rng(0).random((40, 5, 3)).astype(np.float32)
+    np.savez(tmp_path / "seq.npz", x=x, y=np.arange(40) % 4)
+    data = load_data(str(tmp_path / "seq.npz"), sequence_input(Current(scale=1.0), 3))
+    assert data.x_train.shape[1:] == (5, 3)
+    events = load_data(str(tmp_path / "seq.npz"), sequence_input(Spikes(), 3))  # spike data keep (T, C)
+    assert events.x_train.shape[1:] == (5, 3)
+    with pytest.raises(SnncError, match=r"has samples of shape \[5, 3\]; input 'rows' has shape \[4\]: declare .*; "
+                                        r"a sequence of windows for its current encoder is \(windows, 4\)"):
+        load_data(str(tmp_path / "seq.npz"), sequence_input(Current(scale=1.0), 4))

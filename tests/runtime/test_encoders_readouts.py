@@ -58,4 +58,29 @@ def test_readouts():
     z = torch.tensor([[[0.0, 0.0]], [[1.0, 0.0]], [[1.0, 0.0]]])
     assert max_membrane(v, None, 1e-3).tolist() == [[2.0, 1.0]]
     assert spike_count(None, z, 1e-3).tolist() == [[2.0, 0.0]]
-    assert first_spike(None, z, 1e-3)[0].tolist() == pytest.approx([-1e-3, -3e-3])  # silent: -duration
+    assert first_spike(None, z, 1e-3)[0].tolist() == pytest.approx([-1 / 3, -1.0])  # in durations; silent: -1
+
+
+def test_sequence_windows_for_current_and_rate():
+    program = compile_text(one_input("current(scale = 2.0)", "3"))
+    x = torch.tensor([[[0.5, 1.0, 0.0], [0.0, 0.25, 1.0]]])  # (B = 1, W = 2, C = 3)
+    assert encode(program.ir, x).values["x"].tolist() == [[[1.0, 2.0, 0.0]], [[0.0, 0.5, 2.0]]]  # (W, B, N)
+    # 1 kHz at 1 ms steps: p = x, so values 0 and 1 are deterministic; 3 windows cut steps 6 and 13
+    program = compile_text(one_input("rate(max_rate = 1 kHz)", "2"))
+    x = torch.tensor([[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]])
+    raster = encode(program.ir, x, torch.Generator().manual_seed(0)).events["x"][:, 0]
+    assert raster[:6, 0].tolist() == [1] * 6 and raster[:6, 1].tolist() == [0] * 6
+    assert raster[7:13, 0].tolist() == [0] * 6 and raster[7:13, 1].tolist() == [1] * 6
+    assert raster[14:, 0].tolist() == [1] * 6 and raster[14:, 1].tolist() == [1] * 6
+    assert int(raster[:, 1].sum()) >= 12
+
+
+def test_a_sample_shape_that_fits_no_layout_is_an_error_naming_the_shapes():
+    program = compile_text(one_input("current(scale = 2.0)", "3"))
+    with pytest.raises(SnncError, match=r"input 'x' \(current, shape \[3\]\) got samples of shape \[2, 4\]; "
+                                        r"expected \[3\] or \(windows, channels\) = \(W, 3\) for a sequence"):
+        encode(program.ir, torch.zeros(1, 2, 4))
+    program = compile_text(one_input("latency(t_max = 10 ms)", "3"))
+    with pytest.raises(SnncError, match=r"got samples of shape \[2, 3\]; expected \[3\] \(`latency` codes one "
+                                        "value per input"):
+        encode(program.ir, torch.zeros(1, 2, 3))

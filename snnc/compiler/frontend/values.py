@@ -230,14 +230,19 @@ class ValueResolver:
             return None
         if spec.kind in ("name", "name_or_string"):
             if isinstance(value, ast.String) and spec.kind == "name_or_string":
-                return value.value
-            if isinstance(value, ast.Ref) and (not spec.choices or value.name in spec.choices):
-                return value.name
-            if isinstance(value, ast.Ref):
+                name = value.value
+            elif isinstance(value, ast.Ref):
+                name = value.name
+            else:
+                name = None
+            if name is not None and (not spec.choices or name in spec.choices):
+                return name
+            if name is not None:
                 self.bag.add(error("E100", f"{what} must be one of {', '.join(spec.choices)}, got "
-                                   f"'{value.name}'{did_you_mean(value.name, spec.choices)}", value.span))
+                                   f"'{name}'{did_you_mean(name, spec.choices)}", value.span))
                 return None
-            self.bag.add(error("E112", f"{what} must be a name", value.span))
+            quoted = " or a string in double quotes" if spec.kind == "name_or_string" else ""
+            self.bag.add(error("E112", f"{what} must be a name{quoted}", value.span))
             return None
         return self.build(spec.kind, value)
 

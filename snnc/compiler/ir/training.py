@@ -37,11 +37,11 @@ class SpikeBudget:
     strength: float = param(minimum=0.0, doc="weight of the penalty in the loss")
 
 
-DATA_SETS = ("digits",)
+DATA_SETS = ("digits", "sequential_digits")
 MAX_EPOCHS = 100_000
 MAX_BATCH = 1 << 20  # samples of one batch (its memory is checked when a run starts: runtime/budget.py)
 LOSSES = ("cross_entropy", "mse")
-METHODS = ("surrogate", "pat")
+METHODS = ("surrogate", "pat", "st-rsbp")
 
 
 @serializable
@@ -50,13 +50,13 @@ class TrainSpec:
     """Defaults for `snnc train`, from a `train { key value ... }` block; every key is optional."""
 
     data: str = param(default="digits", kind="name_or_string",
-                      doc="an embedded data set (digits) or a path to an .npz or MNIST idx file")
+                      doc="an embedded data set (digits, sequential_digits) or a path to an .npz or MNIST idx file")
     loss: str = param(default="cross_entropy", kind="name", choices=LOSSES)
     optimizer: Adam | SGD = param(default=Adam(), kind="optimizer")
     epochs: int = param(default=10, kind="integer", minimum=1, maximum=MAX_EPOCHS)
     batch: int = param(default=64, kind="integer", minimum=1, maximum=MAX_BATCH)
     regularize: SpikeBudget | None = param(default=None, kind="regularizer")
-    method: str | None = param(default=None, kind="name", choices=METHODS,
+    method: str | None = param(default=None, kind="name_or_string", choices=METHODS,
                                doc="training method; default: the target's own (surrogate on spiking substrates, "
-                                   "pat on optics)")
+                                   "pat on optics); a name with a hyphen is written in quotes: \"st-rsbp\"")
     seed: int = param(default=0, kind="integer", minimum=0)

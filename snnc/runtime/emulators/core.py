@@ -17,8 +17,11 @@ over one step). Without a synaptic current (tau_syn = 0; IF, integrator) an inpu
 in the step it arrives: a_syn = k_syn = 0, k_in = 1. Inside a recurrent group a spike cannot act on the
 step that produced it: a zero-delay projection into such a population arrives one step later. IF and
 integrator neurons have no leak (a_mem = 1); an always_on population spikes at every step.
-An analog input (current, intensity) is a constant drive u = x @ W of the synaptic current, integrated
-exactly too (I settles at u, and so does V; without a synaptic current V gains (1 - a_mem) u per step)."""
+An analog input (current, intensity) is a drive u = x @ W of the synaptic current, integrated exactly too
+(a constant u: I settles at u, and so does V; without a synaptic current V gains (1 - a_mem) u per step).
+Sequence data give one u per window, W windows spread evenly over the simulated span T dt (window w
+during [w T dt / W, (w + 1) T dt / W)); a step that a window boundary cuts gets each window's exact
+share (analog.window_gains), so the integration stays exact per window."""
 
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ from snnc.compiler.ir.encoders import Current, Intensity
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.neurons import IF, LI, LIF, AdEx, AlwaysOn, Integrator
 from snnc.diagnostics import SnncError, error
+from snnc.runtime.emulators import analog
 
 Tensor = torch.Tensor
 # Cap of the AdEx exponent: the upswing is cut by the threshold long before; this only avoids inf.
@@ -175,13 +179,8 @@ class Coefficients:
 
     @classmethod
     def of(cls, p: NeuronParams, dt: float) -> Coefficients:
-        tm, ts = p.tau_mem.double(), p.tau_syn.double()
-        a_mem, a_syn = torch.exp(-dt / tm), torch.exp(-dt / ts)  # tm = inf: 1; ts = 0: 0
-        # tau_mem dV/dt = -(V - v_leak) + I with I = I0 exp(-t / tau_syn): V gains k_syn * I0 over dt.
-        close = torch.isclose(tm, ts, rtol=1e-6, atol=0.0)
-        k_general = ts / torch.where(close, ts + 1.0, ts - tm) * (a_syn - a_mem)
-        k_equal = dt / tm * a_mem
-        k_syn = torch.where(close, k_equal, k_general)
+        a_mem, a_syn, k_syn = analog.propagators(p.tau_mem, p.tau_syn, torch.tensor(dt, dtype=torch.float64))
+        ts = p.tau_syn.double()
         k_in = None
         if p.immediate:  # V_t = ... + k I_t = ... + k a_syn I_{t-1} + k x_t; no current: k_in = 1
             delta = ts == 0
@@ -220,11 +219,20 @@ def shifted(z: Tensor, steps: int) -> Tensor:
     return torch.cat([z.new_zeros((steps,) + z.shape[1:]), z[:-steps]])
 
 
+def analog_drive(u: Tensor, p: NeuronParams, c: Coefficients, steps: int,
+                 dt: float) -> tuple[Tensor | None, Tensor]:
+    """The per-step increments of the synaptic current ((T, B, N), None for a population whose input acts
+    at once) and of the membrane (a (B, N) for every step, or (T, B, N)) from drive u: (B, N) constant
+    or (W, B, N) per window (analog.py)."""
+    return analog.analog_drive(u, p.tau_mem, p.tau_syn, p.immediate, c.a_mem, c.a_syn, c.k_syn, steps, dt)
+
+
 def simulate(plan: Plan, params: dict[str, NeuronParams], weights: dict[str, Tensor], events: dict[str, Tensor],
              values: dict[str, Tensor], spike: SpikeFn, *, noise: dict[str, Tensor] | None = None,
              detach_reset: bool = False) -> Trace:
-    """Run the network on a batch. `events[input]` (T, B, N), `values[input]` (B, N) for analog inputs;
-    `noise[population]` (T, B, N) is added to the membrane after each step's integration."""
+    """Run the network on a batch. `events[input]` (T, B, N); `values[input]` for analog inputs, (B, N)
+    constant or (W, B, N) per window; `noise[population]` (T, B, N) is added to the membrane after each
+    step's integration."""
     T, dt = plan.steps, plan.dt
     batch = next(iter(events.values() or values.values())).shape[-2]
     spikes: dict[str, Tensor] = dict(events)
@@ -238,19 +246,18 @@ def simulate(plan: Plan, params: dict[str, NeuronParams], weights: dict[str, Ten
                 w = weights[edge.name]
                 if edge.source in group:
                     recurrent[name].append(edge)
-                elif edge.analog:  # a constant current u = x @ W into tau_syn dI/dt = -I + u
+                elif edge.analog:  # a drive u = x @ W into tau_syn dI/dt = -I + u
                     u = values[edge.source] @ w
                     constant[name] = u if name not in constant else constant[name] + u
                 else:  # all steps in one matmul
                     z = shifted(spikes[edge.source], edge.delay_steps)
                     term = (z.reshape(T * batch, -1) @ w).reshape(T, batch, -1)
                     drive = term if drive is None else drive + term
-            if name in constant and params[name].immediate:  # V relaxes towards v_leak + u at once
-                constant[name] = constant[name] * (1 - c.a_mem)
-            elif name in constant:  # exact over a step: I gains (1 - a_syn) u, V gains (1 - a_mem - k_syn) u
-                u = constant[name]
-                drive = (u * (1 - c.a_syn)).expand(T, batch, -1) + (0 if drive is None else drive)
-                constant[name] = u * (1 - c.a_mem - c.k_syn)
+            if name in constant:
+                current, voltage = analog_drive(constant[name], params[name], c, T, dt)
+                if current is not None:
+                    drive = current + (0 if drive is None else drive)
+                constant[name] = [voltage] * T if voltage.dim() == 2 else voltage.unbind(0)
             # One tensor per step: indexing drive[t] inside the loop would make autograd build a
             # full-size gradient for every step (quadratic in T); unbind's backward stacks once.
             external[name] = None if drive is None else drive.unbind(0)
@@ -293,7 +300,7 @@ def _run_group(group, params, coeff, external, constant, recurrent, weights, spi
                 if x is not None:
                     v_new = v_new + c.k_in * x
             if name in constant:
-                v_new = v_new + constant[name]
+                v_new = v_new + constant[name][t]
             if p.kind == "adex":
                 a = p.adex
                 exp_term = a["delta_t"] * torch.exp(torch.clamp((v - a["v_exp"]) / a["delta_t"], max=ADEX_EXP_CAP))

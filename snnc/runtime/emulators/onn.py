@@ -160,6 +160,9 @@ class OnnEmulator(Emulator):
             if node.name not in stimulus.values:
                 raise SnncError([error("E431", f"input '{node.name}': the optical emulator needs an "
                                        "`intensity` input", node.span)])
+            if stimulus.values[node.name].dim() != 2:
+                raise SnncError([error("E431", f"input '{node.name}': optical layers have no time, so the optical "
+                                       "emulator takes one value per input, not a sequence of windows", node.span)])
             light[node.name] = (stimulus.values[node.name] / node.encoder.photons).clamp(0.0, 1.0)
         return light
 

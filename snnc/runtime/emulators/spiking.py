@@ -24,6 +24,7 @@ class SpikingEmulator(Emulator):
     # Run qualifying networks (feed-forward LIF/LI, event inputs, float32) on the event-driven kernels of
     # fast_lif, same semantics; False forces the general core (the tests compare both).
     fast: bool = True
+    methods = ("surrogate", "st-rsbp")  # surrogate gradients through the twin; spike-train level (methods/st_rsbp)
 
     def __init__(self, program, **options):
         super().__init__(program, **options)
