@@ -165,7 +165,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     result = snnc.train(args.file, target=args.target, network=args.network, out=args.output or
                         f"{DEFAULT_OUTPUT}.trained", data=args.data, epochs=args.epochs, batch=args.batch,
                         lr=args.lr, seed=args.seed, chip_seed=args.chip_seed, method=args.method, chips=args.chips,
-                        resume=args.resume, force=args.force, train_samples=args.train_samples,
+                        twin=args.twin, resume=args.resume, force=args.force, train_samples=args.train_samples,
                         test_samples=args.test_samples, progress=not (args.quiet or args.json),
                         notify=_notify(args), workers=args.workers, **_nir(args, args.file))
     metrics = result.metrics

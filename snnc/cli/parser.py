@@ -18,7 +18,7 @@ from snnc.cli.commands import (
     cmd_targets,
     cmd_train,
 )
-from snnc.compiler.ir.training import METHODS
+from snnc.compiler.ir.training import METHODS, TWINS
 from snnc.interop.options import RESETS
 from snnc.version import __version__
 
@@ -167,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, metavar="N", help="batch size")
     p.add_argument("--lr", type=float, help="learning rate")
     p.add_argument("--method", choices=METHODS, help="training method (the target decides which it offers)")
+    p.add_argument("--twin", choices=TWINS, help="what the spiking twin takes from the substrate: its spikes, or "
+                   "spikes and measured membranes (default: the train block's, else the target's)")
     p.add_argument("--resume", action="store_true", help="continue the run checkpointed in -o DIR")
     p.add_argument("--force", action="store_true", help="replace a training run already in -o DIR")
     p.add_argument("--train-samples", type=int, metavar="N", help="use only the first N training samples")

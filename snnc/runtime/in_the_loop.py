@@ -18,7 +18,7 @@ class InTheLoop(torch.autograd.Function):
     @staticmethod
     def forward(ctx, emulator: Emulator, twin: Twin, stimulus: Stimulus, names: tuple[str, ...],
                 *weights: Tensor) -> tuple[Tensor, Tensor]:
-        observation = emulator.observe(stimulus, dict(zip(names, weights)), membranes="output")
+        observation = emulator.observe(stimulus, dict(zip(names, weights)), membranes=twin.membranes)
         ctx.twin, ctx.stimulus, ctx.names, ctx.observation = twin, stimulus, names, observation
         ctx.save_for_backward(*weights)
         return observation.scores.clone(), observation.activity.clone()

@@ -61,6 +61,7 @@ class TrainConfig:
     chip_seed: int
     method: str | None  # None: the first of the emulator's methods
     spike_budget: tuple[float, float] | None  # (per_sample, strength)
+    twin: str | None = None  # None: the first of the emulator's twins (if it offers any)
     train_samples: int | None = None
     test_samples: int | None = None
 
@@ -90,7 +91,8 @@ def resolve_config(spec: TrainSpec | None, **overrides: Any) -> TrainConfig:
     values = dict(data=spec.data, loss=spec.loss, optimizer=opt.dsl_name, lr=opt.lr,
                   momentum_or_betas=(opt.momentum,) if isinstance(opt, SGD) else (opt.beta1, opt.beta2),
                   epochs=spec.epochs, batch=spec.batch, seed=spec.seed, chip_seed=defaults.CHIP_SEED,
-                  method=spec.method, spike_budget=None if budget is None else (budget.per_sample, budget.strength))
+                  method=spec.method, spike_budget=None if budget is None else (budget.per_sample, budget.strength),
+                  twin=spec.twin)
     values.update({k: v for k, v in overrides.items() if v is not None})
     for key, least, most in (("epochs", 1, MAX_EPOCHS), ("batch", 1, MAX_BATCH), ("seed", 0, None),
                              ("chip_seed", 0, None), ("train_samples", 1, None), ("test_samples", 1, None)):
@@ -131,7 +133,14 @@ class Trainer:
         if config.method not in methods:
             raise SnncError([error("E451", f"method '{config.method}' is not available on target "
                                    f"'{program.target.name}'; it trains with: {', '.join(methods)}")])
-        self.twin = twin_for(self.emulator, config.method)
+        twins = self.emulator.twins
+        if config.twin is None and twins:
+            self.config = config = replace(config, twin=twins[0])
+        if config.twin is not None and config.twin not in twins:
+            offered = f"it trains with: {', '.join(twins)}" if twins else "its twin has no variants"
+            raise SnncError([error("E453", f"twin '{config.twin}' is not available on target "
+                                   f"'{program.target.name}'; {offered}")])
+        self.twin = twin_for(self.emulator, config.method, config.twin)
         outputs = program.ir.size(self.emulator.output.population)
         if dataset.classes > outputs:
             raise SnncError([error("E452", f"data set '{dataset.name}' has {dataset.classes} classes but output "
@@ -252,8 +261,9 @@ class Trainer:
 
     def export(self) -> CompiledProgram:
         return self.emulator.export(self.weights, training={
-            "method": self.config.method, "epochs": len(self.rows), "chip_seed": self.config.chip_seed,
-            "seed": self.config.seed, "data": self.config.data, "test_samples": len(self.dataset.x_test),
+            "method": self.config.method, "twin": self.config.twin, "epochs": len(self.rows),
+            "chip_seed": self.config.chip_seed, "seed": self.config.seed, "data": self.config.data,
+            "test_samples": len(self.dataset.x_test),
             "test_accuracy": self.rows[-1]["test_accuracy"] if self.rows else None})
 
     def resume_from(self, directory: Path) -> None:
@@ -272,8 +282,8 @@ class Trainer:
 def train(source: deployment.Program, *, target: str | None = None, network: str | None = None,
           out: str | Path | None = None, data: Any = None, epochs: int | None = None, batch: int | None = None,
           lr: float | None = None, seed: int | None = None, chip_seed: int | None = None, method: str | None = None,
-          chips: int | None = None, resume: bool = False, force: bool = False, train_samples: int | None = None,
-          test_samples: int | None = None, progress: bool = False,
+          twin: str | None = None, chips: int | None = None, resume: bool = False, force: bool = False,
+          train_samples: int | None = None, test_samples: int | None = None, progress: bool = False,
           on_epoch: Callable[[dict[str, Any]], None] | None = None,
           notify: Callable[[str], None] | None = None, group: distributed.Group = distributed.SINGLE) -> TrainResult:
     """Train a program in the loop on `target`'s emulator (over `chips` chips): a .snn source (compiled
@@ -296,7 +306,8 @@ def train(source: deployment.Program, *, target: str | None = None, network: str
             program = deployment.program_to_run(source, target, chips)
             spec, base = program.ir.header.train, Path(program.source.get("path", ".")).parent
         config = resolve_config(spec, data=None if data is None else describe(data), epochs=epochs, batch=batch, lr=lr,
-                                seed=seed, chip_seed=chip_seed, method=method, train_samples=train_samples,
+                                seed=seed, chip_seed=chip_seed, method=method, twin=twin,
+                                train_samples=train_samples,
                                 test_samples=test_samples)
         if deployment.is_source(source):
             program = compile_program(checked, target=target or defaults.TARGET, seed=config.seed, chips=chips)

@@ -1,8 +1,11 @@
 """The digital twin of spiking substrates: the same simulation core on the declared (ideal) parameters and
 the nominal deployed weights, with differentiable spikes. It serves only the backward pass: replayed on
-the batch the substrate ran, it recomputes membranes itself but takes each spike's value from the
-substrate (as hardware-in-the-loop training on BrainScaleS-2 does), so gradients follow the trajectory
-the substrate actually took; dz/dV is the SuperSpike surrogate 1 / (1 + beta |V - v_th|)^2."""
+the batch the substrate ran, it takes each spike's value from the substrate (as hardware-in-the-loop
+training on BrainScaleS-2 does), so gradients follow the trajectory the substrate actually took; dz/dV
+is the SuperSpike surrogate 1 / (1 + beta |V - v_th|)^2. The membrane is the twin's own ("spikes"
+twin) or the substrate's measured one ("membrane" twin, as hxtorch injects the CADC samples: the value
+is the measurement, the gradient the model's dV; core.simulate's `observed`), so the surrogate and the
+readout are evaluated where the substrate's membrane was."""
 
 from __future__ import annotations
 
@@ -66,11 +69,13 @@ class SpikingTwin(Twin):
     substrate's observation."""
 
     def __init__(self, emulator, surrogate: SuperSpike | SmoothSpike = SuperSpike(), *, use_observed: bool = True,
-                 detach_reset: bool = True):
+                 detach_reset: bool = True, membrane: bool = False):
         self.emulator = emulator
         self.surrogate = surrogate
         self.use_observed = use_observed
         self.detach_reset = detach_reset
+        self.membrane = membrane  # take the substrate's measured membranes (needs them all recorded)
+        self.membranes = "all" if membrane else "output"
         self.units = {name: p.threshold_unit() for name, p in emulator.nominal.items()}
 
     def trace(self, stimulus: Stimulus, weights: dict[str, Tensor],
@@ -84,14 +89,17 @@ class SpikingTwin(Twin):
                 observed = observation.spikes[population][step]
             return self.surrogate(u / self.units[population], observed)
 
+        measured = None
+        if observation is not None and self.membrane:
+            measured = {k: v for k, v in observation.membrane.items() if k in em.nominal}
         return core.simulate(em.plan, em.nominal, em.twin_weights(weights), stimulus.events, stimulus.values,
-                             spike, detach_reset=self.detach_reset)
+                             spike, detach_reset=self.detach_reset, observed=measured)
 
     def fast_replay(self, observation: Observation | None) -> bool:
         """Whether replay runs the fast kernels' adjoint (the emulator's fast path, SuperSpike, observed
         spikes of every spiking population, detached reset); otherwise autograd through the core."""
         em = self.emulator
-        return (observation is not None and self.use_observed and self.detach_reset
+        return (observation is not None and self.use_observed and self.detach_reset and not self.membrane
                 and type(self.surrogate) is SuperSpike and em.fast_path()
                 and all(name in observation.spikes for name, p in em.nominal.items() if p.spiking))
 
@@ -103,8 +111,10 @@ class SpikingTwin(Twin):
             membrane, spikes, activity = fast_lif.replay(em.plan, em.nominal, em.twin_weights(weights),
                                                          stimulus.events, observation.spikes, out.population,
                                                          self.surrogate.beta)
-            return READOUTS[type(out.readout)](membrane, spikes, em.plan.dt), activity
+            return READOUTS[type(out.readout)](em.sample_membrane(membrane), spikes, em.plan.dt), activity
         trace = self.trace(stimulus, weights, observation)
-        scores = READOUTS[type(out.readout)](trace.membrane[out.population], trace.spikes.get(out.population),
-                                             self.emulator.plan.dt)
+        membrane = trace.membrane[out.population]
+        if not (self.membrane and observation is not None and out.population in observation.membrane):
+            membrane = self.emulator.sample_membrane(membrane)  # the twin's own: read as the substrate reads it
+        scores = READOUTS[type(out.readout)](membrane, trace.spikes.get(out.population), self.emulator.plan.dt)
         return scores, trace.activity()

@@ -68,8 +68,12 @@ def test_readout_is_quantized_to_eight_bits_and_noise_is_seeded():
     first = emulator.observe(stimulus, emulator.initial_weights())
     v = first.membrane["h"]  # v_th - v_leak = 0.5: the CADC covers (2.5 + 1) * 0.5 in 255 steps (bss2.yaml)
     assert emulator.readout_range == (-1.0, 2.5)
-    codes = (v + 1.0 * 0.5) / (3.5 * 0.5 / 255)
+    # one sample every 2 us of chip time = 2 ms of model time at time_scale 1e-3: steps 0, 2, ..., 10 of 12
+    assert emulator.cadc.samples == (0, 2, 4, 6, 8, 10)
+    codes = (v[0::2] + 1.0 * 0.5) / (3.5 * 0.5 / 255)
     assert torch.allclose(codes, codes.round(), atol=1e-3)
+    assert torch.allclose(v[1:10:2], (v[0:9:2] + v[2:11:2]) / 2)  # in between: linear interpolation
+    assert torch.equal(v[11], v[10])  # after the last sample: held
     again = tiny_bss2(noise_seed=1).observe(stimulus, emulator.initial_weights())
     assert torch.equal(first.membrane["o"], again.membrane["o"])
     second = emulator.observe(stimulus, emulator.initial_weights())  # the noise moves on
@@ -86,7 +90,8 @@ def test_an_ideal_chip_differs_from_reference_only_by_quantization():
     on_reference = reference.observe(stimulus, quantized)
     assert torch.equal(on_chip.spikes["h"], on_reference.spikes["h"])
     lsb = 3.5 / 255  # output LI: unit 1
-    assert float((on_chip.scores - on_reference.scores).abs().max()) <= lsb / 2 + 1e-9
+    sampled = on_reference.membrane["o"][list(ideal.cadc.samples)].amax(0)  # the chip reads the CADC's samples
+    assert float((on_chip.scores - sampled).abs().max()) <= lsb / 2 + 1e-9
 
 
 def test_every_projection_takes_the_chips_fixed_event_latency(tmp_path):

@@ -42,6 +42,7 @@ MAX_EPOCHS = 100_000
 MAX_BATCH = 1 << 20  # samples of one batch (its memory is checked when a run starts: runtime/budget.py)
 LOSSES = ("cross_entropy", "mse")
 METHODS = ("surrogate", "pat", "st-rsbp")
+TWINS = ("spikes", "membrane")
 
 
 @serializable
@@ -59,4 +60,7 @@ class TrainSpec:
     method: str | None = param(default=None, kind="name_or_string", choices=METHODS,
                                doc="training method; default: the target's own (surrogate on spiking substrates, "
                                    "pat on optics); a name with a hyphen is written in quotes: \"st-rsbp\"")
+    twin: str | None = param(default=None, kind="name", choices=TWINS,
+                             doc="what the spiking twin takes from the substrate: its spikes, or its spikes and "
+                                 "measured membranes; default: the target's choice")
     seed: int = param(default=0, kind="integer", minimum=0)

@@ -37,6 +37,8 @@ class Resources(Strict):
     readout_bits: count(1, 24)
     # The CADC's input range [low, high] in units of (v_th - v_leak) around v_leak.
     readout_range: Interval
+    # Seconds of chip time between two CADC samples of a neuron (the membrane readout in the loop).
+    cadc_interval: number(positive=True, high=1.0)
     chips: count(1, MAX_CHIPS)
     events_per_second_between_chips: number(positive=True)
 

@@ -46,6 +46,10 @@ class Observation:
 class Twin(ABC):
     """A differentiable model of a substrate, used only for the backward pass of training in the loop."""
 
+    # What the substrate's `observe` must record for `replay` (its `membranes` argument): "output" (the
+    # readout population's membrane) or "all" (a twin that takes every measured membrane).
+    membranes: str = "output"
+
     @abstractmethod
     def replay(self, stimulus: Stimulus, weights: dict[str, Tensor],
                observation: Observation) -> tuple[Tensor, Tensor]:
@@ -60,6 +64,8 @@ class Emulator(ABC):
     own stream (snnc.runtime.seeds: purposes "chip" and "noise")."""
 
     methods: tuple[str, ...] = ("surrogate",)  # what `snnc train --method` accepts on this substrate
+    # The twins `snnc train --twin` chooses from, the default first; none: the substrate has one twin.
+    twins: tuple[str, ...] = ()
 
     def __init__(self, program: CompiledProgram, *, chip_seed: int = defaults.CHIP_SEED,
                  noise_seed: int = defaults.SEED, dtype: torch.dtype = torch.float32):
@@ -144,8 +150,8 @@ class Emulator(ABC):
         return {}
 
     @abstractmethod
-    def make_twin(self) -> Twin:
-        """The digital twin of this substrate."""
+    def make_twin(self, kind: str | None = None) -> Twin:
+        """The digital twin of this substrate; `kind` one of `twins` (None: the default)."""
 
 
 def emulator_for(program: CompiledProgram, **options: Any) -> Emulator:

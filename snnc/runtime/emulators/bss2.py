@@ -8,7 +8,9 @@
   the placement (node attr `placement`); merged circuits share one membrane, so a logical neuron has
   the mean of its circuits' deviations.
 - Temporal noise on the membrane every step; the membrane is read out by the CADC at `readout_bits`
-  over the YAML's `readout_range`.
+  over the YAML's `readout_range`, one sample every `cadc_interval` of chip time (model time: divided by
+  `time_scale`), mapped onto the simulation grid by linear interpolation between samples and held after
+  the last one, as hxtorch's `to_dense` does (`cadc.py`).
 - No programmable delays: every projection takes the chip's fixed event latency (`event_latency`, chip
   seconds), divided by `time_scale` and rounded to the time grid (0 steps for timesteps above 0.16 ms).
 The figures come from the target's `noise:` and `resources:` sections."""
@@ -24,7 +26,7 @@ import torch
 from snnc.compiler.targets.bss2 import legalize, quantize_weights
 from snnc.diagnostics import SnncError, error
 from snnc.runtime import seeds
-from snnc.runtime.emulators import core
+from snnc.runtime.emulators import cadc, core
 from snnc.runtime.emulators.membrane_noise import MembraneNoise
 from snnc.runtime.emulators.spiking import SpikingEmulator
 
@@ -45,6 +47,8 @@ class BSS2Emulator(SpikingEmulator):
         self.readout_bits = int(resources["readout_bits"])
         # in units of (v_th - v_leak) around v_leak (1 for models without threshold)
         self.readout_range = tuple(float(x) for x in resources["readout_range"])
+        # model seconds between two CADC samples of a neuron
+        self.cadc_interval = float(resources["cadc_interval"]) / float(spec["time_scale"])
         self.circuits_per_chip = int(resources["hemispheres"]) * int(resources["columns_per_hemisphere"])
         self.noise = {k: float(v) if imperfections else 0.0 for k, v in spec["noise"].items()}
         missing = [f"node '{p.name}' attr 'placement'" for p in self.ir.populations()
@@ -157,7 +161,18 @@ class BSS2Emulator(SpikingEmulator):
         return MembraneNoise(self.plan.steps, batch, stream.next_call(),
                              {name: stream.philox_key(name) for name in self.noise_scales}, self.noise_scales)
 
+    @cached_property
+    def cadc(self) -> cadc.Sampling:
+        return cadc.Sampling.of(self.plan.steps, self.plan.dt, self.cadc_interval)
+
+    def sample_membrane(self, v: Tensor) -> Tensor:
+        return self.cadc.resample(v)
+
     def read_membrane(self, name: str, v: Tensor) -> Tensor:
+        return self.sample_membrane(self.quantize_membrane(name, v))  # codes of the samples, interpolated
+
+    def quantize_membrane(self, name: str, v: Tensor) -> Tensor:
+        """The CADC's code of `v` (readout_bits over readout_range), in model units."""
         p = self.nominal[name]
         unit = p.threshold_unit()
         low = p.v_leak + self.readout_range[0] * unit

@@ -229,10 +229,13 @@ def analog_drive(u: Tensor, p: NeuronParams, c: Coefficients, steps: int,
 
 def simulate(plan: Plan, params: dict[str, NeuronParams], weights: dict[str, Tensor], events: dict[str, Tensor],
              values: dict[str, Tensor], spike: SpikeFn, *, noise: dict[str, Tensor] | None = None,
-             detach_reset: bool = False) -> Trace:
+             detach_reset: bool = False, observed: dict[str, Tensor] | None = None) -> Trace:
     """Run the network on a batch. `events[input]` (T, B, N); `values[input]` for analog inputs, (B, N)
     constant or (W, B, N) per window; `noise[population]` (T, B, N) is added to the membrane after each
-    step's integration."""
+    step's integration. `observed[population]` (T, B, N), a measured membrane (the twin's membrane mode):
+    each step's integrated V takes the measured value, its gradient passes to the computed one (hxtorch's
+    Unterjubel); the spike is evaluated on it and the reset skipped, since the measurement already
+    shows what the substrate did, and the next step integrates from it."""
     T, dt = plan.steps, plan.dt
     batch = next(iter(events.values() or values.values())).shape[-2]
     spikes: dict[str, Tensor] = dict(events)
@@ -262,7 +265,7 @@ def simulate(plan: Plan, params: dict[str, NeuronParams], weights: dict[str, Ten
             # full-size gradient for every step (quadratic in T); unbind's backward stacks once.
             external[name] = None if drive is None else drive.unbind(0)
         out_z, out_v = _run_group(group, params, coeff, external, constant, recurrent, weights, spike, noise,
-                                  batch, plan, detach_reset)
+                                  batch, plan, detach_reset, observed or {})
         spikes.update(out_z)
         membrane.update(out_v)
     for name in plan.inputs:
@@ -272,7 +275,7 @@ def simulate(plan: Plan, params: dict[str, NeuronParams], weights: dict[str, Ten
 
 
 def _run_group(group, params, coeff, external, constant, recurrent, weights, spike, noise, batch, plan,
-               detach_reset):
+               detach_reset, observed):
     T = plan.steps
     any_param = params[group[0]].tau_mem
     state = {}
@@ -310,10 +313,13 @@ def _run_group(group, params, coeff, external, constant, recurrent, weights, spi
                 v_new = v_new + noise[name][t]
             if refrac is not None:
                 v_new = torch.where(refrac > 0, p.v_reset, v_new)
+            if name in observed:  # forward: the measurement; backward: the model's dV
+                v_new = _Measured.apply(v_new, observed[name][t])
             if p.spiking:
                 z = spike(name, t, v_new - p.v_th)
                 zr = z.detach() if detach_reset else z
-                v_new = v_new - zr * ((p.v_th - p.v_reset) if p.reset == "subtract" else (v_new - p.v_reset))
+                if name not in observed:
+                    v_new = v_new - zr * ((p.v_th - p.v_reset) if p.reset == "subtract" else (v_new - p.v_reset))
                 if p.kind == "adex":
                     w_ad = w_ad + zr * p.adex["b"]
                 if refrac is not None:
@@ -352,6 +358,19 @@ def _arriving(external, recurrent, zs, weights, t):
             term = zs[edge.source][t - lag] @ weights[edge.name]
             x = term if x is None else x + term
     return x
+
+
+class _Measured(torch.autograd.Function):
+    """forward(computed, measured) -> measured, exactly; backward: the gradient goes to `computed`
+    (hxtorch's Unterjubel, hxtorch/spiking/functional/unterjubel.py)."""
+
+    @staticmethod
+    def forward(ctx, computed: Tensor, measured: Tensor) -> Tensor:
+        return measured.to(computed.dtype).clone()
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        return grad, None
 
 
 def heaviside(_population: str, _step: int, u: Tensor) -> Tensor:

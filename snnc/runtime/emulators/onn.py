@@ -216,7 +216,7 @@ class OnnEmulator(Emulator):
         """Optical energy of the last `observe`: photons per MAC reaching each detector population."""
         return {f"photons_per_mac.{name}": value for name, value in self.photons_per_mac.items()}
 
-    def make_twin(self) -> Twin:
+    def make_twin(self, kind: str | None = None) -> Twin:
         return OnnTwin(self)
 
 

@@ -25,6 +25,9 @@ class SpikingEmulator(Emulator):
     # fast_lif, same semantics; False forces the general core (the tests compare both).
     fast: bool = True
     methods = ("surrogate", "st-rsbp")  # surrogate gradients through the twin; spike-train level (methods/st_rsbp)
+    # "spikes": the twin takes the substrate's spikes and computes its own membranes; "membrane": it takes
+    # the measured membranes too (hxtorch's in-the-loop handling of the CADC, docs/in_the_loop.md).
+    twins: tuple[str, ...] = ("spikes", "membrane")
 
     def __init__(self, program, **options):
         super().__init__(program, **options)
@@ -55,6 +58,11 @@ class SpikingEmulator(Emulator):
         """The membrane noise of a batch call (population -> (T, B, N) tensors, counter-based), or None."""
         return None
 
+    def sample_membrane(self, v: Tensor) -> Tensor:
+        """(T, B, N) membrane -> the same trace as the substrate's readout samples it, on the simulation grid
+        (linear in v: the twin's readout goes through it too). Every step by default."""
+        return v
+
     def read_membrane(self, name: str, v: Tensor) -> Tensor:
         """The membrane as the substrate's readout reports it."""
         return v
@@ -81,7 +89,7 @@ class SpikingEmulator(Emulator):
         scores = READOUTS[type(self.output.readout)](membrane[out], trace.spikes.get(out), self.plan.dt)
         return Observation(scores=scores, activity=trace.activity(), spikes=trace.spikes, membrane=membrane)
 
-    def make_twin(self) -> Twin:
+    def make_twin(self, kind: str | None = None) -> Twin:
         from snnc.runtime.twin import SpikingTwin
 
-        return SpikingTwin(self)
+        return SpikingTwin(self, membrane=(kind or self.twins[0]) == "membrane")
