@@ -94,10 +94,17 @@ def test_transmissions_above_one_are_clipped_with_a_warning():
 
 
 def test_the_photon_budget_of_the_input_is_checked():
-    # 64 inputs x 32 detectors at 40 photons per MAC: each pixel lights 32 pixels, needs 1,280 > 1,000
+    # 64 inputs x 32 detectors at 40 photons per MAC: each pixel lights 32 pixels, needs 1,280 > 1,000 at
+    # full transmission (the least: dimmer transmissions need a brighter source)
     text = compile_error(net(ppm=40))
     assert "net.snn:2:5: error[E602]: input 'img' emits up to 1,000 photons per pixel and sample (intensity " \
-           "photons), but the layers it lights need 1,280 per pixel" in text
+           "photons), but the layers it lights need 1,280 per pixel (photons per MAC x fan-out) at full " \
+           "transmission" in text
+    # at the limit it compiles; the budget is per inference, so exposures do not multiply it
+    exact = net(ppm=1000 / 32).replace("photons_per_mac = 31.25", "photons_per_mac = 31.25, shots = 8")
+    report = compile_onn(exact).ir.edge_attrs("img->h")["report"]
+    assert report["photons_at_full_transmission"] == pytest.approx(31.25 * 64 * 32)
+    assert "need 1,000.03 per pixel" in compile_error(net(ppm=1000.03 / 32))
 
 
 def test_the_optical_power_of_the_source_is_a_named_resource(tmp_path):

@@ -130,11 +130,12 @@ class Linear:
 class PhotonDetector:
     """Single-photon detector behind an optical matrix-vector multiply.
 
-    lambda = photons_per_mac * sum_j w_j x_j (expected photons at the detector, per exposure)
+    lambda = g * sum_j w_j x_j (expected photons at the detector, per exposure), the source power g held
+    so that the layer's detectors receive `photons_per_mac` photons per MAC and inference on average;
     each exposure fires (1) with probability 1 - exp(-lambda), else 0; y = the mean over `shots` exposures.
     """
 
     observables: ClassVar[frozenset] = frozenset({"spikes", "value"})
-    photons_per_mac: float = param(positive=True, doc="optical energy per multiply-accumulate and exposure, "
-                                   "in photons, at full transmission and input")
+    photons_per_mac: float = param(positive=True, doc="the optical energy budget: photons reaching the detectors "
+                                   "per multiply-accumulate and inference (all exposures), on average")
     shots: int = param(default=1, kind="integer", minimum=1, doc="exposures per inference, their clicks averaged")

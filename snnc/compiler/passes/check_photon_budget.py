@@ -1,11 +1,17 @@
-"""Pass: every optical layer gets the light it needs (edge `report.photons_peak`, `resources.optical_power`).
+"""Pass: every optical layer can get the light it needs (edge `report.photons_at_full_transmission`,
+`resources.optical_power`).
 
-A layer pre -> post at p photons per MAC needs up to p * pre * post * k photons per exposure (k
-channels per weight; all transmissions and inputs at 1); its actual use is lower and is measured by the
-emulator. An `intensity` input pixel emits up to `photons` photons per sample (at value 1) and its
-light fans out over the post * k pixels of each layer it lights, so it needs p * post * k of them; all
-layers together draw on the source's `optical_power`. A `linear` layer runs at the target's
-`linear_photons_per_mac`."""
+A photon detector layer pre -> post with `photons_per_mac = p` receives p * pre * post photons per
+inference on average (its budget, all exposures together): the emulator's source power follows the
+transmissions and inputs to hold it, so the less light the modulator passes the more the source emits.
+It emits least with every transmission and input at 1: p * pre * post * k (k channels per weight). A
+`linear` layer runs at the target's `linear_photons_per_mac` per exposure, which is its most at full
+transmission and input. This pass checks what is impossible whatever the trained weights: an
+`intensity` input pixel emits up to `photons` photons per sample (at value 1) and its light fans out over
+the post * k pixels of each layer it lights, which need p * post * k of them at full transmission (E602);
+all layers together at full transmission draw on the source's `optical_power` (E603). A trained network
+with dimmer transmissions needs a brighter source; the emulator caps it at the input's `photons` and the
+measured photons per MAC then fall below p (docs/onn.md)."""
 
 from __future__ import annotations
 
@@ -20,8 +26,9 @@ from snnc.diagnostics import error
 
 
 class CheckPhotonBudget(Pass):
-    """Each input's `intensity(photons)` covers the layers it lights; the whole network fits the
-    source's `optical_power`; records the peak photons per exposure of every projection."""
+    """Each input's `intensity(photons)` covers the layers it lights at full transmission; so does the
+    source's `optical_power` for the whole network; records each projection's photons per inference at full
+    transmission and input."""
 
     name: ClassVar[str] = "check_photon_budget"
 
@@ -33,7 +40,7 @@ class CheckPhotonBudget(Pass):
             pre, post = ir.size(source), ir.size(target)
             k = channels_per_weight(attrs["transmissions"].encoding)
             per_pixel = photons_per_mac(ir.decl(target).model, optics) * post * k
-            attrs["report"]["photons_peak"] = per_pixel * pre
+            attrs["report"]["photons_at_full_transmission"] = per_pixel * pre
             total += per_pixel * pre
             if isinstance(ir.decl(source), Input):
                 drawn[source] = drawn.get(source, 0.0) + per_pixel
@@ -43,7 +50,8 @@ class CheckPhotonBudget(Pass):
                 ctx.diagnostics.add(error(
                     "E602", f"input '{name}' emits up to {node.encoder.photons:,.6g} photons per pixel and "
                     f"sample (intensity photons), but the layers it lights need {needed:,.6g} per pixel "
-                    "(photons per MAC x fan-out); raise `photons` or lower `photons_per_mac`", node.span))
+                    "(photons per MAC x fan-out) at full transmission; raise `photons` or lower "
+                    "`photons_per_mac`", node.span))
         if total > optics.optical_power * (1 + 1e-9):
             ctx.diagnostics.add(error(
                 "E603", f"the network needs up to {total:,.6g} photons per inference, but the source's "

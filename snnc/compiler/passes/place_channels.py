@@ -144,7 +144,7 @@ class PlaceChannels(Pass):
             ir.node_attrs(population.name)["report"] = {
                 "neurons": population.size, "model": population.model.dsl_name,
                 "detectors": detectors[population.name],
-                "peak_photons_per_mac": photons_per_mac(population.model, optics)}
+                "photons_per_mac": photons_per_mac(population.model, optics)}
         ir.graph.graph["resources"] = {
             "channels": {"used": max((p.channels for p in passes), default=0), "available": optics.channels},
             "detectors": {"used": max((p.detectors for p in passes), default=0), "available": optics.detectors},

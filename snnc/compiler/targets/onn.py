@@ -147,10 +147,12 @@ def choose_scale(weights: np.ndarray, into_detector: bool) -> float:
 
 
 def photons_per_mac(model: object, optics: Optics) -> float:
-    """The operating point of a population's detectors (its neuron model): photons per MAC and inference
-    (all exposures) at full transmission."""
+    """Photons per MAC and inference of a population's detectors (its neuron model): a photon detector layer's
+    budget (all exposures together; the source power holds it, docs/onn.md), a linear layer's operating
+    point at full transmission and input. With every transmission and input at 1, either draws exactly
+    this from its source."""
     if isinstance(model, PhotonDetector):
-        return model.photons_per_mac * model.shots
+        return model.photons_per_mac
     return optics.linear_photons_per_mac
 
 

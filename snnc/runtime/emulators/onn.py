@@ -6,7 +6,11 @@ Forward (`OnnEmulator.observe`, layer by layer in the order light passes them):
                      click re-emitted; a linear population: its value, clipped to [0, 1])
   t_ij               the deployed transmission (quantized at the modulator's bits, the chip's fixed
                      pattern error added), per channel of the projection's encoding
-  lambda_i           = p * sum_j t_ij x_j photons arrive (p: photons per MAC at full transmission)
+  lambda_i           = g * sum_j t_ij x_j photons arrive per exposure, g the source power (photons per
+                     modulator pixel at full input): for a photon detector layer set per batch so that
+                     its detectors receive `photons_per_mac` photons per MAC and inference on average
+                     (the budget; physics.source_power), for a linear layer the target's
+                     `linear_photons_per_mac` (an operating point at full transmission and input)
   photon_detector    fires with probability 1 - exp(-mu), mu = efficiency * lambda + dark counts, in
                      each of `shots` exposures; its output is the mean of the clicks
   linear             counts Poisson(mu) per detector, saturating at 2**readout_bits - 1 per tile; the
@@ -28,6 +32,7 @@ import networkx as nx
 import numpy as np
 import torch
 
+from snnc.compiler.ir.encoders import Intensity
 from snnc.compiler.ir.neurons import Linear, PhotonDetector
 from snnc.compiler.ir.nodes import Input
 from snnc.compiler.targets.onn import (
@@ -98,9 +103,27 @@ class OnnEmulator(Emulator):
             layers[target].append(Layer(key, source, target, attrs["transmissions"].encoding, blocks))
         return layers
 
-    def layer_photons_per_mac(self, population: str) -> float:
+    def fan_in(self, population: str) -> int:
+        return sum(self.ir.size(layer.source) for layer in self.layers[population])
+
+    def source_limit(self, population: str) -> float:
+        """The most photons per modulator pixel and exposure the sources of a photon detector layer emit at
+        full input: an `intensity` input's `photons` per pixel and sample, spread over the post * k pixels
+        it lights in each of `shots` exposures (no limit for light re-emitted from detectors)."""
+        shots, post = self.ir.decl(population).model.shots, self.ir.size(population)
+        limits = []
+        for layer in self.layers[population]:
+            node = self.ir.decl(layer.source)
+            if isinstance(node, Input) and isinstance(node.encoder, Intensity):
+                k = self.ir.edge_attrs(layer.name)["transmissions"].levels.shape[0]
+                limits.append(node.encoder.photons / (post * k * shots))
+        return min(limits, default=float("inf"))
+
+    def source_power(self, population: str, drive: Tensor) -> Tensor:
+        """g of a photon detector layer for a batch whose light at unit power is `drive` (B, N)."""
         model = self.ir.decl(population).model
-        return model.photons_per_mac if isinstance(model, PhotonDetector) else self.optics.linear_photons_per_mac
+        return physics.source_power(drive, model.photons_per_mac, self.fan_in(population), model.shots,
+                                    self.source_limit(population))
 
     @cached_property
     def fixed_pattern(self) -> dict[str, Tensor]:
@@ -167,20 +190,22 @@ class OnnEmulator(Emulator):
         return light
 
     def detector_output(self, population: str, layers: list[Layer], light: dict[str, Tensor],
-                        transmissions: dict[str, Deployed]) -> Tensor:
-        """The sampled (or, without shot noise, expected) output of one population, (B, N)."""
+                        transmissions: dict[str, Deployed], nominal: dict[str, Deployed]) -> Tensor:
+        """The sampled (or, without shot noise, expected) output of one population, (B, N). `nominal`: the
+        transmissions as set, `transmissions`: as they are (with the fixed-pattern error)."""
         o = self.optics
-        p = self.layer_photons_per_mac(population)
         if isinstance(self.ir.decl(population).model, PhotonDetector):
-            arriving = sum(p * light[layer.source] @ transmissions[layer.name].transmission[0] for layer in layers)
+            g = self.source_power(population, sum(light[layer.source] @ nominal[layer.name].transmission[0]
+                                                  for layer in layers))
+            arriving = g * sum(light[layer.source] @ transmissions[layer.name].transmission[0] for layer in layers)
             dark = o.dark_counts * sum(len(layer.row_blocks) for layer in layers)
             mu = physics.detected_mean(arriving, o.detector_efficiency, dark)
             shots = self.ir.decl(population).model.shots
-            fan_in = sum(self.ir.size(layer.source) for layer in layers)
-            self.photons_per_mac[population] = shots * physics.photons_per_mac(arriving, fan_in)
+            self.photons_per_mac[population] = shots * physics.photons_per_mac(arriving, self.fan_in(population))
             if not self.shot_noise:
                 return physics.click_probability(mu)
             return physics.sample_clicks(mu, shots, self.generator)
+        p = o.linear_photons_per_mac
         value = 0.0
         for layer in layers:
             deployed = transmissions[layer.name]
@@ -198,15 +223,14 @@ class OnnEmulator(Emulator):
 
     @torch.no_grad()
     def observe(self, stimulus: Stimulus, weights: dict[str, Tensor], *, membranes: str = "all") -> Observation:
-        transmissions = {}
-        for name in self.weight_names():
-            deployed = self.deploy(name, weights[name])
-            deployed.transmission = (deployed.transmission + self.fixed_pattern[name]).clamp(0.0, 1.0)
-            transmissions[name] = deployed
+        nominal = {name: self.deploy(name, weights[name]) for name in self.weight_names()}
+        transmissions = {name: Deployed((d.transmission + self.fixed_pattern[name]).clamp(0.0, 1.0), d.scale)
+                         for name, d in nominal.items()}
         light = self.input_light(stimulus)
         values = {}
         for population in self.order:
-            values[population] = self.detector_output(population, self.layers[population], light, transmissions)
+            values[population] = self.detector_output(population, self.layers[population], light, transmissions,
+                                                      nominal)
             light[population] = values[population].clamp(0.0, 1.0)
         spikes = {p: values[p][None] for p in self.order if isinstance(self.ir.decl(p).model, PhotonDetector)}
         return Observation(scores=values[self.output.population], activity=clicks(self, values, stimulus.batch),
@@ -261,7 +285,8 @@ class OnnTwin(Twin):
             drive = sum(light[layer.source] @ w[layer.name] for layer in layers)
             if isinstance(em.ir.decl(population).model, PhotonDetector):
                 dark = o.dark_counts * sum(len(layer.row_blocks) for layer in layers)
-                mu = physics.detected_mean(em.layer_photons_per_mac(population) * drive, o.detector_efficiency, dark)
+                # the source power follows the light as on the device, differentiably: the budget is held
+                mu = physics.detected_mean(em.source_power(population, drive) * drive, o.detector_efficiency, dark)
                 expected = self.detector(mu)
             else:
                 expected = drive
