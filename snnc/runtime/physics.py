@@ -41,8 +41,7 @@ def sample_counts(mu: Tensor, generator: torch.Generator) -> Tensor:
 def source_power(drive: Tensor, photons_per_mac: float, fan_in: int, shots: int, limit: float) -> Tensor:
     """g, the photons per modulator pixel and exposure at full input that hold a photon-detector layer to its
     budget: `photons_per_mac` photons arriving per MAC and inference (all `shots` exposures), averaged over
-    the batch and the layer's detectors. `drive` (B, N) = sum_j t_ij x_j, the light at unit power, from the
-    transmissions the controller set (what it knows; a pixel's fixed-pattern error it does not). g is at
+    the batch and the layer's detectors. `drive` (B, N) = sum_j t_ij x_j, the light at unit power. g is at
     most `limit` (what the source can emit); a batch without light needs none. Differentiable in `drive`."""
     mean = drive.mean()
     lit = mean > 0

@@ -36,9 +36,9 @@ def linear_detector(mu):
     return mu
 
 
-def trained_accuracy(shot_noise_in_training: bool, backward_model=None) -> tuple[float, float]:
+def trained_accuracy(shot_noise_in_training: bool, backward_model=None, budget: float = 0.02) -> tuple[float, float]:
     """(test accuracy on the stochastic optics, averaged over REPEATS draws; measured photons per MAC)."""
-    program = compile_text(LOW_BUDGET, target="onn", seed=0)
+    program = compile_text(LOW_BUDGET.replace("0.02", f"{budget}"), target="onn", seed=0)
     data = load_data("digits", program.ir.inputs()[0]).subset(train=TRAIN_SAMPLES)
     trainer = Trainer(program, resolve_config(None, lr=1e-2, epochs=EPOCHS, batch=32, seed=0, method="pat"), data)
     trainer.emulator.shot_noise = shot_noise_in_training
@@ -52,18 +52,23 @@ def trained_accuracy(shot_noise_in_training: bool, backward_model=None) -> tuple
     return accuracy, optics.energy()["photons_per_mac.h"]
 
 
-@pytest.mark.slow  # three small trainings: ~10-50 s on 2 cores, depending on load
-def test_physics_aware_training_beats_the_deterministic_models_at_low_photon_budget():
+@pytest.mark.slow  # four small trainings: ~20-60 s on 2 cores, depending on load
+def test_physics_aware_training_beats_the_deterministic_models_at_low_photon_budgets():
+    # 0.02 photons per MAC: ~1.3 photons per detector and inference; 0.05: ~3.2, where a click saturates
     pat, pat_photons = trained_accuracy(shot_noise_in_training=True)
     in_silico, in_silico_photons = trained_accuracy(shot_noise_in_training=False)
-    backward, backward_photons = trained_accuracy(shot_noise_in_training=True, backward_model=linear_detector)
-    print(f"\nsingle-photon regime, test accuracy on the stochastic optics: PAT {100 * pat:.1f}% at "
-          f"{pat_photons:.4f} photons/MAC; naive in-silico {100 * in_silico:.1f}% at {in_silico_photons:.4f}; "
-          f"naive backward {100 * backward:.1f}% at {backward_photons:.4f}")
-    for photons in (pat_photons, in_silico_photons, backward_photons):  # all at the budget: 0.02 photons per MAC
-        assert photons == pytest.approx(0.02, rel=0.1)
+    pat_5, pat_5_photons = trained_accuracy(shot_noise_in_training=True, budget=0.05)
+    backward, backward_photons = trained_accuracy(shot_noise_in_training=True, backward_model=linear_detector,
+                                                  budget=0.05)
+    print(f"\nsingle-photon regime, test accuracy on the stochastic optics: at 0.02 photons/MAC PAT "
+          f"{100 * pat:.1f}% ({pat_photons:.4f} measured), naive in-silico {100 * in_silico:.1f}% "
+          f"({in_silico_photons:.4f}); at 0.05 PAT {100 * pat_5:.1f}% ({pat_5_photons:.4f}), naive backward "
+          f"{100 * backward:.1f}% ({backward_photons:.4f})")
+    for photons, budget in ((pat_photons, 0.02), (in_silico_photons, 0.02), (pat_5_photons, 0.05),
+                            (backward_photons, 0.05)):
+        assert photons == pytest.approx(budget, rel=0.1)  # every run at its budget
     assert pat > in_silico + 0.03
-    assert pat > backward + 0.03
+    assert pat_5 > backward + 0.03
 
 
 @pytest.mark.parametrize("budget, shots", [(0.02, 1), (0.2, 4)])

@@ -190,14 +190,12 @@ class OnnEmulator(Emulator):
         return light
 
     def detector_output(self, population: str, layers: list[Layer], light: dict[str, Tensor],
-                        transmissions: dict[str, Deployed], nominal: dict[str, Deployed]) -> Tensor:
-        """The sampled (or, without shot noise, expected) output of one population, (B, N). `nominal`: the
-        transmissions as set, `transmissions`: as they are (with the fixed-pattern error)."""
+                        transmissions: dict[str, Deployed]) -> Tensor:
+        """The sampled (or, without shot noise, expected) output of one population, (B, N)."""
         o = self.optics
         if isinstance(self.ir.decl(population).model, PhotonDetector):
-            g = self.source_power(population, sum(light[layer.source] @ nominal[layer.name].transmission[0]
-                                                  for layer in layers))
-            arriving = g * sum(light[layer.source] @ transmissions[layer.name].transmission[0] for layer in layers)
+            drive = sum(light[layer.source] @ transmissions[layer.name].transmission[0] for layer in layers)
+            arriving = self.source_power(population, drive) * drive
             dark = o.dark_counts * sum(len(layer.row_blocks) for layer in layers)
             mu = physics.detected_mean(arriving, o.detector_efficiency, dark)
             shots = self.ir.decl(population).model.shots
@@ -223,14 +221,15 @@ class OnnEmulator(Emulator):
 
     @torch.no_grad()
     def observe(self, stimulus: Stimulus, weights: dict[str, Tensor], *, membranes: str = "all") -> Observation:
-        nominal = {name: self.deploy(name, weights[name]) for name in self.weight_names()}
-        transmissions = {name: Deployed((d.transmission + self.fixed_pattern[name]).clamp(0.0, 1.0), d.scale)
-                         for name, d in nominal.items()}
+        transmissions = {}
+        for name in self.weight_names():
+            deployed = self.deploy(name, weights[name])
+            deployed.transmission = (deployed.transmission + self.fixed_pattern[name]).clamp(0.0, 1.0)
+            transmissions[name] = deployed
         light = self.input_light(stimulus)
         values = {}
         for population in self.order:
-            values[population] = self.detector_output(population, self.layers[population], light, transmissions,
-                                                      nominal)
+            values[population] = self.detector_output(population, self.layers[population], light, transmissions)
             light[population] = values[population].clamp(0.0, 1.0)
         spikes = {p: values[p][None] for p in self.order if isinstance(self.ir.decl(p).model, PhotonDetector)}
         return Observation(scores=values[self.output.population], activity=clicks(self, values, stimulus.batch),
@@ -285,7 +284,8 @@ class OnnTwin(Twin):
             drive = sum(light[layer.source] @ w[layer.name] for layer in layers)
             if isinstance(em.ir.decl(population).model, PhotonDetector):
                 dark = o.dark_counts * sum(len(layer.row_blocks) for layer in layers)
-                # the source power follows the light as on the device, differentiably: the budget is held
+                # the source power follows the light as on the device (here from the nominal transmissions:
+                # the twin does not know the fixed pattern), differentiably: the budget is held
                 mu = physics.detected_mean(em.source_power(population, drive) * drive, o.detector_efficiency, dark)
                 expected = self.detector(mu)
             else:
