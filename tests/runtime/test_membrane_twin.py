@@ -17,7 +17,7 @@ from snnc.runtime.emulators.cadc import Sampling
 from snnc.runtime.encoders import encode
 from snnc.runtime.in_the_loop import in_the_loop
 from snnc.runtime.twin import SuperSpike
-from tests.runtime.conftest import TINY, compile_text
+from tests.runtime.conftest import TINY_BSS2, compile_text
 
 ONE_LIF = """\
 network one {
@@ -78,7 +78,7 @@ def test_the_core_takes_a_measured_membrane_value_and_passes_its_gradient_to_the
 
 
 def membrane_setting(kind: str):
-    program = compile_text(TINY, target="bss2")
+    program = compile_text(TINY_BSS2, target="bss2")
     emulator = emulator_for(program, chip_seed=3, noise_seed=5)
     stimulus = encode(program.ir, torch.rand(4, 6, generator=torch.Generator().manual_seed(2)))
     weights = {k: w.requires_grad_(True) for k, w in emulator.initial_weights().items()}
