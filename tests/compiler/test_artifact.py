@@ -97,7 +97,7 @@ def test_the_reference_target_refuses_optical_models_at_compile_time():
     # its emulator (the spiking core) cannot run them: train and run would refuse them later
     with pytest.raises(SnncError) as info:
         snnc.compile(EXAMPLES[0].parent / "onn_digits.snn", target="reference")
-    assert [(d.code, d.span.line) for d in info.value.diagnostics] == [("E160", 5), ("E160", 6)]
+    assert [(d.code, d.span.line) for d in info.value.diagnostics] == [("E160", 7), ("E160", 8)]
     assert info.value.diagnostics[0].message == (
         "target 'reference' does not support neuron model 'photon_detector' (it supports LIF, LI, AdEx, IF, "
         "integrator, always_on)")

@@ -42,7 +42,7 @@ def test_the_markdown_report_lists_what_its_columns_mean():
             "model units over the existing synapses (0: exact)") in columns
     assert "- `quant_max`: the largest absolute difference between a deployed and a model weight, in model units" \
         in columns
-    assert "- `peak_photons_per_mac`" not in text  # only the columns this report has
+    assert "- `photons_per_mac`" not in text  # only the columns this report has
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,8 @@ COLUMNS: dict[str, str] = {
     "fan_in": "the inputs one neuron receives (signed inputs take an excitatory and an inhibitory row)",
     "partitions": "the partitions that hold the population (partitions run one after another)",
     "detectors": "photon detectors the population reads, over all modulator passes (onn)",
-    "peak_photons_per_mac": "photons per multiply-accumulate that reach a detector at full transmission (onn)",
+    "photons_per_mac": "photons per multiply-accumulate and inference that reach the detectors: a photon "
+                       "detector layer's budget (held by the source), a linear layer's at full transmission (onn)",
     "source": "the projection's presynaptic input or population",
     "target": "the projection's postsynaptic population",
     "sign": "the weights' sign: positive, negative, or signed (both, on separate excitatory and inhibitory rows)",
@@ -43,12 +44,14 @@ COLUMNS: dict[str, str] = {
                 "channels and detectors), offset (one channel, the offset subtracted electronically)",
     "channels": "modulator channels (pixels) used (resources: the most any pass uses)",
     "tiles": "blocks of the weight matrix placed on the modulator",
-    "photons_peak": "photons per sample the projection needs at full transmission",
+    "photons_at_full_transmission": "photons per sample the projection draws from the source with every "
+                                    "transmission and input at 1 (onn)",
     "neuron_circuits": "neuron circuits used on the busiest partition's chips, of those the chips have",
     "synapse_rows": "synapse rows used, of those the chips have",
     "synapse_drivers": "synapse drivers (which feed events into rows) used, of those the chips have",
     "passes": "modulator configurations run one after another, of the most allowed",
-    "optical_power": "photons per sample the network needs, of what the source emits",
+    "optical_power": "photons per sample the network draws with every transmission and input at 1 (the least "
+                     "its photon detector layers need), of what the source emits",
     "chips": "chips a partition is spread over",
     "replayed_sources": "sources whose spikes an earlier partition recorded and this one replays",
     "crossing_sources": "sources whose spikes travel to another chip",
