@@ -5,7 +5,8 @@ training on BrainScaleS-2 does), so gradients follow the trajectory the substrat
 is the SuperSpike surrogate 1 / (1 + beta |V - v_th|)^2. The membrane is the twin's own ("spikes"
 twin) or the substrate's measured one ("membrane" twin, as hxtorch injects the CADC samples: the value
 is the measurement, the gradient the model's dV; core.simulate's `observed`), so the surrogate and the
-readout are evaluated where the substrate's membrane was."""
+readout are evaluated where the substrate's membrane was. Both replay on the fast kernels' adjoint where
+the emulator runs the fast path (fast_lif.replay), else by autograd through core.simulate."""
 
 from __future__ import annotations
 
@@ -97,24 +98,30 @@ class SpikingTwin(Twin):
 
     def fast_replay(self, observation: Observation | None) -> bool:
         """Whether replay runs the fast kernels' adjoint (the emulator's fast path, SuperSpike, observed
-        spikes of every spiking population, detached reset); otherwise autograd through the core."""
+        spikes of every spiking population, detached reset, and for the membrane twin every population's
+        measured membrane); otherwise autograd through the core."""
         em = self.emulator
-        return (observation is not None and self.use_observed and self.detach_reset and not self.membrane
+        return (observation is not None and self.use_observed and self.detach_reset
                 and type(self.surrogate) is SuperSpike and em.fast_path()
-                and all(name in observation.spikes for name, p in em.nominal.items() if p.spiking))
+                and all(name in observation.spikes for name, p in em.nominal.items() if p.spiking)
+                and (not self.membrane or all(name in observation.membrane for name in em.nominal)))
 
     def replay(self, stimulus: Stimulus, weights: dict[str, Tensor],
                observation: Observation | None = None) -> tuple[Tensor, Tensor]:
-        out = self.emulator.output
+        em, out = self.emulator, self.emulator.output
+        measured = observation.membrane if self.membrane and observation is not None else {}
         if stimulus.events and self.fast_replay(observation):
-            em = self.emulator
+            given = {k: v for k, v in measured.items() if em.nominal[k].spiking} if self.membrane else None
             membrane, spikes, activity = fast_lif.replay(em.plan, em.nominal, em.twin_weights(weights),
                                                          stimulus.events, observation.spikes, out.population,
-                                                         self.surrogate.beta)
-            return READOUTS[type(out.readout)](em.sample_membrane(membrane), spikes, em.plan.dt), activity
-        trace = self.trace(stimulus, weights, observation)
-        membrane = trace.membrane[out.population]
-        if not (self.membrane and observation is not None and out.population in observation.membrane):
-            membrane = self.emulator.sample_membrane(membrane)  # the twin's own: read as the substrate reads it
-        scores = READOUTS[type(out.readout)](membrane, trace.spikes.get(out.population), self.emulator.plan.dt)
-        return scores, trace.activity()
+                                                         self.surrogate.beta, surrogate_membrane=given)
+            if out.population in measured:  # the same substitution as core.simulate's `observed`
+                membrane = core.measured(membrane, measured[out.population])
+        else:
+            trace = self.trace(stimulus, weights, observation)
+            membrane, spikes = trace.membrane[out.population], trace.spikes.get(out.population)
+            activity = trace.activity()
+        if out.population not in measured:
+            membrane = em.sample_membrane(membrane)  # the twin's own: read as the substrate reads it
+        scores = READOUTS[type(out.readout)](membrane, spikes, em.plan.dt)
+        return scores, activity

@@ -221,8 +221,9 @@ def test_a_sparse_recurrent_projection_is_held_as_its_nonzero_weights():
 
 
 def test_the_surrogate_may_be_evaluated_on_a_given_membrane():
-    """replay(surrogate_membrane=...) evaluates dz/dV on the given membrane (a membrane twin): the same
-    gradient as autograd through the core with such a spike function."""
+    """replay(surrogate_membrane=...) is the membrane twin: dz/dV evaluated on the given membrane and the
+    reset not differentiated at all, the same gradient as autograd through the core with that membrane
+    substituted (core.simulate's `observed`, hxtorch's Unterjubel)."""
     program = compile_text(TWO_CYCLE)
     emulator = emulator_for(program)
     stimulus = batch(program, 8, seed=4)
@@ -232,12 +233,10 @@ def test_the_surrogate_may_be_evaluated_on_a_given_membrane():
     given = {name: observation.membrane[name] + 0.05 * torch.randn_like(observation.membrane[name])
              for name in observation.spikes}
 
-    def spike(population, step, u):  # the observed spike; slope from the given membrane
-        unit = params[population].threshold_unit()
-        g = 1.0 / (1.0 + beta * ((given[population][step] - params[population].v_th) / unit).abs()) ** 2 / unit
-        return observation.spikes[population][step] + g * (u - u.detach())
+    def spike(population, step, u):  # the observed spike; u is the given membrane's, its gradient the model's
+        return SuperSpike(beta)(u / params[population].threshold_unit(), observation.spikes[population][step])
 
-    trace = core.simulate(plan, params, weights, stimulus.events, {}, spike, detach_reset=True)
+    trace = core.simulate(plan, params, weights, stimulus.events, {}, spike, detach_reset=True, observed=given)
     v, _, _ = fast_lif.replay(plan, params, weights, stimulus.events, observation.spikes, "o", beta,
                               surrogate_membrane=given)
     torch.testing.assert_close(v, trace.membrane["o"], rtol=0, atol=1e-5)

@@ -169,7 +169,8 @@ class BSS2Emulator(SpikingEmulator):
         return self.cadc.resample(v)
 
     def read_membrane(self, name: str, v: Tensor) -> Tensor:
-        return self.sample_membrane(self.quantize_membrane(name, v))  # codes of the samples, interpolated
+        # codes of the samples, interpolated (quantizing is per element: only the samples need it)
+        return self.cadc.interpolate(self.quantize_membrane(name, self.cadc.sampled(v)))
 
     def quantize_membrane(self, name: str, v: Tensor) -> Tensor:
         """The CADC's code of `v` (readout_bits over readout_range), in model units."""

@@ -314,7 +314,7 @@ def _run_group(group, params, coeff, external, constant, recurrent, weights, spi
             if refrac is not None:
                 v_new = torch.where(refrac > 0, p.v_reset, v_new)
             if name in observed:  # forward: the measurement; backward: the model's dV
-                v_new = _Measured.apply(v_new, observed[name][t])
+                v_new = measured(v_new, observed[name][t])
             if p.spiking:
                 z = spike(name, t, v_new - p.v_th)
                 zr = z.detach() if detach_reset else z
@@ -358,6 +358,11 @@ def _arriving(external, recurrent, zs, weights, t):
             term = zs[edge.source][t - lag] @ weights[edge.name]
             x = term if x is None else x + term
     return x
+
+
+def measured(computed: Tensor, measurement: Tensor) -> Tensor:
+    """The measurement's value exactly, with the gradient of `computed` (hxtorch's Unterjubel)."""
+    return _Measured.apply(computed, measurement)
 
 
 class _Measured(torch.autograd.Function):

@@ -32,7 +32,8 @@ def adjoint(drive, recurrence, neurons, observed, surrogate, loss, down, grad_x,
     (0, 0, 0)), and accumulates grad_w (P, N) of the Drive's weights and grad_rec (flat: each edge's
     (sources, targets) gradient at its offset, Recurrence.edges[:, 6]). The spike is the Surrogate of
     (V - v_th) / unit, V recomputed or surrogate.membrane where given; the reset is not differentiated
-    and a refractory neuron passes no gradient (core.simulate with detach_reset)."""
+    (with a given membrane not even through V's own value: core.simulate's `observed`) and a refractory
+    neuron passes no gradient (core.simulate with detach_reset)."""
     steps, n = drive.src.shape[0], drive.w.shape[1]
     spiking = observed.z.shape[0] > 0
     # Blocks of samples through the twin's forward (one inlined call per step and block), as many as keep
@@ -71,15 +72,18 @@ def adjoint(drive, recurrence, neurons, observed, surrogate, loss, down, grad_x,
                 _step(t, b0, b1, state, x, has_x, drive, recurrence, quiet, (zeros, observed.start, observed.index),
                       False, neurons, unwritten, False, surrogate, passes)
         if spiking and surrogate.membrane.shape[0] > 0:
-            _surrogate_at(surrogate, b0, b1, neurons.v_th, passes[1])
+            _surrogate_at(surrogate, b0, b1, neurons.v_th, passes)
         _backward(b0, b1, drive, recurrence, neurons, observed, passes, loss, down, scratch, grads)
 
 
 @njit(**INLINE)
-def _surrogate_at(surrogate, b0, b1, v_th, pass_z):
-    """pass_z evaluated on the given membrane surrogate.membrane[t, b] instead of the recomputed one (kept 0
-    where a refractory neuron is held: the surrogate itself is never 0)."""
+def _surrogate_at(surrogate, b0, b1, v_th, passes):
+    """The passes of a membrane twin: pass_z evaluated on the given membrane surrogate.membrane[t, b] instead
+    of the recomputed one, and pass_v = 1 (the reset not differentiated at all: the measured membrane
+    already shows it, so hxtorch skips the reset when it injects one; core.simulate's `observed`); both
+    kept 0 where a refractory neuron is held (the surrogate itself is never 0)."""
     unit, beta, membrane = surrogate
+    pass_v, pass_z = passes
     one = F32(1.0)
     for t in range(pass_z.shape[0]):
         for j in range(b1 - b0):
@@ -87,6 +91,7 @@ def _surrogate_at(surrogate, b0, b1, v_th, pass_z):
                 if pass_z[t, j, k] != 0:
                     d = one + beta * abs((membrane[t, b0 + j, k] - v_th[k]) / unit[k])
                     pass_z[t, j, k] = one / (d * d) / unit[k]
+                    pass_v[t, j, k] = one
 
 
 @njit(cache=True, error_model="numpy")  # one call per block of samples: not inlined

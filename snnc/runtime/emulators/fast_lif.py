@@ -232,8 +232,9 @@ def replay(plan: core.Plan, params: dict[str, core.NeuronParams], weights: dict[
            surrogate_membrane: dict[str, Tensor] | None = None) -> tuple[Tensor, Tensor | None, Tensor]:
     """The twin's (membrane, spikes or None, activity) of the output population, differentiable in the
     weights: the core with observed spikes, SuperSpike(beta) and a detached reset, on the fast kernels.
-    `surrogate_membrane[population]` (T, B, N): the membrane the surrogate is evaluated on instead of the
-    recomputed one (before the reset), for the groups whose every population has one."""
+    `surrogate_membrane[population]` (T, B, N): a measured membrane (the membrane twin), for the groups whose
+    every population has one: the surrogate is evaluated on it instead of on the recomputed one (before
+    the reset), and the reset is left out of the gradient as core.simulate(observed=...) leaves it out."""
     observed = {k: z for k, z in observed.items() if k in params and params[k].spiking}
     sources = {**events, **observed}
     batch = next(iter(events.values())).shape[1]
