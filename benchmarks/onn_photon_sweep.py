@@ -47,7 +47,7 @@ def main() -> None:
         ppm, shots = float(budget.split("x")[0]), int(budget.split("x")[1])
         source = variant(ppm, shots, out)
         trained = out / source.stem
-        snnc.train(source, target="onn", out=trained, epochs=args.epochs, progress=False)
+        snnc.train(source, target="onn", out=trained, epochs=args.epochs, progress=False, force=True)
         runs = [snnc.run(trained, seed=seed) for seed in SEEDS]
         accuracy = [r.accuracy for r in runs]
         photons = statistics.mean(r.energy["photons_per_mac.h"] for r in runs)

@@ -13,8 +13,8 @@ from snnc.runtime.silence import silent_populations
 from tests.conftest import REPO
 
 # (file, network, target, epochs, least test accuracy): chance is 10%; the optical examples train fast but
-# their single-photon detectors are noisy by design (onn_digits: one click or none per detector), so they
-# get more epochs and a lower bar.
+# their single-photon detectors are noisy by design (onn_digits: ~2.6 photons per detector and inference),
+# so they get more epochs and a lower bar.
 EXAMPLES = [
     ("adex_adaptation.snn", None, "reference", 2, 0.35),
     ("deep_recurrent.snn", None, "reference", 2, 0.35),
