@@ -20,6 +20,7 @@ from snnc.compiler.backend.artifact import CompiledProgram, load_program
 from snnc.compiler.ir.encoders import Latency, Rate, Spikes
 from snnc.compiler.ir.fields import param_fields
 from snnc.compiler.ir.neurons import IF, LI, LIF, AlwaysOn, Integrator
+from snnc.compiler.ir.synapses import dense_entries_problem
 from snnc.diagnostics import Diagnostic, SnncError, error, warning
 from snnc.interop import outputs, snn_text
 from snnc.interop.nir_import import META
@@ -45,8 +46,12 @@ def deployed_weights(program: CompiledProgram) -> dict[str, np.ndarray]:
     if not isinstance(emulator, SpikingEmulator):
         raise _fail("E510", f"program '{program.name}' runs on '{program.target.name}', which is not a spiking "
                     "substrate: NIR here describes spiking networks")
+    for name, synapses in emulator.synapses.items():  # NIR holds every weight matrix dense
+        problem = dense_entries_problem(name, synapses)
+        if problem is not None:
+            raise _fail("E512", f"{problem}: NIR stores a projection's dense weight matrix; export a smaller network")
     weights = emulator.twin_weights(emulator.initial_weights())
-    return {name: w.detach().double().numpy() for name, w in weights.items()}
+    return {name: emulator.dense(name, w).detach().double().numpy() for name, w in weights.items()}
 
 
 def _check_model(population) -> None:

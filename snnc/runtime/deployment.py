@@ -13,6 +13,7 @@ from snnc.compiler.backend.artifact import CompiledProgram, load_program
 from snnc.compiler.driver import CompileResult, compile_program, read_source, run_pipeline
 from snnc.compiler.families import load_target
 from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.ir.synapses import is_sparse, same_synapses
 from snnc.compiler.targets import Target
 from snnc.diagnostics import SnncError, error
 
@@ -32,12 +33,15 @@ def deploy(program: CompiledProgram, target: str | Target, chips: int | None = N
     if digest != program.source.get("sha256"):
         raise SnncError([error("E460", f"cannot deploy '{program.name}' to another target: its source "
                                f"'{source}' changed since it was compiled")])
-    trained = {key: np.array(attrs["weights"]) for key, attrs in program.ir.edge_attrs_by_name().items()}
+    trained = {key: attrs["weights"] for key, attrs in program.ir.edge_attrs_by_name().items()}
 
     def inject(p, ir: NetworkIR) -> None:  # after each pass (compile_program): p.name names it
-        if p.name == "initialize_weights":
+        if p.name == "initialize_weights":  # (a sparse projection's synapses are drawn from the seed alone)
             for _, _, key, attrs in ir.edges():
-                attrs["weights"] = trained[key].copy()
+                if not same_synapses(attrs["weights"], trained[key]):
+                    raise SnncError([error("E460", f"cannot deploy '{program.name}' to another target: projection "
+                                           f"'{key}' has other synapses than when it was trained")])
+                attrs["weights"] = np.array(trained[key]) if not is_sparse(trained[key]) else trained[key]
 
     deployed = compile_program(source, target=target, network=program.name, seed=program.seed, chips=chips,
                                after_pass=inject)

@@ -7,7 +7,8 @@ gradient; on onn the optics' expected activations). Spikes are threshold crossin
 and carry the SuperSpike surrogate gradient backward, so the module trains like any snnTorch network.
 
 Its state_dict is torch's convention: one `<projection>.weight` of shape (post, pre) per projection
-(snnc stores (pre, post)), e.g. `pixels->hidden.weight`, loadable from an nn.Linear's weight;
+(snnc stores (pre, post)), e.g. `pixels->hidden.weight`, loadable from an nn.Linear's weight; a sparse
+projection's is `<projection>.values`, one weight per existing synapse (ir/synapses.py);
 `to_program()` deploys the module's weights back into a CompiledProgram (re-legalized for its target)."""
 
 from __future__ import annotations
@@ -24,11 +25,19 @@ Tensor = torch.Tensor
 
 
 class Projection(torch.nn.Module):
-    """One projection's weights, (post, pre) as in torch.nn.Linear."""
+    """One projection's weights: `weight` (post, pre) as in torch.nn.Linear, or for a sparse projection
+    `values` (nnz,), one per existing synapse in the order of its SparseWeights (ir/synapses.py)."""
 
-    def __init__(self, weight: Tensor):
+    def __init__(self, weight: Tensor, sparse: bool = False):
         super().__init__()
-        self.weight = torch.nn.Parameter(weight)
+        if sparse:
+            self.values = torch.nn.Parameter(weight)
+        else:
+            self.weight = torch.nn.Parameter(weight.T.contiguous())
+
+    def snnc_layout(self) -> Tensor:
+        """The weights as snnc holds them: (pre, post), or the vector of a sparse projection."""
+        return self.values if hasattr(self, "values") else self.weight.T
 
 
 class SnncModule(torch.nn.Module):
@@ -50,11 +59,12 @@ class SnncModule(torch.nn.Module):
                                    "torch module takes exactly one")])
         self.names = self.emulator.weight_names()
         for name, w in self.emulator.initial_weights().items():
-            self.add_module(name.replace(".", "_"), Projection(w.T.contiguous()))
+            self.add_module(name.replace(".", "_"), Projection(w, sparse=name in self.emulator.synapses))
 
     def weights(self) -> dict[str, Tensor]:
-        """The projections' weights in snnc's layout (pre, post), differentiable."""
-        return {name: getattr(self, name.replace(".", "_")).weight.T for name in self.names}
+        """The projections' weights in snnc's layout ((pre, post), or a sparse projection's vector),
+        differentiable."""
+        return {name: getattr(self, name.replace(".", "_")).snnc_layout() for name in self.names}
 
     def stimulus(self, x: Tensor, spikes: bool | None = None) -> Stimulus:
         """`x` as the network's input: a (T, B, N) spike tensor (`spikes`, or when None: an event input and

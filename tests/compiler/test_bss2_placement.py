@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import snnc
+from snnc.compiler.ir.synapses import is_sparse
 from snnc.diagnostics import SnncError
 from tests.conftest import REPO, network
 
@@ -38,21 +39,25 @@ def placement_problems(program) -> list[str]:
     chips = ir.graph.graph["chips"]
     nodes = list(ir.graph.nodes)
     problems = []
+    matrices = {}
     for _, _, key, attrs in ir.edges():
         hw, sign = attrs["legalization"].hw_weights, attrs["decl"].sign
-        if hw.dtype != np.int16 or hw.shape != attrs["weights"].shape:
+        weights = attrs["weights"]
+        synapses = weights.indices.shape if is_sparse(weights) else weights.shape
+        if hw.dtype != np.int16 or hw.shape != synapses:
             problems.append(f"{key}: hw_weights {hw.dtype} {hw.shape}")
+            continue
         if np.abs(hw.astype(np.int64)).max(initial=0) > largest:
             problems.append(f"{key}: a hardware weight beyond {largest}")
         if (sign == "positive" and (hw < 0).any()) or (sign == "negative" and (hw > 0).any()):
             problems.append(f"{key}: a weight against the projection's sign")
-        mask = attrs.get("mask")
-        exists = np.ones(hw.shape, bool) if mask is None else mask
-        if (hw[~exists] != 0).any():
-            problems.append(f"{key}: a weight where there is no synapse")
         layout = attrs["synapse_rows"]
-        for row, needed in ((layout.exc_row, sign != "negative"), (layout.inh_row, sign != "positive")):
-            if row.shape != hw.shape or ((row >= 0) != (exists & needed)).any():
+        if layout.exc_row.shape != synapses or layout.inh_row.shape != synapses:
+            problems.append(f"{key}: synapse rows of shape {layout.exc_row.shape}")
+            continue
+        matrices[key] = hw, exc_row, inh_row, exists = as_matrices(weights, hw, layout)
+        for row, needed in ((exc_row, sign != "negative"), (inh_row, sign != "positive")):
+            if ((row >= 0) != (exists & needed)).any():
                 problems.append(f"{key}: a synapse without its row, or a row without a synapse")
             if (row >= rows).any():
                 problems.append(f"{key}: a row beyond the array")
@@ -103,9 +108,10 @@ def placement_problems(program) -> list[str]:
             if c > 1 and (column.max(axis=1) - column.min(axis=1) + 1 > -(-c // hemispheres)).any():
                 problems.append(f"{name}: merged circuits are not adjacent columns")
             circuit_keys.append(placed.ravel())
-            for source, _, attrs in ir.graph.in_edges(name, data=True):
+            for source, _, key, attrs in ir.graph.in_edges(name, keys=True, data=True):
                 layout = attrs["synapse_rows"]
-                for row_of, mode in ((layout.exc_row, 1), (layout.inh_row, -1)):
+                _, exc_row, inh_row, _ = matrices[key]
+                for row_of, mode in ((exc_row, 1), (inh_row, -1)):
                     i, j = np.nonzero(row_of[:, start:stop] >= 0)
                     row = row_of[:, start:stop][i, j].astype(np.int64)
                     circuit = placed[j, layout.slot[i].astype(np.int64)]
@@ -136,6 +142,19 @@ def placement_problems(program) -> list[str]:
         if (count != 1).any():
             problems.append(f"{name}: a neuron placed in {set(count.tolist())} partitions")
     return problems
+
+
+def as_matrices(weights, hw: np.ndarray, layout) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(hw_weights, exc_row, inh_row, exists) as (pre, post) matrices (0, -1, -1, False where no synapse),
+    from a sparse projection's per-synapse vectors or a dense one's matrices."""
+    if not is_sparse(weights):
+        return hw, layout.exc_row, layout.inh_row, np.ones(hw.shape, bool)
+    matrices = []
+    for values, fill in ((hw, 0), (layout.exc_row, -1), (layout.inh_row, -1)):
+        matrix = np.full(weights.shape, fill, values.dtype)
+        matrix[weights.sources, weights.indices] = values
+        matrices.append(matrix)
+    return (*matrices, weights.mask())
 
 
 def _entry_key(chip, hemisphere, bus, group, node, neuron) -> np.ndarray:
@@ -198,13 +217,13 @@ def test_latency_digits_has_a_delay_the_chip_cannot_program():
 
 
 def test_recurrent_latency_digits_without_delay_takes_three_packed_circuits_and_two_chips():
-    # The 10% recurrence adds at most 36 signed synapses to a hidden neuron's 256 inputs (584 of 592
+    # The 10% recurrence adds at most 39 signed synapses to a hidden neuron's 256 inputs (590 of 768
     # rows, packed per column), not 246: 3 circuits instead of 4, but still more than one chip has.
     with pytest.raises(SnncError) as info:
         compile_text(NO_DELAY)
     assert info.value.render().splitlines()[:5] == [
         "net.snn:11:5: error[E404]: population 'hidden' does not fit: needs 738 neuron circuits (3 per neuron for "
-        "502 signed inputs (584 synapses on the busiest neuron)), bss2 has 512",
+        "502 signed inputs (590 synapses on the busiest neuron)), bss2 has 512",
         "        pop    hidden[246]    : hw",
         "        ^^^^^^^^^^^^^^^^^^^^^^^^^^",
         "note: it is recurrent (projection 'hidden->hidden'), so it cannot be split into partitions run one "

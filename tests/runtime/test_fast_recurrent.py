@@ -203,21 +203,21 @@ def test_the_adjoint_on_many_threads_with_batch_one_and_more_samples_than_thread
         fast_threads.set_threads(threads)
 
 
-def test_a_sparse_recurrent_projection_is_held_as_its_nonzero_weights():
+def test_a_sparse_recurrent_projection_is_held_as_its_synapses():
     program = compile_text(TINY)
     emulator = emulator_for(program)
     weights = emulator.deploy(emulator.initial_weights())
     [group] = [g for g in emulator.plan.groups if g == ("h",)]
     recurrence, rows, size = fast_groups.recurrence(fast_groups.layout(emulator.plan, group), weights)
-    mask = np.asarray(program.ir.edge_attrs("h->h")["mask"])
-    assert 0 < mask.sum() < mask.size
-    assert recurrence.val.shape[0] == int((weights["h->h"] != 0).sum()) <= mask.sum()
-    assert size == mask.size and rows[0][1:] == (0, mask.shape)
-    dense = np.zeros(mask.shape, np.float32)  # the CSR lists hold exactly the deployed weights
-    for p in range(mask.shape[0]):
+    synapses = program.ir.edge_attrs("h->h")["weights"]
+    assert 0 < synapses.nnz < synapses.pre * synapses.post
+    assert weights["h->h"].shape == (synapses.nnz,)  # one weight per synapse: the lists are the synapses
+    assert recurrence.val.shape[0] == size == synapses.nnz and rows[0][1:] == (0, synapses.nnz, None)
+    dense = np.zeros(synapses.shape, np.float32)  # the CSR lists hold exactly the deployed weights
+    for p in range(synapses.pre):
         lo, hi = recurrence.start[p], recurrence.start[p + 1]
         dense[p, recurrence.col[lo:hi]] = recurrence.val[lo:hi]
-    assert np.array_equal(dense, weights["h->h"].numpy())
+    assert np.array_equal(dense, synapses.to_dense(weights["h->h"].numpy()))
 
 
 def test_the_surrogate_may_be_evaluated_on_a_given_membrane():

@@ -10,6 +10,7 @@ import numpy as np
 
 from snnc.compiler.backend.html import figure_png, render_html, stack_png
 from snnc.compiler.backend.report import ROUTING_SHOWN
+from snnc.compiler.ir.synapses import is_sparse
 from snnc.compiler.targets.bss2 import Chip
 
 MAX_PICTURES = 4  # chips pictured in one report: each takes ~0.4-1.5 s to draw (2 busy cores) and ~280 kB
@@ -35,14 +36,21 @@ def synapse_arrays(program, partition: int = 0, chip_index: int = 0) -> tuple[np
         hemisphere, column = local // chip.columns, local % chip.columns
         column_owner[hemisphere, column] = populations[name]
         for _, key, attrs in ir.population_inputs(name):
-            layout = attrs["synapse_rows"]
-            hw = attrs["legalization"].hw_weights[:, start:stop].astype(np.float32) / chip.max_weight
-            for row_of, sign in ((layout.exc_row[:, start:stop], 1.0), (layout.inh_row[:, start:stop], -1.0)):
-                i, j = np.nonzero(row_of >= 0)
-                slot = layout.slot[i].astype(np.int64)
-                target = (hemisphere[j, slot], row_of[i, j], column[j, slot])
+            layout, weights, hw = attrs["synapse_rows"], attrs["weights"], attrs["legalization"].hw_weights
+            if is_sparse(weights):  # the synapses into the chunk
+                ids = weights.into(start, stop)
+                i, j = weights.sources[ids].astype(np.int64), weights.indices[ids].astype(np.int64) - start
+            else:
+                i, j = np.repeat(np.arange(weights.shape[0]), stop - start), np.tile(np.arange(stop - start),
+                                                                                       weights.shape[0])
+                ids = i * weights.shape[1] + start + j
+            level = hw.reshape(-1)[ids].astype(np.float32) / chip.max_weight
+            slot = layout.slot[i].astype(np.int64)
+            for row_of, sign in ((layout.exc_row.reshape(-1)[ids], 1.0), (layout.inh_row.reshape(-1)[ids], -1.0)):
+                kept = row_of >= 0
+                target = (hemisphere[j[kept], slot[kept]], row_of[kept], column[j[kept], slot[kept]])
                 owner[target] = projections[key]
-                magnitude[target] = np.maximum(sign * hw[i, j], 0.0)
+                magnitude[target] = np.maximum(sign * level[kept], 0.0)
     return owner, magnitude, column_owner
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from snnc.compiler.ir.checks import Problem, array_problems, at_least, unique_rows, within
+from snnc.compiler.ir.checks import Problem, array_problems, at_least, within
 from snnc.compiler.ir.serialize import serializable
 
 ROW_SIGNS = {"signed": ("exc", "inh"), "positive": ("exc",), "negative": ("inh",)}  # by projection sign
@@ -53,17 +53,17 @@ class SignSplit:
 @dataclass(frozen=True, eq=False)
 class Legalization:
     """A projection's weights as its synapses hold them. hw_weights = round(w * scale), clipped to
-    |hw| <= 2**weight_bits - 1 and to the projection's sign, 0 where no synapse (int16, (pre, post)); the
-    deployed weight is hw / scale. quant_rmse and quant_max: RMSE and largest |hw / scale - w| over the
-    existing synapses (model units)."""
+    |hw| <= 2**weight_bits - 1 and to the projection's sign (int16, one per synapse: (pre, post) for a dense
+    projection, (nnz,) aligned with a sparse one's synapses, ir/synapses.py); the deployed weight is
+    hw / scale. quant_rmse and quant_max: RMSE and largest |hw / scale - w| over the synapses (model units)."""
 
     scale: float  # LSB per model unit
     hw_weights: np.ndarray
     quant_rmse: float
     quant_max: float
 
-    def problems(self, shape: tuple[int, int], sign: str, weight_bits: int, mask: np.ndarray | None) -> list[Problem]:
-        """hw_weights int16 of the projection's shape, within the synapses' range and the sign, 0 without synapse."""
+    def problems(self, shape: tuple[int, ...], sign: str, weight_bits: int) -> list[Problem]:
+        """hw_weights int16 of the projection's synapses' shape, within the synapses' range and the sign."""
         problems = [("scale", f"must be > 0, got {self.scale:g}")] if self.scale <= 0 else []
         problems += at_least(self, ("quant_rmse", "quant_max"), 0)
         found = array_problems(self.hw_weights, "hw_weights", np.int16, shape)
@@ -71,10 +71,7 @@ class Legalization:
             return problems + found
         largest = (1 << weight_bits) - 1
         low, high = (0 if sign == "positive" else -largest), (0 if sign == "negative" else largest)
-        problems += within(self.hw_weights, "hw_weights", low, high, f" ({weight_bits}-bit synapses, {sign})")
-        if mask is not None and np.any(self.hw_weights[~mask]):
-            problems.append(("hw_weights", "nonzero where the projection has no synapse (its mask)"))
-        return problems
+        return problems + within(self.hw_weights, "hw_weights", low, high, f" ({weight_bits}-bit synapses, {sign})")
 
 
 @serializable
@@ -209,20 +206,21 @@ class Placement:
 @dataclass(frozen=True, eq=False)
 class SynapseRows:
     """Where a projection's synapses sit: source i reaches merged circuit `slot[i]` of every target neuron
-    (int16, (pre,)); synapse (i, j) sits on row `exc_row[i, j]` (excitatory) and/or `inh_row[i, j]`
-    (inhibitory) of that circuit's hemisphere (int16, (pre, post); -1: no such synapse). Rows are packed
-    per synapse column, so a sparse projection takes only the rows its existing synapses need."""
+    (int16, (pre,)); a synapse sits on row `exc_row` (excitatory) and/or `inh_row` (inhibitory) of that
+    circuit's hemisphere (int16, one per synapse: (pre, post) for a dense projection, (nnz,) aligned with a
+    sparse one's synapses; -1: none of that kind). Rows are packed per synapse column, so a sparse projection
+    takes only the rows its synapses need."""
 
     slot: np.ndarray
     exc_row: np.ndarray
     inh_row: np.ndarray
 
-    def problems(self, shape: tuple[int, int], circuits_per_neuron: int, rows: int, row_signs: tuple[str, ...],
-                 exists: np.ndarray) -> list[Problem]:
-        """slot int16 (pre,) on the target's merged circuits; rows int16 (pre, post) of a hemisphere: one of
-        each kind the sign split has where a synapse `exists`, -1 elsewhere (which mode each row's
-        driver is in: targets/program_checks.py, from the routing table)."""
-        found = array_problems(self.slot, "slot", np.int16, shape[:1]) + [
+    def problems(self, pre: int, shape: tuple[int, ...], circuits_per_neuron: int, rows: int,
+                 row_signs: tuple[str, ...]) -> list[Problem]:
+        """slot int16 (pre,) on the target's merged circuits; rows int16 of the synapses' `shape`, within a
+        hemisphere: one of each kind the sign split has for every synapse, -1 for the other kind (which mode
+        each row's driver is in: targets/program_checks.py, from the routing table)."""
+        found = array_problems(self.slot, "slot", np.int16, (pre,)) + [
             p for key in ("exc_row", "inh_row") for p in array_problems(getattr(self, key), key, np.int16, shape)]
         if found:
             return found
@@ -230,10 +228,10 @@ class SynapseRows:
         for key, kind in (("exc_row", "exc"), ("inh_row", "inh")):
             row = getattr(self, key)
             problems += within(row, key, -1, rows - 1, f" (-1 or one of the {rows} rows of a hemisphere)")
-            if kind in row_signs and np.any(row[exists] < 0):
-                problems.append((key, f"-1 for {int(np.sum(row[exists] < 0)):,} synapses that exist"))
-            if np.any(row[~exists] >= 0) if kind in row_signs else np.any(row >= 0):
-                problems.append((key, "a row for a synapse that does not exist"))
+            if kind in row_signs and np.any(row < 0):
+                problems.append((key, f"-1 for {int(np.sum(row < 0)):,} synapses that exist"))
+            if kind not in row_signs and np.any(row >= 0):
+                problems.append((key, f"a row for {int(np.sum(row >= 0)):,} synapses of the other sign"))
         return problems
 
 
@@ -336,35 +334,48 @@ class RoutingTable:
             return problems
         problems = (within(self.label, "label", 0, chip.labels - 1) + within(self.source, "source", 0,
                                                                               len(self.nodes) - 1))
-        counts: dict[tuple, int] = {}
-        for key in zip(self.chip.tolist(), self.hemisphere.tolist(), self.bus.tolist(), self.group.tolist()):
-            counts[key] = counts.get(key, 0) + 1
-        for (c, h, b, g), count in counts.items():
-            route = routes.get((c, h, b))
-            if route is None or not 0 <= g < len(route.groups) or route.groups[g].sources != count:
-                problems.append(("group", f"entries of chip {c}, hemisphere {h}, bus {b}, group {g}: no such label "
-                                 "group, or it counts another number of sources"))
-                break
+        problems += within(self.chip, "chip", 0, chips - 1) + within(self.hemisphere, "hemisphere", 0,
+                                                                     chip.hemispheres - 1)
+        problems += within(self.bus, "bus", 0, chip.buses - 1) + within(self.group, "group", 0, chip.label_groups - 1)
         if problems:
             return problems
+        group_key = ((self.chip.astype(np.int64) * chip.hemispheres + self.hemisphere) * chip.buses
+                     + self.bus) * chip.label_groups + self.group  # (all non-negative and bounded: checked)
+        keys, group_index, counts = np.unique(group_key, return_inverse=True, return_counts=True)
+        for key, count in zip(keys.tolist(), counts.tolist()):
+            rest, g = divmod(key, chip.label_groups)
+            rest, b = divmod(rest, chip.buses)
+            c, h = divmod(rest, chip.hemispheres)
+            route = routes.get((c, h, b))
+            if route is None or not g < len(route.groups) or route.groups[g].sources != count:
+                return [("group", f"entries of chip {c}, hemisphere {h}, bus {b}, group {g}: no such label group, or "
+                         "it counts another number of sources")]
         limits = np.array([sizes[node] for node in self.nodes], np.int64)[self.source]
         if np.any((self.neuron < 0) | (self.neuron >= limits)):
             problems.append(("neuron", "names neurons beyond the size of their node"))
-        return problems + unique_rows([self.chip, self.hemisphere, self.bus, self.group, self.label], "label",
-                                      "a (chip, hemisphere, bus, group, label)")
+        labelled = group_index.astype(np.int64) * chip.labels + self.label
+        repeats = len(labelled) - len(np.unique(labelled))
+        return problems + ([("label", f"{repeats:,} entries repeat a (chip, hemisphere, bus, group, label)")]
+                           if repeats else [])
 
     def row_modes(self, chip: int, hemisphere: int, rows: int) -> np.ndarray:
         """+1 excitatory, -1 inhibitory, 0 unused, per synapse row of one hemisphere (int8): a group's
         drivers d carry rows 2d and 2d + 1, its excitatory rows first."""
-        modes = np.zeros(rows, np.int8)
-        for route in self.buses:
-            if route.chip != chip or route.hemisphere != hemisphere:
+        return self.modes(chip + 1, hemisphere + 1, rows, [r for r in self.buses if (r.chip, r.hemisphere)
+                                                           == (chip, hemisphere)])[chip, hemisphere]
+
+    def modes(self, chips: int, hemispheres: int, rows: int, buses: Any = None) -> np.ndarray:
+        """row_modes of every hemisphere of the first `chips` chips at once: (chips, hemispheres, rows) int8
+        (from `buses`, by default all of them; those beyond the chips are left out)."""
+        modes = np.zeros((chips, hemispheres, rows), np.int8)
+        for route in self.buses if buses is None else buses:
+            if route.chip >= chips or route.hemisphere >= hemispheres:
                 continue
             for group in route.groups:
                 drivers = np.array(group.drivers, np.int64)
                 group_rows = np.stack([2 * drivers, 2 * drivers + 1], 1).ravel()
-                modes[group_rows[:group.exc_rows]] = 1
-                modes[group_rows[group.exc_rows:group.exc_rows + group.inh_rows]] = -1
+                modes[route.chip, route.hemisphere, group_rows[:group.exc_rows]] = 1
+                modes[route.chip, route.hemisphere, group_rows[group.exc_rows:group.exc_rows + group.inh_rows]] = -1
         return modes
 
 

@@ -2,10 +2,10 @@
 
 Nodes are named by their input/population name and carry {"decl": Input | Population, ...};
 edges are keyed by projection name and carry {"decl": Projection, ...}; graph.graph holds
-{"header": NetworkHeader, ...}. Passes add further attributes next to "decl": numpy arrays (`weights`,
-`mask`), report entries (`report`, `resources`: what report.json shows) and the typed records of what a
-family's passes decide (ir/records.py, bss2_records.py, onn_records.py); nothing about the network is
-kept anywhere else."""
+{"header": NetworkHeader, ...}. Passes add further attributes next to "decl": the weights (`weights`: a
+dense array or a SparseWeights record, ir/synapses.py), report entries (`report`, `resources`: what
+report.json shows) and the typed records of what a family's passes decide (ir/records.py,
+bss2_records.py, onn_records.py); nothing about the network is kept anywhere else."""
 
 from __future__ import annotations
 
@@ -15,13 +15,14 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from snnc.compiler.ir import bss2_records, catalogue, onn_records, records  # noqa: F401 - known to the deserializer
+from snnc.compiler.ir import bss2_records, catalogue, onn_records, records, synapses  # noqa: F401 - deserializer
 from snnc.compiler.ir.nodes import Input, NetworkHeader, Population, Projection
 from snnc.compiler.ir.serialize import from_jsonable, to_jsonable
 
 # 2: what passes add are typed records (ir/*records.py), not free keys; 3: bss2 routing (RoutingTable per
-# bus, per-synapse SynapseRows, no DriverPlan)
-SCHEMA_VERSION = 3
+# bus, per-synapse SynapseRows, no DriverPlan); 4: sparse projections hold SparseWeights (no `mask`), their
+# per-synapse arrays (hw_weights, synapse rows) are vectors aligned with the synapses
+SCHEMA_VERSION = 4
 
 
 class NetworkIR:

@@ -35,6 +35,7 @@ from snnc.compiler.ir.fields import spec_of
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.nodes import MAX_STEPS, Input, NetworkHeader, Population, Projection
 from snnc.compiler.ir.onn_records import Tile, Transmissions
+from snnc.compiler.ir.synapses import SparseWeights
 from snnc.diagnostics import Span
 
 Problem = tuple[str, str]
@@ -45,7 +46,7 @@ MAX_INT = (1 << 63) - 1  # what any integer in a program may reach (numpy's int6
 # the family's partition records, checked by the family). Others (a newer snnc's) get the generic check.
 NODE_ATTRS: dict[str, Any] = {"decl": Input | Population, "fan_in": int, "detectors": int, "merge": Merge,
                               "placement": Placement, "report": dict}
-EDGE_ATTRS: dict[str, Any] = {"decl": Projection, "weights": np.ndarray, "mask": np.ndarray | None, "report": dict,
+EDGE_ATTRS: dict[str, Any] = {"decl": Projection, "weights": np.ndarray | SparseWeights, "report": dict,
                               "sign_split": SignSplit, "legalization": Legalization, "synapse_rows": SynapseRows,
                               "transmissions": Transmissions, "tiles": list[Tile]}
 GRAPH_ATTRS: dict[str, Any] = {"header": NetworkHeader, "partitions": list, "routing": list[RoutingTable],
@@ -208,9 +209,13 @@ def ir_problems(ir: NetworkIR) -> list[Problem]:
         if attrs["decl"].delay / ir.header.timestep > MAX_STEPS:
             problems.append((join(path, "decl.delay"), f"{attrs['decl'].delay:g} s is more than {MAX_STEPS:,} time "
                              "steps"))
-        problems += array_problems(attrs["weights"], join(path, "weights"), np.float32, shape)
-        if attrs.get("mask") is not None:
-            problems += array_problems(attrs["mask"], join(path, "mask"), np.bool_, shape)
+        weights = attrs["weights"]
+        if isinstance(weights, SparseWeights):
+            if weights.shape != shape:
+                problems.append((join(path, "weights"), f"synapses of a {weights.pre} x {weights.post} projection; "
+                                 f"it is {shape[0]} x {shape[1]}"))
+        else:
+            problems += array_problems(weights, join(path, "weights"), np.float32, shape)
     for population in ir.populations():
         for output in ir.header.outputs:
             needs = output.readout.needs
@@ -226,8 +231,9 @@ def _attr_problems(attrs: dict, known: dict[str, Any], path: str) -> list[Proble
         where = "ir.header" if known is GRAPH_ATTRS and key == "header" else join(path, key)
         if key not in known:
             problems += json_problems(value, where)
-        elif key in ("weights", "mask") and value is not None:
-            problems += [] if isinstance(value, np.ndarray) else [(where, f"expected an array, got {show(value)}")]
+        elif key == "weights" and not isinstance(value, SparseWeights):
+            problems += [] if isinstance(value, np.ndarray) else [(where, f"expected an array or SparseWeights, got "
+                                                                   f"{show(value)}")]
         else:
             problems += check_value(value, known[key], where)
     if "decl" not in attrs and path != "ir.attrs":

@@ -10,6 +10,7 @@ import numpy as np
 
 from snnc.compiler.ir.bss2_records import ChipPartition, RoutingTable, Usage
 from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.ir.synapses import per_target, synapse_count
 from snnc.compiler.passes.base import Pass, PassContext
 from snnc.compiler.targets.bss2 import Chip
 from snnc.compiler.targets.bss2_estimates import estimate
@@ -17,17 +18,17 @@ from snnc.compiler.targets.bss2_estimates import estimate
 RESOURCES = tuple(f.name for f in dataclasses.fields(Usage))
 
 
-def partition_usage(ir: NetworkIR, partition: ChipPartition, routing: RoutingTable) -> Usage:
+def partition_usage(ir: NetworkIR, partition: ChipPartition, routing: RoutingTable,
+                    into: dict[str, np.ndarray]) -> Usage:
     """Circuits, rows, drivers and synapses one partition uses on its chips: rows and drivers are those
-    of its label groups (rows_per_driver per driver, the group's used rows counted)."""
+    of its label groups (rows_per_driver per driver, the group's used rows counted). `into[projection]`:
+    the synapses into its first n target neurons (cumulative, (post + 1,))."""
     circuits = synapses = 0
     for chunk in partition.chunks:
         start, stop = chunk.start, chunk.stop
         circuits += ir.node_attrs(chunk.population)["placement"].circuits[start:stop].size
-        for _, _, attrs in ir.population_inputs(chunk.population):
-            mask = attrs.get("mask")
-            connections = (stop - start) * attrs["weights"].shape[0] if mask is None else int(mask[:, start:stop].sum())
-            synapses += connections * attrs["sign_split"].rows_per_source
+        for _, key, attrs in ir.population_inputs(chunk.population):
+            synapses += int(into[key][stop] - into[key][start]) * attrs["sign_split"].rows_per_source
     groups = [g for bus in routing.buses for g in bus.groups]
     return Usage(neuron_circuits=circuits, synapse_rows=sum(g.exc_rows + g.inh_rows for g in groups),
                  synapse_drivers=sum(len(g.drivers) for g in groups), synapses=synapses)
@@ -47,8 +48,9 @@ class AccountBss2Resources(Pass):
         peak = dict.fromkeys(RESOURCES, 0)
         in_partitions: dict[str, list[int]] = {}
         partitions = []
+        into = {key: np.concatenate([[0], np.cumsum(per_target(attrs["weights"]))]) for _, _, key, attrs in ir.edges()}
         for partition, routing in zip(ir.graph.graph["partitions"], ir.graph.graph["routing"]):
-            usage = partition_usage(ir, partition, routing)
+            usage = partition_usage(ir, partition, routing, into)
             partitions.append(dataclasses.replace(partition, resources=usage))
             peak = {k: max(peak[k], getattr(usage, k)) for k in RESOURCES}
             for name in partition.populations:
@@ -66,8 +68,7 @@ class AccountBss2Resources(Pass):
                                "fan_in": merge.fan_in.describe(),
                                "partitions": in_partitions.get(population.name, [])}
         for _, _, _, attrs in ir.edges():
-            mask = attrs.get("mask")
-            connections = int(np.prod(attrs["weights"].shape)) if mask is None else int(mask.sum())
+            connections = synapse_count(attrs["weights"])
             rows_per_source, legal = attrs["sign_split"].rows_per_source, attrs["legalization"]
             attrs["report"] = {"sign": attrs["decl"].sign,
                                "rows": int(attrs["weights"].shape[0]) * rows_per_source,

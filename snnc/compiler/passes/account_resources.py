@@ -5,16 +5,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import numpy as np
-
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.records import Partition
+from snnc.compiler.ir.synapses import synapse_count
 from snnc.compiler.passes.base import Pass, PassContext
-
-
-def synapse_count(attrs: dict) -> int:
-    mask = attrs.get("mask")
-    return int(mask.sum()) if mask is not None else int(np.prod(attrs["weights"].shape))
 
 
 class AccountResources(Pass):
@@ -30,7 +24,7 @@ class AccountResources(Pass):
             ir.node_attrs(population.name)["report"] = {
                 "neurons": population.size, "model": population.model.dsl_name}
         for _, _, _, attrs in ir.edges():
-            count = synapse_count(attrs)
+            count = synapse_count(attrs["weights"])
             synapses += count
             attrs["report"] = {"synapses": count, "scale": 1.0, "quant_rmse": 0.0, "quant_max": 0.0}
         ir.graph.graph["resources"] = {

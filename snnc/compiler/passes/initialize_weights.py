@@ -1,4 +1,5 @@
-"""Pass: draw every projection's weights from its init with the compile seed (edge attr `weights`)."""
+"""Pass: draw every projection's weights from its init with the compile seed (edge attr `weights`: a dense
+(pre, post) matrix, or for sparse(p) and one_to_one only the synapses that exist, ir/synapses.py)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,21 @@ import numpy as np
 
 from snnc.compiler.ir.connectivity import Constant, Dense, FromFile, Normal, OneToOne, Sparse, Uniform
 from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.ir.synapses import SparseWeights
 from snnc.compiler.passes.base import Pass, PassContext
 from snnc.compiler.passes.infer_shapes import read_weight_file
 from snnc.diagnostics import error
 
-MAX_SYNAPSES = 1 << 28  # 1 GiB of float32 weights in one projection
+MAX_SYNAPSES = 1 << 28  # entries of one projection: 1 GiB of float32 (dense: pre x post; sparse: synapses + sources)
+GAP_BLOCK = 1 << 20  # gaps between synapses drawn at once (the synapses do not depend on it)
 
 
-def projection_rng(seed: int, projection: str) -> np.random.Generator:
-    """A generator per (seed, projection): adding a projection does not change the others' weights."""
-    return np.random.default_rng([seed, zlib.crc32(projection.encode())])
+def projection_rng(seed: int, projection: str, stream: int | None = None) -> np.random.Generator:
+    """A generator per (seed, projection): adding a projection does not change the others' weights. A sparse
+    projection draws which synapses exist from `stream` 1 and their weights from `stream` 2, so the weights
+    do not depend on how its synapses were drawn."""
+    key = [seed, zlib.crc32(projection.encode())]
+    return np.random.default_rng(key if stream is None else key + [stream])
 
 
 def draw(init, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
@@ -35,20 +41,51 @@ def draw(init, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
         return values.astype(np.float32)
 
 
-def too_many_synapses(key: str, conn, pre: int, post: int) -> str:
-    """Says how many synapses the connectivity has and that its dense (pre, post) matrix is too big."""
+def draw_synapses(p: float, pre: int, post: int, rng: np.random.Generator, limit: int,
+                  block: int = GAP_BLOCK) -> tuple[np.ndarray, np.ndarray] | None:
+    """Which of the pre x post pairs are synapses, each with probability p independently: the gaps between
+    successive synapses in row-major order are geometric(p), so drawing costs the synapses, not the pairs,
+    and comes out in CSR order (by source, targets ascending, no duplicates). (indptr int64, indices int32),
+    or None past `limit` synapses. Each gap takes one draw of `rng`, so `block` changes nothing."""
+    pairs = pre * post
+    block = max(1, min(block, ((1 << 63) - 1) // (pairs + 1)))
+    found, last, count = [], -1, 0
+    while last < pairs:
+        positions = rng.geometric(p, size=block)
+        if p < 1e-6:  # a gap may reach int64's range: clipped to pairs + 1 (it ends the drawing), no overflow
+            np.minimum(positions, pairs + 1, out=positions)
+        np.cumsum(positions, out=positions)
+        positions += last
+        last = int(positions[-1])
+        kept = positions[:np.searchsorted(positions, pairs)]
+        count += len(kept)
+        if count > limit:
+            return None
+        found.append(kept)
+    positions = np.concatenate(found) if len(found) > 1 else found[0]
+    indptr = np.searchsorted(positions, np.arange(pre + 1, dtype=np.int64) * post).astype(np.int64)
+    return indptr, (positions % post).astype(np.int32)
+
+
+def too_many_synapses(key: str, conn, pre: int, post: int) -> str | None:
+    """Why the projection's weights do not fit in memory, with its synapse count (None: they fit)."""
     limit = f"at most {MAX_SYNAPSES:,} fit in memory"
     if isinstance(conn, (Dense, FromFile)):
-        return f"projection '{key}' has {pre * post:,} synapses; {limit}"
+        return f"projection '{key}' has {pre * post:,} synapses; {limit}" if pre * post > MAX_SYNAPSES else None
+    synapses = pre if isinstance(conn, OneToOne) else conn.p * pre * post
+    if synapses + pre <= MAX_SYNAPSES:
+        return None
     count = f"{pre:,} synapses (one_to_one)" if isinstance(conn, OneToOne) else \
-        f"about {round(conn.p * pre * post):,} synapses (sparse, p = {conn.p:g})"
-    return (f"projection '{key}' has {count}, but its weights are stored as a {pre:,} x {post:,} matrix of "
-            f"{pre * post:,} entries; {limit}")
+        f"about {round(synapses):,} synapses (sparse, p = {conn.p:g})"
+    return (f"projection '{key}' has {count} from {pre:,} source neurons; stored sparse, each synapse and each "
+            f"source neuron takes an entry, and {limit}")
 
 
 class InitializeWeights(Pass):
-    """Edge attrs `weights` (float32, shape (pre, post)) and `mask` (bool, where synapses exist;
-    None for dense). Sign-constrained projections take the magnitude of the drawn weights."""
+    """Edge attr `weights`: float32 (pre, post) for dense and from_file projections, a SparseWeights record
+    (CSR by source) for sparse and one_to_one ones, drawn with one generator per (seed, projection), so
+    they do not depend on the target, the chips or the other projections. Sign-constrained projections take
+    the magnitude of the drawn weights."""
 
     name: ClassVar[str] = "initialize_weights"
 
@@ -57,31 +94,36 @@ class InitializeWeights(Pass):
             projection = attrs["decl"]
             pre, post = ir.size(projection.source), ir.size(projection.target)
             conn = projection.connectivity
-            if pre * post > MAX_SYNAPSES:
-                ctx.diagnostics.add(error("E150", too_many_synapses(key, conn, pre, post), projection.span))
+            refused = too_many_synapses(key, conn, pre, post)
+            if refused is None and isinstance(conn, Sparse):
+                synapses = draw_synapses(conn.p, pre, post, projection_rng(ctx.seed, key, 1), MAX_SYNAPSES - pre)
+                refused = None if synapses is not None else (
+                    f"projection '{key}' has more than {MAX_SYNAPSES - pre:,} synapses (sparse, p = {conn.p:g}) "
+                    f"from {pre:,} source neurons; at most {MAX_SYNAPSES:,} entries fit in memory")
+            if refused is not None:
+                ctx.diagnostics.add(error("E150", refused, projection.span))
                 continue
             rng = projection_rng(ctx.seed, key)
-            mask = None
             if isinstance(conn, Dense):
                 weights = draw(conn.init, (pre, post), rng)
             elif isinstance(conn, Sparse):
-                mask = rng.random((pre, post)) < conn.p
-                weights = np.where(mask, draw(conn.init, (pre, post), rng), np.float32(0))
+                indptr, indices = synapses
+                weights = SparseWeights(pre, post, indptr, indices,
+                                        draw(conn.init, (len(indices),), projection_rng(ctx.seed, key, 2)))
             elif isinstance(conn, OneToOne):
-                mask = np.eye(pre, dtype=bool)
-                weights = np.diag(draw(conn.init, (pre,), rng)).astype(np.float32)
+                weights = SparseWeights(pre, post, np.arange(pre + 1, dtype=np.int64),
+                                        np.arange(pre, dtype=np.int32), draw(conn.init, (pre,), rng))
             elif isinstance(conn, FromFile):
                 weights = read_weight_file(ctx.base_dir / conn.path)
             else:
                 raise AssertionError(f"unknown connectivity {conn!r}")
-            if not np.all(np.isfinite(weights)):
+            values = weights.values if isinstance(weights, SparseWeights) else weights
+            if not np.all(np.isfinite(values)):
                 ctx.diagnostics.add(error("E151", f"initial weights of projection '{key}' overflow float32 "
                                           "(beyond ±3.4e38); draw them from a narrower init", projection.span))
                 continue
-            if projection.sign == "positive":
-                weights = np.abs(weights)
-            elif projection.sign == "negative":
-                weights = -np.abs(weights)
-            attrs["weights"] = weights.astype(np.float32)
-            attrs["mask"] = mask
+            if projection.sign != "signed":
+                values = np.abs(values) if projection.sign == "positive" else -np.abs(values)
+            values = values.astype(np.float32)
+            attrs["weights"] = weights.with_values(values) if isinstance(weights, SparseWeights) else values
         return ir

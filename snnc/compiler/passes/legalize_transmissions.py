@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.neurons import PhotonDetector
+from snnc.compiler.ir.synapses import as_dense, dense_entries_problem, synapse_count
 from snnc.compiler.passes.base import Pass, PassContext
 from snnc.compiler.targets.onn import Optics, choose_scale, deploy_transmissions
 from snnc.diagnostics import error, warning
@@ -28,7 +29,12 @@ class LegalizeTransmissions(Pass):
         signed_scheme = self._signed_scheme(ir, optics)
         for _, target, key, attrs in ir.edges():
             projection = attrs["decl"]
-            weights, mask = attrs["weights"], attrs["mask"]
+            refused = dense_entries_problem(key, attrs["weights"])
+            if refused is not None:  # a modulator holds a projection as its dense block of weights
+                ctx.diagnostics.add(error("E607", f"{refused} (a modulator holds a projection's every weight, "
+                                          "synapse or not)", projection.span))
+                continue
+            weights, mask = as_dense(attrs["weights"])
             into_detector = isinstance(ir.decl(target).model, PhotonDetector)
             if into_detector and projection.sign != "positive":
                 ctx.diagnostics.add(error(
@@ -43,7 +49,7 @@ class LegalizeTransmissions(Pass):
                     "most 1, so they are clipped to 1", projection.span))
             legal, _ = deploy_transmissions(weights, mask, scale, optics.modulator_bits, encoding)
             attrs["transmissions"] = legal
-            synapses = weights.size if mask is None else int(mask.sum())
+            synapses = synapse_count(attrs["weights"])
             attrs["report"] = {"synapses": synapses, "encoding": encoding, "scale": legal.scale,
                                "quant_rmse": legal.quant_rmse, "quant_max": legal.quant_max}
         return ir

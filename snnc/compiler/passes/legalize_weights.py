@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.ir.synapses import values_of
 from snnc.compiler.passes.base import Pass, PassContext
 from snnc.compiler.targets.bss2 import Chip, choose_scale, legalize
 
@@ -21,7 +22,6 @@ class LegalizeWeights(Pass):
         chip: Chip = ctx.target.substrate
         bits = chip.weight_bits
         for _, _, _, attrs in ir.edges():
-            weights, mask = attrs["weights"], attrs.get("mask")
-            attrs["legalization"] = legalize(weights, mask, choose_scale(weights, mask, bits), bits,
-                                             attrs["decl"].sign)
+            weights = values_of(attrs["weights"])  # (a sparse projection: the vector of its synapses)
+            attrs["legalization"] = legalize(weights, choose_scale(weights, bits), bits, attrs["decl"].sign)
         return ir

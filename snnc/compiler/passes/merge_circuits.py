@@ -8,6 +8,7 @@ import numpy as np
 
 from snnc.compiler.ir.bss2_records import FanIn, Merge
 from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.ir.synapses import per_target
 from snnc.compiler.passes.base import Pass, PassContext
 from snnc.compiler.targets.bss2 import Chip
 
@@ -20,9 +21,7 @@ def fan_in(ir: NetworkIR, population: str) -> FanIn:
     for source, _, attrs in ir.graph.in_edges(population, data=True):
         sign = attrs["decl"].sign
         counts[sign] += ir.size(source)
-        synapses = 2 if sign == "signed" else 1
-        mask = attrs.get("mask")
-        per_neuron += synapses * (ir.size(source) if mask is None else mask.sum(axis=0))
+        per_neuron += (2 if sign == "signed" else 1) * per_target(attrs["weights"])
     return FanIn(signed=counts["signed"], exc=counts["positive"], inh=counts["negative"],
                  rows=int(per_neuron.max(initial=0)))
 

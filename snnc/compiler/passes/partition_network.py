@@ -10,6 +10,7 @@ import numpy as np
 from snnc.compiler.ir.bss2_records import ChipLinks, ChipPartition, Chunk
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.nodes import Population
+from snnc.compiler.ir.synapses import is_sparse
 from snnc.compiler.passes.base import InternalError, Pass, PassContext
 from snnc.compiler.targets.bss2 import Chip
 from snnc.compiler.targets.bss2_layout import PackedChunk, pack, population_units
@@ -75,33 +76,35 @@ class PartitionNetwork(Pass):
                ) -> tuple[int, ChipLinks]:
         """Spikes this partition's neurons receive from an earlier partition (replayed sources) or from
         another chip (one copy per source neuron and destination chip, fanned out on the chip)."""
-        reach: dict[tuple[str, int], np.ndarray] = {}
+        chips = max((c.chip for c in mine), default=0) + 1
+        here: dict[str, np.ndarray] = {}  # population -> chip of each neuron in this partition (-1: elsewhere)
         for chunk in mine:
-            for source, _, attrs in ir.graph.in_edges(chunk.population, data=True):
+            here.setdefault(chunk.population, np.full(ir.size(chunk.population), -1, np.int64))
+            here[chunk.population][chunk.start:chunk.stop] = chunk.chip
+        reach: dict[str, list[np.ndarray]] = {}  # source population -> (source neuron, destination chip) keys
+        for name, chip_of in here.items():
+            for source, _, attrs in ir.population_inputs(name):
                 if not isinstance(ir.decl(source), Population):
                     continue  # inputs come from the host in every partition
-                mask = attrs.get("mask")
-                reached = (np.ones(ir.size(source), bool) if mask is None
-                           else mask[:, chunk.start:chunk.stop].any(axis=1))
-                key = (source, chunk.chip)
-                reach[key] = reach[key] | reached if key in reach else reached
+                weights = attrs["weights"]
+                if is_sparse(weights):
+                    destination = chip_of[weights.indices]
+                    keys = weights.sources.astype(np.int64)[destination >= 0] * chips + destination[destination >= 0]
+                else:
+                    destinations = np.unique(chip_of[chip_of >= 0])
+                    keys = (np.arange(ir.size(source), dtype=np.int64)[:, None] * chips + destinations).ravel()
+                reach.setdefault(source, []).append(keys)
         copies = replayed = crossing_sources = 0
-        outgoing = np.zeros(max((c.chip for c in mine), default=0) + 1)
-        for source in dict.fromkeys(s for s, _ in reach):
-            partition, on_chip = where[source]
-            rate = peak_rate(ir, ir.decl(source), chip.time_scale)
-            any_reach = np.zeros(ir.size(source), bool)
-            any_cross = np.zeros(ir.size(source), bool)
-            for (name, destination), reached in reach.items():
-                if name != source:
-                    continue
-                any_reach |= reached
-                cross = reached & (partition == index) & (on_chip != destination)
-                any_cross |= cross
-                copies += int(cross.sum())
-                outgoing += rate * np.bincount(on_chip[cross], minlength=len(outgoing))[:len(outgoing)]
-            replayed += int((any_reach & (partition < index)).sum())
-            crossing_sources += int(any_cross.sum())
+        outgoing = np.zeros(chips)
+        for source, keys in reach.items():
+            neuron, destination = np.divmod(np.unique(np.concatenate(keys)), chips)
+            partition, on_chip = where[source][0][neuron], where[source][1][neuron]
+            cross = (partition == index) & (on_chip != destination)
+            copies += int(cross.sum())
+            outgoing += peak_rate(ir, ir.decl(source), chip.time_scale) * np.bincount(
+                on_chip[cross], minlength=chips)[:chips]
+            replayed += len(np.unique(neuron[partition < index]))
+            crossing_sources += len(np.unique(neuron[cross]))
         return replayed, ChipLinks(crossing_sources=crossing_sources, event_copies=copies,
                                    peak_events_per_second=float(outgoing.max()),
                                    budget_events_per_second=chip.events_per_second_between_chips)

@@ -8,16 +8,24 @@ from typing import ClassVar
 
 import numpy as np
 
-from snnc.compiler.ir.bss2_records import BusRoute, ChipPartition, LabelGroup, RoutingTable, SynapseRows
+from snnc.compiler.ir.bss2_records import BusRoute, ChipPartition, Chunk, LabelGroup, RoutingTable, SynapseRows
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.nodes import Population
+from snnc.compiler.ir.synapses import is_sparse
 from snnc.compiler.passes.base import Pass, PassContext
 from snnc.compiler.targets.bss2 import Chip
+from snnc.compiler.targets.bss2_demand import (
+    SYNAPSES_PER_SOURCE,
+    Block,
+    unit_demands,
+    unit_rows,
+    units_in_groups,
+    write_rows,
+)
 from snnc.compiler.targets.bss2_layout import Input, assign_slots
-from snnc.compiler.targets.bss2_routing import Demand, route_hemisphere, unit_rows
+from snnc.compiler.targets.bss2_routing import route_hemisphere
 from snnc.diagnostics import Note, error
 
-_SYNAPSES = {"signed": (1, 1), "positive": (1, 0), "negative": (0, 1)}  # (excitatory, inhibitory) per source
 _BUS_NOTE = ("a neuron's spikes reach a hemisphere only over the PADI bus of its event output; a bus has "
              "{drivers} synapse drivers, shared by label groups of up to {labels} sources (docs/targets.md)")
 
@@ -32,14 +40,20 @@ class RouteSynapses(Pass):
 
     def apply(self, ir: NetworkIR, ctx: PassContext) -> NetworkIR:
         chip: Chip = ctx.target.substrate
-        where = self._where(ir, chip)
+        chunks_of: dict[str, list[tuple[int, Chunk]]] = {}
+        for p in ir.graph.graph["partitions"]:
+            for chunk in p.chunks:
+                chunks_of.setdefault(chunk.population, []).append((p.index, chunk))
+        where = self._where(ir, chip, chunks_of)
         slots = {}
         for population in ir.populations():
-            slots.update(self._slots(ir, ctx, chip, population.name, where))
+            slots.update(self._slots(ir, ctx, chip, population.name, where, chunks_of))
         if ctx.diagnostics.has_errors:
             return ir
-        rows = {key: (np.full(a["weights"].shape, -1, np.int16), np.full(a["weights"].shape, -1, np.int16))
-                for _, _, key, a in ir.edges()}
+        rows = {}
+        for _, _, key, a in ir.edges():
+            shape = a["weights"].indices.shape if is_sparse(a["weights"]) else a["weights"].shape
+            rows[key] = (np.full(shape, -1, np.int16), np.full(shape, -1, np.int16))
         routing = [self._route(ir, ctx, chip, partition, slots, where, rows)
                    for partition in ir.graph.graph["partitions"]]
         for _, _, key, attrs in ir.edges():
@@ -49,32 +63,33 @@ class RouteSynapses(Pass):
         return ir
 
     @staticmethod
-    def _where(ir: NetworkIR, chip: Chip) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    def _where(ir: NetworkIR, chip: Chip, chunks_of: dict) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Per population neuron: its partition, its chip and its event output (that of its first circuit)."""
         where = {}
         for population in ir.populations():
             partition = np.full(population.size, -1, np.int64)
-            for p in ir.graph.graph["partitions"]:
-                for chunk in p.chunks:
-                    if chunk.population == population.name:
-                        partition[chunk.start:chunk.stop] = p.index
+            for index, chunk in chunks_of.get(population.name, ()):
+                partition[chunk.start:chunk.stop] = index
             first = ir.node_attrs(population.name)["placement"].circuits[:, 0].astype(np.int64)
             column = first % chip.circuits % chip.columns
             where[population.name] = (partition, first // chip.circuits, column // chip.columns_per_event_output)
         return where
 
-    def _slots(self, ir: NetworkIR, ctx: PassContext, chip: Chip, name: str, where: dict) -> dict[str, np.ndarray]:
+    def _slots(self, ir: NetworkIR, ctx: PassContext, chip: Chip, name: str, where: dict, chunks_of: dict
+               ) -> dict[str, np.ndarray]:
         """Each input's slot; an error at the projection whose sources overflow a bus's rows."""
-        homes = {(p.index, c.chip) for p in ir.graph.graph["partitions"] for c in p.chunks if c.population == name}
+        homes = np.array(sorted({index * chip.chips + c.chip for index, c in chunks_of.get(name, ())}), np.int64)
         inputs, keys = [], []
         for source, key, attrs in ir.population_inputs(name):
-            exc, inh = _SYNAPSES[attrs["decl"].sign]
+            exc, inh = SYNAPSES_PER_SOURCE[attrs["decl"].sign]
             event_output = np.full(ir.size(source), -1, np.int64)
             if isinstance(ir.decl(source), Population):
                 partition, on_chip, output = where[source]
-                on_a_home = np.array([(p, c) in homes for p, c in zip(partition.tolist(), on_chip.tolist())], bool)
+                on_a_home = np.isin(partition * chip.chips + on_chip, homes)
                 event_output[on_a_home] = output[on_a_home]
-            inputs.append(Input(exc=exc, inh=inh, mask=attrs.get("mask"), event_output=event_output))
+            weights = attrs["weights"]
+            inputs.append(Input(exc=exc, inh=inh, synapses=weights if is_sparse(weights) else None,
+                                event_output=event_output))
             keys.append(key)
         c = ir.node_attrs(name)["merge"].circuits_per_neuron
         slots, overflow = assign_slots(chip, c, ir.size(name), inputs)
@@ -99,11 +114,13 @@ class RouteSynapses(Pass):
         nodes = list(ir.graph.nodes)
         offsets = np.cumsum([0] + [ir.size(n) for n in nodes])
         first = dict(zip(nodes, offsets[:-1].tolist()))
+        on_chip: dict[int, list[Chunk]] = {}
+        for chunk in partition.chunks:
+            on_chip.setdefault(chunk.chip, []).append(chunk)
         buses, entries = [], []
-        for chip_index in sorted({c.chip for c in partition.chunks}):
-            units = {h: self._units(ir, chip, partition, chip_index, h, slots, where, first)
-                     for h in range(chip.hemispheres)}
-            units = {h: u for h, u in units.items() if len(u[0].gid)}
+        for chip_index, chunks in sorted(on_chip.items()):
+            units = {h: u for h, u in unit_demands(ir, chip, partition.index, chunks, slots, where, first).items()
+                     if len(u[0].gid)}
             outputs = {h: demand.label.copy() for h, (demand, _) in units.items()}  # event output per unit
             best = None
             for spread in (False, True):  # on-chip sources in as few label chunks as possible, or spread
@@ -123,13 +140,14 @@ class RouteSynapses(Pass):
                     break
             for h, (demand, blocks) in units.items():
                 demand.chunk, demand.label, groups, problems = best[1][h]
-                edges_of = self._edges_per_group(demand, blocks, groups)
+                unit_group = units_in_groups(demand, groups)
+                edges_of = self._edges_per_group(blocks, unit_group, len(groups))
                 for problem in problems:
                     self._report(ir, ctx, chip, partition, chip_index, h, problem, groups, edges_of)
                 if problems:
                     continue
-                exc_row, inh_row = unit_rows(demand, groups)
-                self._write_rows(blocks, exc_row, inh_row, rows)
+                exc_row, inh_row = unit_rows(demand, groups, unit_group)
+                write_rows(blocks, exc_row, inh_row, rows)
                 for bus in range(chip.buses):
                     mine = [(i, g) for i, g in enumerate(groups) if g.bus == bus]
                     if not mine:
@@ -139,64 +157,16 @@ class RouteSynapses(Pass):
                         LabelGroup(drivers=g.drivers, exc_rows=g.exc_rows, inh_rows=g.inh_rows,
                                    sources=len(g.members), internal=g.internal) for _, g in mine)))
                     for index, (_, g) in enumerate(mine):
-                        for gid, label in g.members.items():
-                            entries.append((chip_index, h, bus, index, gid, label))
-        table = np.array(entries, np.int64).reshape(-1, 6)
+                        members = np.fromiter(g.members.items(), np.dtype((np.int64, 2)), len(g.members))
+                        entries.append(np.column_stack([np.full((len(members), 4), (chip_index, h, bus, index)),
+                                                        members.reshape(-1, 2)]))
+        table = np.concatenate(entries) if entries else np.zeros((0, 6), np.int64)
         node = np.searchsorted(offsets, table[:, 4], side="right") - 1
         return RoutingTable(buses=tuple(buses), chip=table[:, 0].astype(np.int32),
                             hemisphere=table[:, 1].astype(np.int8), bus=table[:, 2].astype(np.int8),
                             group=table[:, 3].astype(np.int16), source=node.astype(np.int32),
                             neuron=(table[:, 4] - offsets[node]).astype(np.int32),
                             label=table[:, 5].astype(np.int16), nodes=tuple(nodes))
-
-    @staticmethod
-    def _units(ir: NetworkIR, chip: Chip, partition: ChipPartition, chip_index: int, h: int, slots: dict,
-               where: dict, first: dict) -> tuple[Demand, list[tuple]]:
-        """The hemisphere's demand: one unit per (projection, source neuron) with synapses here; `blocks`
-        say which units are which (projection, source neurons, target neuron of each column)."""
-        exc_parts, inh_parts, gids, buses, blocks = [], [], [], [], []
-        count = 0
-        for chunk in (c for c in partition.chunks if c.chip == chip_index):
-            circuits = ir.node_attrs(chunk.population)["placement"].circuits[chunk.start:chunk.stop].astype(np.int64)
-            local = circuits % chip.circuits
-            hemisphere, column = local // chip.columns, local % chip.columns
-            for source, key, attrs in ir.population_inputs(chunk.population):
-                exc, inh = _SYNAPSES[attrs["decl"].sign]
-                mask = attrs.get("mask")
-                internal = None
-                if isinstance(ir.decl(source), Population):
-                    part, on_chip, output = where[source]
-                    internal = (part == partition.index) & (on_chip == chip_index)
-                for t in range(circuits.shape[1]):
-                    neurons = np.flatnonzero(hemisphere[:, t] == h)
-                    sources = np.flatnonzero(slots[key] == t)
-                    if not len(neurons) or not len(sources):
-                        continue
-                    exists = (np.ones((len(sources), len(neurons)), bool) if mask is None
-                              else mask[np.ix_(sources, chunk.start + neurons)])
-                    keep = exists.any(axis=1)
-                    sources, exists = sources[keep], exists[keep]
-                    block = np.zeros((len(sources), chip.columns), np.int8)
-                    block[:, column[neurons, t]] = exists
-                    exc_parts.append(block if exc else np.zeros_like(block))
-                    inh_parts.append(block if inh else np.zeros_like(block))
-                    gids.append(first[source] + sources)
-                    event_output = np.full(len(sources), -1, np.int64)
-                    if internal is not None:
-                        fixed = internal[sources]
-                        event_output[fixed] = output[sources[fixed]]
-                    buses.append(event_output)
-                    target = np.full(chip.columns, -1, np.int64)
-                    target[column[neurons, t]] = chunk.start + neurons
-                    blocks.append((key, count, count + len(sources), sources, target))
-                    count += len(sources)
-        empty = np.zeros((0, chip.columns), np.int8)
-        gid = np.concatenate(gids) if gids else np.zeros(0, np.int64)
-        event_output = np.concatenate(buses) if buses else np.zeros(0, np.int64)
-        bus = np.where(event_output >= 0, event_output % chip.buses, -1)
-        return Demand(exc=np.concatenate(exc_parts) if exc_parts else empty,
-                      inh=np.concatenate(inh_parts) if inh_parts else empty, gid=gid, bus=bus,
-                      chunk=np.full(len(gid), -1, np.int64), label=event_output.copy()), blocks
 
     @staticmethod
     def _internal_labels(chip: Chip, outputs: dict, units: dict, spread: bool) -> tuple[dict[int, int], dict[int, int]]:
@@ -230,21 +200,14 @@ class RouteSynapses(Pass):
         return chunk_of, label_of
 
     @staticmethod
-    def _edges_per_group(demand: Demand, blocks: list[tuple], groups: list) -> list[Counter]:
+    def _edges_per_group(blocks: list[Block], unit_group: np.ndarray, groups: int) -> list[Counter]:
         """Per group: how many of its units each projection has."""
-        group_of = {gid: i for i, g in enumerate(groups) for gid in g.members}
-        counts = [Counter() for _ in groups]
-        for key, start, stop, _, _ in blocks:
-            for gid in demand.gid[start:stop].tolist():
-                counts[group_of[gid]][key] += 1
+        counts = [Counter() for _ in range(groups)]
+        for block in blocks:
+            for group, count in enumerate(np.bincount(unit_group[block.start:block.stop], minlength=groups).tolist()):
+                if count:
+                    counts[group][block.key] += count
         return counts
-
-    @staticmethod
-    def _write_rows(blocks: list[tuple], exc_row: np.ndarray, inh_row: np.ndarray, rows: dict) -> None:
-        for key, start, stop, sources, target in blocks:
-            for unit_rows_, out in ((exc_row[start:stop], rows[key][0]), (inh_row[start:stop], rows[key][1])):
-                u, col = np.nonzero(unit_rows_ >= 0)
-                out[sources[u], target[col]] = unit_rows_[u, col]
 
     @staticmethod
     def _report(ir: NetworkIR, ctx: PassContext, chip: Chip, partition: ChipPartition, chip_index: int, h: int,

@@ -192,29 +192,25 @@ def quantize_weights(weights: np.ndarray, scale: float, bits: int, sign: str) ->
     return np.clip(scaled, low, high).astype(np.int16)
 
 
-def choose_scale(weights: np.ndarray, mask: np.ndarray | None, bits: int) -> float:
-    """Hardware units per model unit: the largest magnitude among existing synapses maps onto the
-    largest hardware weight, so nothing clips and the full resolution is used."""
-    present = weights if mask is None else weights[mask]
-    largest = float(np.max(np.abs(present))) if present.size else 0.0
+def choose_scale(weights: np.ndarray, bits: int) -> float:
+    """Hardware units per model unit: the largest magnitude among the synapses (a dense projection's matrix
+    or a sparse one's weight vector) maps onto the largest hardware weight, so nothing clips and the full
+    resolution is used."""
+    largest = float(np.max(np.abs(weights))) if weights.size else 0.0
     return ((1 << bits) - 1) / largest if largest > 0 else float((1 << bits) - 1)
 
 
-def quantization_error(weights: np.ndarray, hw_weights: np.ndarray, scale: float,
-                       mask: np.ndarray | None) -> tuple[float, float]:
+def quantization_error(weights: np.ndarray, hw_weights: np.ndarray, scale: float) -> tuple[float, float]:
     """RMSE and largest absolute error, in model units, of the deployed weights hw / scale."""
-    error = hw_weights.astype(np.float64) / scale - weights  # (float64: a scale may pass float32's range)
-    if mask is not None:
-        error = error[mask]
-    if not error.size:
+    if not weights.size:
         return 0.0, 0.0
+    error = hw_weights.astype(np.float64) / scale - weights  # (float64: a scale may pass float32's range)
     return float(np.sqrt(np.mean(np.square(error)))), float(np.max(np.abs(error)))
 
 
-def legalize(weights: np.ndarray, mask: np.ndarray | None, scale: float, bits: int, sign: str) -> Legalization:
-    """Model weights as the synapses hold them at `scale`: quantized, 0 where no synapse, with the error."""
+def legalize(weights: np.ndarray, scale: float, bits: int, sign: str) -> Legalization:
+    """The synapses' model weights (a dense matrix or a sparse projection's vector) as the synapses hold them
+    at `scale`: quantized, with the error."""
     hw = quantize_weights(weights, scale, bits, sign)
-    if mask is not None:
-        hw[~np.asarray(mask)] = 0  # no synapse, no weight
-    rmse, largest = quantization_error(weights, hw, scale, mask)
+    rmse, largest = quantization_error(weights, hw, scale)
     return Legalization(scale=float(scale), hw_weights=hw, quant_rmse=rmse, quant_max=largest)

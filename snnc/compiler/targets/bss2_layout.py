@@ -10,18 +10,20 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
+from snnc.compiler.ir.synapses import SparseWeights, per_target
 from snnc.compiler.targets.bss2 import Chip
 
 
 @dataclass(frozen=True)
 class Input:
     """A projection into a population as slot assignment sees it: synapses per source (`exc`, `inh`: 0 or
-    1), `mask` (pre, post) or None for dense, and the event output of each source neuron that is on a
-    chip with some of the population's neurons (-1 for a source whose spikes come from the host)."""
+    1), `synapses` (a SparseWeights record: which targets each source reaches) or None for dense, and the
+    event output of each source neuron that is on a chip with some of the population's neurons (-1 for a
+    source whose spikes come from the host)."""
 
     exc: int
     inh: int
-    mask: np.ndarray | None
+    synapses: SparseWeights | None
     event_output: np.ndarray
 
 
@@ -35,6 +37,9 @@ class SlotOverflow:
     needed: int
 
 
+COST_ENTRIES = 1 << 24  # (sources x neurons) of sparse costs held at once while dealing
+
+
 def assign_slots(chip: Chip, circuits_per_neuron: int, size: int, inputs: list[Input]
                  ) -> tuple[list[np.ndarray], SlotOverflow | None]:
     """Which merged circuit (slot) of every neuron each source reaches, alike for all neurons of the
@@ -42,8 +47,10 @@ def assign_slots(chip: Chip, circuits_per_neuron: int, size: int, inputs: list[I
     PADI bus; an on-chip source's bus is that of its event output, so those are placed first, bus by bus
     (an event output's sources together), each slot filled before the next; host sources then fill what
     is left. Dense inputs go before sparse ones, which count their existing synapses per neuron (packed
-    rows)."""
+    rows). A neuron of one circuit has no choice to make: its inputs only need to fit."""
     c = circuits_per_neuron
+    if c == 1 and _fits_one_circuit(chip, size, inputs):
+        return [np.zeros(len(i.event_output), np.int64) for i in inputs], None
     slots = [np.full(len(i.event_output), -1, np.int64) for i in inputs]
     total = np.zeros((c, size), np.int64)
     per_bus = np.zeros((c, chip.buses, size), np.int64)
@@ -51,7 +58,7 @@ def assign_slots(chip: Chip, circuits_per_neuron: int, size: int, inputs: list[I
     # share label groups with the dense inputs of other columns; on-chip sources before host ones.
     runs = []
     for sparse in (False, True):
-        mine = [k for k, inp in enumerate(inputs) if (inp.mask is not None) == sparse]
+        mine = [k for k, inp in enumerate(inputs) if (inp.synapses is not None) == sparse]
         fixed = sorted((int(e) % chip.buses, int(e), k, i) for k in mine
                        for i, e in enumerate(inputs[k].event_output.tolist()) if e >= 0)
         runs += [(bus, [(k, i) for b, _, k, i in fixed if b == bus]) for bus in range(chip.buses)]
@@ -60,12 +67,13 @@ def assign_slots(chip: Chip, circuits_per_neuron: int, size: int, inputs: list[I
     # column then hears a few sources of each label group and one group's rows serve them all, and a
     # group keeps free labels in each hemisphere for host sources. Host sources fill slot after slot.
     dealt = [sorted(range(c), key=lambda t: (t % chip.hemispheres, t))]
+    window = max(1, COST_ENTRIES // size)  # sources whose costs are held at once
     for bus, run in runs:
         start = 0
         for candidates in (dealt if bus >= 0 else [list(range(c))]):
-            active = [t for t in candidates]
+            active = list(candidates)
             while start < len(run) and active:
-                cost = _costs(inputs, run[start:], size)
+                cost = _costs(inputs, run[start:start + window], size)
                 placed = _deal(cost, active, total, per_bus, bus, chip)
                 if placed == 0:
                     active = active[1:]  # the first slot is full on this bus: deal over the others
@@ -80,33 +88,85 @@ def assign_slots(chip: Chip, circuits_per_neuron: int, size: int, inputs: list[I
         if start < len(run):
             k = run[start][0]
             needed = int((per_bus[:, bus] if bus >= 0 else total).sum(axis=0).max()
-                         + _costs(inputs, run[start:], size).sum(axis=0).max())
+                         + _load(inputs, run[start:], size).max())
             return slots, SlotOverflow(input=k, bus=bus, needed=needed)
     return slots, None
 
 
+def _fits_one_circuit(chip: Chip, size: int, inputs: list[Input]) -> bool:
+    """Whether every neuron's synapses fit one circuit's column, and those of each bus's on-chip sources
+    that bus's drivers' rows."""
+    total, per_bus = np.zeros(size, np.int64), np.zeros((chip.buses, size), np.int64)
+    for inp in inputs:
+        synapses = inp.exc + inp.inh
+        bus = np.where(inp.event_output >= 0, inp.event_output % chip.buses, -1)
+        if inp.synapses is None:
+            total += synapses * len(bus)
+            per_bus += synapses * np.bincount(bus[bus >= 0], minlength=chip.buses)[:, None]
+            continue
+        total += synapses * per_target(inp.synapses)
+        on_bus = bus[inp.synapses.sources]
+        fixed = on_bus >= 0
+        if fixed.any():
+            per_bus += synapses * np.bincount(on_bus[fixed] * size + inp.synapses.indices[fixed],
+                                              minlength=chip.buses * size).reshape(chip.buses, size)
+    return total.max(initial=0) <= chip.rows and per_bus.max(initial=0) <= 2 * chip.drivers_per_bus
+
+
 def _deal(cost: np.ndarray, active: list[int], total: np.ndarray, per_bus: np.ndarray, bus: int, chip: Chip) -> int:
-    """How many of the next sources (rows `cost`) fit when dealt round-robin over the `active` slots."""
+    """How many of the next sources (rows `cost`; one column: alike for every neuron) fit when dealt
+    round-robin over the `active` slots."""
     m = len(active)
     limit = len(cost)
     for q, t in enumerate(active):
         cumulative = np.cumsum(cost[q::m], axis=0)
-        fits = (total[t] + cumulative).max(axis=1) <= chip.rows
+        fits = _peak(total[t], cumulative) <= chip.rows
         if bus >= 0:
-            fits &= (per_bus[t, bus] + cumulative).max(axis=1) <= 2 * chip.drivers_per_bus
+            fits &= _peak(per_bus[t, bus], cumulative) <= 2 * chip.drivers_per_bus
         leading = len(fits) if fits.all() else int(np.argmin(fits))
         if leading < len(fits):
             limit = min(limit, leading * m + q)
     return limit
 
 
+def _peak(load: np.ndarray, cumulative: np.ndarray) -> np.ndarray:
+    """The busiest neuron's synapses after each of the cumulative costs."""
+    if cumulative.shape[1] == 1:  # the same for every neuron
+        return load.max(initial=0) + cumulative[:, 0]
+    return (load + cumulative).max(axis=1)
+
+
 def _costs(inputs: list[Input], run: list[tuple[int, int]], size: int) -> np.ndarray:
-    """Synapses each source of `run` puts on every neuron of the population (len(run), size)."""
-    cost = np.empty((len(run), size), np.int64)
+    """Synapses each source of `run` puts on every neuron of the population: (len(run), size), or
+    (len(run), 1) when every source of `run` is dense (alike for every neuron)."""
+    if all(inputs[k].synapses is None for k, _ in run):
+        return np.array([[inputs[k].exc + inputs[k].inh] for k, _ in run], np.int64).reshape(len(run), 1)
+    cost = np.zeros((len(run), size), np.int64)
     for row, (k, i) in enumerate(run):
         inp = inputs[k]
-        cost[row] = (inp.exc + inp.inh) * (1 if inp.mask is None else inp.mask[i].astype(np.int64))
+        if inp.synapses is None:
+            cost[row] = inp.exc + inp.inh
+        else:
+            cost[row, inp.synapses.indices[inp.synapses.indptr[i]:inp.synapses.indptr[i + 1]]] = inp.exc + inp.inh
     return cost
+
+
+def _load(inputs: list[Input], run: list[tuple[int, int]], size: int) -> np.ndarray:
+    """Synapses the sources of `run` put on each neuron together (size,), without a (sources, size) matrix."""
+    load = np.zeros(size, np.int64)
+    by_input: dict[int, list[int]] = {}
+    for k, i in run:
+        by_input.setdefault(k, []).append(i)
+    for k, sources in by_input.items():
+        inp = inputs[k]
+        if inp.synapses is None:
+            load += (inp.exc + inp.inh) * len(sources)
+            continue
+        chosen = np.zeros(inp.synapses.pre, bool)
+        chosen[sources] = True
+        load += (inp.exc + inp.inh) * np.bincount(inp.synapses.indices[chosen[inp.synapses.sources]],
+                                                  minlength=size)
+    return load
 
 
 @dataclass

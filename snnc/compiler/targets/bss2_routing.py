@@ -96,16 +96,25 @@ def route_hemisphere(demand: Demand, chip: Chip) -> tuple[list[Group], list[BusP
     """Label groups of every bus (drivers allocated) and the buses that overflow. Host sources are dealt
     evenly over just enough groups for their labels, or over one more group per bus (finer groups trade
     labels for rows), or water-filled by load; the first placement that fits is kept (else the one that
-    overflows least)."""
+    overflows least). Many host sources of distinct synapses (sparse projections: each source its own
+    pattern, which the others place one pattern at a time) are first dealt round-robin at once."""
     columns = demand.exc.shape[1]
     best = None
-    patterns = _host_patterns(demand, columns)
-    for place, spare in ((_deal_evenly, 0), (_deal_evenly, 1), (_level_evenly, 1), (_level_evenly, 0)):
+    hosts, costs = _host_costs(demand)
+    patterns = _host_patterns(hosts, costs, columns)
+    strategies = [(_deal_evenly, 0), (_deal_evenly, 1), (_level_evenly, 1), (_level_evenly, 0)]
+    if len(patterns) > chip.labels:
+        strategies.insert(0, (_deal_round_robin, 0))
+    for place, spare in strategies:
         groups = _internal_groups(demand, chip)
-        _open_groups(patterns, chip, groups, columns, spare, whole=place is _level_evenly)
-        place(patterns, chip, groups)
+        _open_groups(len(hosts), chip, groups, columns, spare, whole=place is _level_evenly)
+        if place is _deal_round_robin:
+            place(hosts, costs, chip, groups)
+        else:
+            place(patterns, chip, groups)
         groups = [g for g in groups if g.members]
-        _relieve(groups, chip)
+        if place is not _deal_round_robin:
+            _relieve(groups, chip)
         problems = _bus_problems(groups, chip)
         excess = sum(p.needed - p.available for p in problems)
         drivers = sum(-(-g.rows // 2) for g in groups)
@@ -121,6 +130,25 @@ def route_hemisphere(demand: Demand, chip: Chip) -> tuple[list[Group], list[BusP
             group.drivers = tuple(int(p * chip.buses + bus) for p in range(position, position + count))
             position += count
     return groups, problems
+
+
+def _deal_round_robin(hosts: np.ndarray, costs: np.ndarray, chip: Chip, groups: list[Group]) -> None:
+    """Host sources dealt one by one over the groups' free labels in turn, all at once (vectorized): each
+    group gets an even share of sources, so with sparse sources every column's synapses spread evenly over
+    the groups and a group's rows (its busiest column's) stay few."""
+    free = np.array([chip.labels - int(g.used.sum()) for g in groups], np.int64)
+    turns = np.concatenate([np.flatnonzero(free > r) for r in range(int(free.max(initial=0)))]) if len(free) else []
+    assigned = np.asarray(turns[:len(hosts)], np.int64)
+    columns = costs.shape[1] // 2
+    for i in np.unique(assigned).tolist():
+        mine = np.flatnonzero(assigned == i)
+        group = groups[i]
+        labels = np.flatnonzero(~group.used)[:len(mine)]
+        group.used[labels] = True
+        group.members.update(zip(hosts[mine].tolist(), labels.tolist()))
+        load = costs[mine].sum(axis=0, dtype=np.int32)
+        group.load_exc = group.load_exc + load[:columns]
+        group.load_inh = group.load_inh + load[columns:]
 
 
 def _bus_problems(groups: list[Group], chip: Chip) -> list[BusProblem]:
@@ -187,32 +215,38 @@ def _internal_groups(demand: Demand, chip: Chip) -> list[Group]:
     return groups
 
 
-def _host_patterns(demand: Demand, columns: int) -> list[tuple[list[int], np.ndarray, np.ndarray]]:
-    """Host sources grouped by their cost (exc, inh synapses per column; a dense projection's sources are
-    alike), in the order the projections list them."""
+def _host_costs(demand: Demand) -> tuple[np.ndarray, np.ndarray]:
+    """The host sources (gids, in the order the projections list them) and each one's cost: its excitatory
+    then inhibitory synapses per column, (hosts, 2 x columns), over all its units (projections)."""
     host = np.flatnonzero(demand.chunk < 0)
     if not len(host):
-        return []
+        return np.zeros(0, np.int64), np.zeros((0, 2 * demand.exc.shape[1]), np.int32)
     order = host[np.argsort(demand.gid[host], kind="stable")]
     gids, starts = np.unique(demand.gid[order], return_index=True)
-    cost = np.concatenate([demand.exc[order], demand.inh[order]], axis=1)
+    cost = np.concatenate([demand.exc[order], demand.inh[order]], axis=1).astype(np.int32)
     if len(starts) < len(order):
-        cost = np.add.reduceat(cost.astype(np.int32), starts, axis=0)  # a source's units (projections) summed
-    first = np.minimum.reduceat(order, starts)
+        cost = np.add.reduceat(cost, starts, axis=0)  # a source's units (projections) summed
+    first = np.argsort(np.minimum.reduceat(order, starts), kind="stable")
+    return gids[first], cost[first]
+
+
+def _host_patterns(hosts: np.ndarray, costs: np.ndarray, columns: int) -> list[tuple[list[int], np.ndarray,
+                                                                                    np.ndarray]]:
+    """Host sources grouped by their cost (exc, inh synapses per column; a dense projection's sources are
+    alike), in the order the projections list them."""
     patterns: dict[bytes, list[int]] = {}
     rows: dict[bytes, np.ndarray] = {}
-    for i in np.argsort(first, kind="stable").tolist():
-        key = cost[i].tobytes()
-        patterns.setdefault(key, []).append(int(gids[i]))
-        rows.setdefault(key, cost[i])
+    for gid, cost in zip(hosts.tolist(), costs):
+        key = cost.tobytes()
+        patterns.setdefault(key, []).append(gid)
+        rows.setdefault(key, cost)
     return [(members, rows[key][:columns], rows[key][columns:]) for key, members in patterns.items()]
 
 
-def _open_groups(patterns: list, chip: Chip, groups: list[Group], columns: int, spare: int,
+def _open_groups(hosts: int, chip: Chip, groups: list[Group], columns: int, spare: int,
                  whole: bool = False) -> None:
-    """Open groups (on the bus with the fewest; `whole`: on every bus at once) until the host sources
-    have labels, and `spare` more on every bus (finer groups trade labels for rows)."""
-    hosts = sum(len(m) for m, _, _ in patterns)
+    """Open groups (on the bus with the fewest; `whole`: on every bus at once) until the `hosts` host
+    sources have labels, and `spare` more on every bus (finer groups trade labels for rows)."""
     while sum(chip.labels - int(g.used.sum()) for g in groups) < hosts:
         counts = np.bincount([g.bus for g in groups], minlength=chip.buses)
         for bus in range(chip.buses) if whole else [int(np.argmin(counts))]:
@@ -330,25 +364,3 @@ def _bus_rows(groups: list[Group], chip: Chip) -> np.ndarray:
     for group in groups:
         rows[group.bus] += group.rows
     return rows
-
-
-def unit_rows(demand: Demand, groups: list[Group]) -> tuple[np.ndarray, np.ndarray]:
-    """(exc_row, inh_row) per unit and column (int16, -1 where the unit has no such synapse): a group's
-    rows are its drivers' rows 2d and 2d + 1, excitatory ones first; within a column the group's units
-    take them in order (packed: a column's k-th synapse from the group sits on the group's k-th row)."""
-    exc_row = np.full(demand.exc.shape, -1, np.int16)
-    inh_row = np.full(demand.inh.shape, -1, np.int16)
-    group_of = {gid: i for i, g in enumerate(groups) for gid in g.members}
-    unit_group = np.array([group_of[g] for g in demand.gid.tolist()], np.int64)
-    for i, group in enumerate(groups):
-        units = np.flatnonzero(unit_group == i)
-        drivers = np.array(group.drivers, np.int64)
-        rows = np.stack([2 * drivers, 2 * drivers + 1], axis=1).ravel()
-        for synapses, out, offset in ((demand.exc, exc_row, 0), (demand.inh, inh_row, group.exc_rows)):
-            here = synapses[units].astype(np.int64)
-            rank = np.cumsum(here, axis=0) - here + offset
-            present = here > 0
-            block = out[units]
-            block[present] = rows[rank[present]]
-            out[units] = block
-    return exc_row, inh_row

@@ -20,6 +20,7 @@ from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.neurons import PhotonDetector
 from snnc.compiler.ir.onn_records import ModulatorPass
 from snnc.compiler.ir.records import Partition
+from snnc.compiler.ir.synapses import is_sparse
 from snnc.compiler.ir.validate import Problem, edge_path, join, node_path
 from snnc.compiler.targets.bss2 import Chip
 from snnc.compiler.targets.onn import ENCODINGS, Optics, channels_per_weight
@@ -94,16 +95,15 @@ def bss2(ir: NetworkIR, target: Any) -> list[Problem]:
         problems += _placement(ir, chip, population.name, partitions)
     problems += _routing(ir, chip) if not problems else []
     for source, target_name, key, attrs in ir.edges():
-        path, projection = edge_path(key), attrs["decl"]
-        shape = (ir.size(source), ir.size(target_name))
+        path, projection, weights = edge_path(key), attrs["decl"], attrs["weights"]
+        shape = weights.indices.shape if is_sparse(weights) else (ir.size(source), ir.size(target_name))
         problems += under(join(path, "sign_split"), attrs["sign_split"].problems(projection.sign))
         problems += under(join(path, "legalization"), attrs["legalization"].problems(
-            shape, projection.sign, chip.weight_bits, attrs.get("mask")))
-        exists = np.ones(shape, bool) if attrs.get("mask") is None else attrs["mask"]
+            shape, projection.sign, chip.weight_bits))
         found = under(join(path, "synapse_rows"), attrs["synapse_rows"].problems(
-            shape, ir.node_attrs(target_name)["merge"].circuits_per_neuron, chip.rows,
-            attrs["sign_split"].row_signs, exists))
-        problems += found or ([] if problems else _row_modes(ir, chip, target_name, attrs["synapse_rows"],
+            ir.size(source), shape, ir.node_attrs(target_name)["merge"].circuits_per_neuron, chip.rows,
+            attrs["sign_split"].row_signs))
+        problems += found or ([] if problems else _row_modes(ir, chip, target_name, weights, attrs["synapse_rows"],
                                                               join(path, "synapse_rows")))
     return problems
 
@@ -144,29 +144,36 @@ def _routing(ir: NetworkIR, chip: Chip) -> list[Problem]:
     return problems
 
 
-def _row_modes(ir: NetworkIR, chip: Chip, target: str, rows: Any, path: str) -> list[Problem]:
+def _row_modes(ir: NetworkIR, chip: Chip, target: str, weights: Any, rows: Any, path: str) -> list[Problem]:
     """Each synapse's row is in the mode of its kind on the hemisphere of the circuit it sits on, as the
-    partition's routing table sets the drivers (RoutingTable.row_modes)."""
+    partition's routing table sets the drivers (RoutingTable.modes)."""
     circuits = ir.node_attrs(target)["placement"].circuits
-    post = circuits.shape[0]
-    circuit = circuits[np.arange(post)[None, :], rows.slot.astype(np.int64)[:, None]]  # (pre, post)
+    if is_sparse(weights):
+        source, neuron = weights.sources.astype(np.int64), weights.indices.astype(np.int64)
+    else:
+        pre, post = weights.shape
+        source, neuron = np.repeat(np.arange(pre), post), np.tile(np.arange(post), pre)
+    circuit = circuits[neuron, rows.slot.astype(np.int64)[source]].astype(np.int64)  # one per synapse
     on_chip, hemisphere = circuit // chip.circuits, circuit % chip.circuits // chip.columns
-    partition_of = np.full(post, -1)
+    partition_of = np.full(circuits.shape[0], -1)
     for partition in ir.graph.graph["partitions"]:
         for chunk in partition.chunks:
             if chunk.population == target:
                 partition_of[chunk.start:chunk.stop] = partition.index
+    partition = partition_of[neuron]
     for index, table in enumerate(ir.graph.graph["routing"]):
-        for c, h in {(int(c), int(h)) for c, h in zip(on_chip[:, partition_of == index].ravel().tolist(),
-                                                       hemisphere[:, partition_of == index].ravel().tolist())}:
-            modes = table.row_modes(c, h, chip.rows)
-            here = (partition_of[None, :] == index) & (on_chip == c) & (hemisphere == h)
-            for key, mode, kind in (("exc_row", 1, "excitatory"), ("inh_row", -1, "inhibitory")):
-                row = getattr(rows, key)
-                chosen = row[here & (row >= 0)].astype(np.int64)
-                if np.any(modes[chosen] != mode):
-                    return [(join(path, key), f"rows of chip {c}, hemisphere {h} whose drivers are not {kind} "
-                             f"(routing table {index})")]
+        here = partition == index
+        if not here.any():
+            continue
+        modes = table.modes(int(on_chip[here].max()) + 1, chip.hemispheres, chip.rows)
+        for key, mode, kind in (("exc_row", 1, "excitatory"), ("inh_row", -1, "inhibitory")):
+            row = getattr(rows, key).reshape(-1)
+            chosen = here & (row >= 0)
+            wrong = modes[on_chip[chosen], hemisphere[chosen], row[chosen].astype(np.int64)] != mode
+            if wrong.any():
+                c, h = int(on_chip[chosen][wrong][0]), int(hemisphere[chosen][wrong][0])
+                return [(join(path, key), f"rows of chip {c}, hemisphere {h} whose drivers are not {kind} "
+                         f"(routing table {index})")]
     return []
 
 

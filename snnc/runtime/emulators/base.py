@@ -16,8 +16,10 @@ import torch
 from snnc import defaults
 from snnc.compiler.backend.artifact import CompiledProgram
 from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.ir.synapses import SparseWeights, is_sparse, values_of
 from snnc.diagnostics import SnncError, error
 from snnc.runtime import seeds
+from snnc.runtime.emulators.sparse import densify
 
 Tensor = torch.Tensor
 
@@ -79,10 +81,9 @@ class Emulator(ABC):
             raise SnncError([error("E481", f"network '{self.ir.name}' has {len(outputs)} outputs; running and "
                                    "training need exactly one `output` statement")])
         self.output = outputs[0]
-        attrs = self.ir.edge_attrs_by_name()
-        self._masks = {name: None if attrs[name].get("mask") is None
-                       else torch.as_tensor(np.asarray(attrs[name]["mask"]), dtype=dtype)
-                       for name in self.weight_names()}
+        # A sparse projection's synapses (ir/synapses.py): its weights are a vector with one entry per synapse.
+        self.synapses: dict[str, SparseWeights] = {name: w for name, attrs in self.ir.edge_attrs_by_name().items()
+                                                   if is_sparse(w := attrs["weights"])}
 
     def noise_stream(self, seed: int) -> torch.Generator:
         """A fresh temporal-noise stream of `seed` (what `generator` holds): a torch generator, or a counter
@@ -95,27 +96,28 @@ class Emulator(ABC):
         return sorted(p.name for p in self.ir.projections())
 
     def initial_weights(self) -> dict[str, Tensor]:
-        """The program's weights in model units, as fresh tensors."""
+        """The program's weights in model units, as fresh tensors: (pre, post) for a dense projection, (nnz,)
+        for a sparse one (one entry per existing synapse, in the order of its SparseWeights)."""
         attrs = self.ir.edge_attrs_by_name()
-        return {name: torch.as_tensor(np.array(attrs[name]["weights"]), dtype=self.dtype)
+        return {name: torch.as_tensor(np.array(values_of(attrs[name]["weights"])), dtype=self.dtype)
                 for name in self.weight_names()}
 
-    def masked(self, name: str, w: Tensor) -> Tensor:
-        mask = self._masks[name]
-        return w if mask is None else w * mask
+    def dense(self, name: str, w: Tensor) -> Tensor:
+        """A projection's weights as a (pre, post) matrix, differentiable in `w` (a sparse projection's vector
+        scattered onto its synapses, 0 elsewhere); SnncError past MAX_DENSE entries."""
+        synapses = self.synapses.get(name)
+        return w if synapses is None else densify(name, synapses, w)
 
     @torch.no_grad()
     def legalize_(self, weights: dict[str, Tensor]) -> None:
         """Project trained weights onto what the substrate can hold, in place (after each optimizer step):
-        absent synapses stay zero, sign-constrained projections keep their sign."""
+        sign-constrained projections keep their sign (only existing synapses have weights)."""
         for projection in self.ir.projections():
             w = weights[projection.name]
             if projection.sign == "positive":
                 w.clamp_(min=0.0)
             elif projection.sign == "negative":
                 w.clamp_(max=0.0)
-            if self._masks[projection.name] is not None:
-                w.mul_(self._masks[projection.name])
             self.clip_(projection.name, w)
 
     def clip_(self, name: str, w: Tensor) -> None:  # noqa: B027 - a hook: substrates without limits keep it
@@ -127,7 +129,7 @@ class Emulator(ABC):
         ir = self.ir.copy()
         for _, _, key, attrs in ir.edges():
             ir.graph.edges[attrs["decl"].source, attrs["decl"].target, key].update(
-                self.deployed_attrs(key, self.masked(key, weights[key]).detach().cpu().numpy().astype(np.float32)))
+                self.deployed_attrs(key, weights[key].detach().cpu().numpy().astype(np.float32)))
         if training is not None:
             ir.graph.graph["training"] = training
         program = copy.copy(self.program)
@@ -136,7 +138,12 @@ class Emulator(ABC):
 
     def deployed_attrs(self, name: str, w: np.ndarray) -> dict[str, Any]:
         """Edge attributes that describe deployed weights `w` (model units)."""
-        return {"weights": w}
+        return {"weights": self.weights_attr(name, w)}
+
+    def weights_attr(self, name: str, w: np.ndarray) -> np.ndarray | SparseWeights:
+        """The edge attr `weights` holding `w`: the matrix, or the projection's synapses with these weights."""
+        synapses = self.synapses.get(name)
+        return w if synapses is None else synapses.with_values(w)
 
     # --- running -------------------------------------------------------------------------------
     @abstractmethod

@@ -92,12 +92,14 @@ class BSS2Emulator(SpikingEmulator):
 
     @cached_property
     def synapse_gain(self) -> dict[str, Tensor]:
-        """Per projection (2, pre, post): 1 + mismatch of the excitatory and of the inhibitory synapse."""
+        """Per projection (2, *its weights' shape): 1 + mismatch of the excitatory and of the inhibitory synapse
+        (2, pre, post) for a dense projection, (2, nnz) for a sparse one, one per existing synapse."""
         gains = {}
         for name in self.weight_names():
-            pre, post = self.ir.edge_attrs(name)["weights"].shape
+            weights = self.ir.edge_attrs(name)["weights"]
+            shape = weights.indices.shape if name in self.synapses else weights.shape
             rng = seeds.rng(self.chip_seed, "chip", "synapses", name)
-            gains[name] = torch.as_tensor(1 + self.noise["weight_mismatch"] * rng.standard_normal((2, pre, post)),
+            gains[name] = torch.as_tensor(1 + self.noise["weight_mismatch"] * rng.standard_normal((2, *shape)),
                                           dtype=self.dtype)
         return gains
 
@@ -115,14 +117,11 @@ class BSS2Emulator(SpikingEmulator):
     def hw_weights(self, name: str, w: Tensor | np.ndarray) -> np.ndarray:
         """The integer weights the synapses hold (int16, sign = the row's mode)."""
         w = w.detach().cpu().numpy() if isinstance(w, Tensor) else np.asarray(w)
-        hw = quantize_weights(w, self.scales[name], self.weight_bits, self.signs[name])
-        mask = self.ir.edge_attrs(name).get("mask")
-        if mask is not None:
-            hw[~np.asarray(mask)] = 0
-        return hw
+        return quantize_weights(w, self.scales[name], self.weight_bits, self.signs[name])
 
     def quantized(self, name: str, w: Tensor) -> Tensor:
-        return torch.as_tensor(self.hw_weights(name, w), dtype=w.dtype) / self.scales[name]
+        """hw / scale, rounded once to w's dtype (torch's float32 division of a vector may round differently)."""
+        return torch.as_tensor(self.hw_weights(name, w) / self.scales[name], dtype=w.dtype)
 
     def deploy(self, weights: dict[str, Tensor]) -> dict[str, Tensor]:
         deployed = {}
@@ -138,9 +137,9 @@ class BSS2Emulator(SpikingEmulator):
 
     def deployed_attrs(self, name: str, w: np.ndarray) -> dict:
         attrs = self.ir.edge_attrs(name)
-        legal = legalize(w, attrs.get("mask"), self.scales[name], self.weight_bits, self.signs[name])
+        legal = legalize(w, self.scales[name], self.weight_bits, self.signs[name])
         report = dict(attrs.get("report", {}), quant_rmse=legal.quant_rmse, quant_max=legal.quant_max)
-        return {"weights": w, "legalization": legal, "report": report}
+        return {"weights": self.weights_attr(name, w), "legalization": legal, "report": report}
 
     # --- noise and readout -----------------------------------------------------------------------
     def noise_stream(self, seed: int) -> seeds.Counter:

@@ -34,8 +34,10 @@ import torch
 from snnc.compiler.ir.encoders import Current, Intensity
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.neurons import IF, LI, LIF, AdEx, AlwaysOn, Integrator
+from snnc.compiler.ir.synapses import SparseWeights, is_sparse
 from snnc.diagnostics import SnncError, error
 from snnc.runtime.emulators import analog
+from snnc.runtime.emulators.sparse import densify
 
 Tensor = torch.Tensor
 # Cap of the AdEx exponent: the upswing is cut by the threshold long before; this only avoids inf.
@@ -91,7 +93,8 @@ class Edge:
 
 @dataclass(frozen=True)
 class Plan:
-    """The static structure of a network: groups of populations in simulation order and their edges."""
+    """The static structure of a network: groups of populations in simulation order and their edges, and
+    the synapses of its sparse projections (whose weights are vectors, one entry per synapse)."""
 
     steps: int
     dt: float
@@ -99,6 +102,7 @@ class Plan:
     groups: tuple[tuple[str, ...], ...]
     edges: tuple[Edge, ...]
     sizes: dict[str, int]
+    synapses: dict[str, SparseWeights] = field(default_factory=dict)
 
     def incoming(self, population: str) -> list[Edge]:
         return [e for e in self.edges if e.target == population]
@@ -131,8 +135,8 @@ def build_plan(ir: NetworkIR) -> Plan:
         edges.append(Edge(projection.name, projection.source, projection.target,
                           int(round(projection.delay / header.timestep)), analog))
     return Plan(steps=header.steps, dt=header.timestep, inputs=tuple(i.name for i in ir.inputs()),
-                groups=groups, edges=tuple(edges),
-                sizes={name: ir.size(name) for name in ir.graph.nodes})
+                groups=groups, edges=tuple(edges), sizes={name: ir.size(name) for name in ir.graph.nodes},
+                synapses={key: w for _, _, key, attrs in ir.edges() if is_sparse(w := attrs["weights"])})
 
 
 def nominal_params(ir: NetworkIR, dtype: torch.dtype = torch.float32) -> dict[str, NeuronParams]:
@@ -235,8 +239,11 @@ def simulate(plan: Plan, params: dict[str, NeuronParams], weights: dict[str, Ten
     step's integration. `observed[population]` (T, B, N), a measured membrane (the twin's membrane mode):
     each step's integrated V takes the measured value, its gradient passes to the computed one (hxtorch's
     Unterjubel); the spike is evaluated on it and the reset skipped, since the measurement already
-    shows what the substrate did, and the next step integrates from it."""
+    shows what the substrate did, and the next step integrates from it. A sparse projection's weight
+    vector is scattered onto its (pre, post) matrix (differentiably) first."""
     T, dt = plan.steps, plan.dt
+    weights = {name: densify(name, plan.synapses[name], w) if name in plan.synapses else w
+               for name, w in weights.items()}
     batch = next(iter(events.values() or values.values())).shape[-2]
     spikes: dict[str, Tensor] = dict(events)
     membrane: dict[str, Tensor] = {}

@@ -29,8 +29,8 @@ def adjoint(drive, recurrence, neurons, observed, surrogate, loss, down, grad_x,
     of a later group, down.gx[t + down.delay] @ down.wt (Downstream) + the group's own projections;
     loss.v (T, B, N) is the gradient with respect to the recorded membrane (LossGradients). Writes
     grad_x (T, B, N), the gradient with respect to the input current of each step (unless its shape is
-    (0, 0, 0)), and accumulates grad_w (P, N) of the Drive's weights and grad_rec (flat: each edge's
-    (sources, targets) gradient at its offset, Recurrence.edges[:, 6]). The spike is the Surrogate of
+    (0, 0, 0)), and accumulates grad_w (D, N) of the Drive's dense weights and grad_rec (flat: one entry per
+    synapse of the Drive's sparse lists and of the Recurrence's, at their offsets). The spike is the Surrogate of
     (V - v_th) / unit, V recomputed or surrogate.membrane where given; the reset is not differentiated
     (with a given membrane not even through V's own value: core.simulate's `observed`) and a refractory
     neuron passes no gradient (core.simulate with detach_reset)."""
@@ -178,8 +178,9 @@ def _step_gradients(t, b0, b1, drive, recurrence, observed, gx, grads):
     and dL/dW[p] += s dL/dx_t for each source spike s at t - delay, of the Drive (into grad_w) and of the
     group's own observed spikes (into grad_rec), found through their CSR indexes."""
     grad_x, grad_w, grad_rec = grads
-    src, start, index, _, delay = drive
-    edges = recurrence.edges
+    src, start, index, w, delay, sparse = drive
+    dense = w.shape[0]
+    edges, lists, col = recurrence.edges, recurrence.start, recurrence.col
     n, batch = gx.shape[1], src.shape[1]
     if grad_x.shape[0] > 0:
         for b in range(b0, b1):
@@ -192,13 +193,17 @@ def _step_gradients(t, b0, b1, drive, recurrence, observed, gx, grads):
             for e in range(start[r], start[r + 1]):
                 p = index[e]
                 s = src[ts, b, p]
-                for k in range(n):  # a group of several populations: zeros outside the target's columns
-                    grad_w[p, k] += s * gx[b - b0, k]
+                if p < dense:
+                    for k in range(n):  # a group of several populations: zeros outside the target's columns
+                        grad_w[p, k] += s * gx[b - b0, k]
+                else:  # a sparse projection's source: the gradients of its synapses only
+                    for q in range(sparse.start[p - dense], sparse.start[p - dense + 1]):
+                        grad_rec[sparse.offset + q] += s * gx[b - b0, sparse.col[q]]
     for e in range(edges.shape[0]):
         ts = t - edges[e, 4]
         if ts < 0:
             continue
-        s0, s1, q0, q1, offset = edges[e, 0], edges[e, 1], edges[e, 2], edges[e, 3], edges[e, 6]
+        s0, s1, q0, q1, row0, offset = edges[e, 0], edges[e, 1], edges[e, 2], edges[e, 3], edges[e, 5], edges[e, 6]
         for b in range(b0, b1):
             r = ts * batch + b
             for f in range(observed.start[r], observed.start[r + 1]):
@@ -206,6 +211,10 @@ def _step_gradients(t, b0, b1, drive, recurrence, observed, gx, grads):
                 if p < s0 or p >= s1:
                     continue
                 s = observed.z[ts, b, p]
-                base = offset + (p - s0) * (q1 - q0) - q0
-                for k in range(q0, q1):
-                    grad_rec[base + k] += s * gx[b - b0, k]
+                first, stop = lists[row0 + p - s0], lists[row0 + p - s0 + 1]
+                if stop - first == q1 - q0:  # a full row: its columns are q0, q0 + 1, ...
+                    for q in range(first, stop):
+                        grad_rec[offset + q] += s * gx[b - b0, q0 + q - first]
+                else:
+                    for q in range(first, stop):
+                        grad_rec[offset + q] += s * gx[b - b0, col[q]]

@@ -10,27 +10,41 @@ from typing import NamedTuple
 import numpy as np
 
 
+class Synapses(NamedTuple):
+    """Sparse projections as lists of synapses per source row r (CSR): the synapses of row r are positions
+    start[r]:start[r + 1], onto the group's columns col[...] (int32) with weights val[...] (float32); the
+    gradient of the synapse at position q is grad_rec[offset + q] (the kernels' flat weight gradient)."""
+
+    start: np.ndarray
+    col: np.ndarray
+    val: np.ndarray
+    offset: int
+
+
 class Drive(NamedTuple):
     """A group's input from earlier groups: src (T, B, P) source spikes with their CSR index (start, index:
-    the sources that spiked in row r = t * B + b are index[start[r]:start[r + 1]]), w (P, N) the weights
-    (in a group of several populations, each source's row is zero outside its target's columns: a row-add
-    over the whole row, as restricting it to the target's columns stopped LLVM from vectorizing it and
-    made the feed-forward path 1.7x slower, measured) and delay the steps from a source spike to its
-    row-add."""
+    the sources that spiked in row r = t * B + b are index[start[r]:start[r + 1]]); the sources p < D of
+    dense projections reach the group through w (D, N), their weight rows (in a group of several
+    populations, each source's row is zero outside its target's columns: a row-add over the whole row, as
+    restricting it to the target's columns stopped LLVM from vectorizing it and made the feed-forward path
+    1.7x slower, measured), the sources p >= D of sparse projections through `sparse`, row p - D of its
+    lists (so a sparse projection costs its synapses); delay: the steps from a source spike to its add."""
 
     src: np.ndarray
     start: np.ndarray
     index: np.ndarray
     w: np.ndarray
     delay: int
+    sparse: Synapses
 
 
 class Recurrence(NamedTuple):
     """The projections inside a group. edges (E, 7) int64, per projection: its source's columns [first,
     stop), its target's columns [first, stop), its delay in steps, the row of its first source neuron in
-    `start` and the offset of its (sources, targets) weight gradient in the kernels' flat grad_rec. The
-    nonzero weights of source neuron p (group column) of edge e are val[start[r]:start[r + 1]] onto the
-    group's columns col[...], r = edges[e, 5] + p - edges[e, 0]. E = 0: a feed-forward group."""
+    `start` and the offset of the lists' gradients in the kernels' flat grad_rec. The synapses of source
+    neuron p (group column) of edge e are val[start[r]:start[r + 1]] onto the group's columns col[...],
+    r = edges[e, 5] + p - edges[e, 0] (a dense projection's every entry, a sparse one's synapses); the
+    gradient of the synapse at position q is grad_rec[edges[e, 6] + q]. E = 0: a feed-forward group."""
 
     edges: np.ndarray
     start: np.ndarray

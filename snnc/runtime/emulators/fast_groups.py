@@ -1,8 +1,9 @@
 """A group of core.simulate (one population, or the populations of a recurrent cycle) as the fast kernels see
 it: its populations side by side as the columns of one neuron vector, and the kernels' arguments built
-from the network's tensors: the Drive from earlier groups, the Recurrence inside the group (per source
-neuron the list of its nonzero weights, built from the weights of each call: ~0.1 ms for 246 x 246),
-the per-neuron Neurons, and (T, B, N) arrays gathered from and split into populations."""
+from the network's tensors: the Drive from earlier groups (dense projections' weight rows, sparse ones'
+synapse lists), the Recurrence inside the group (per source neuron the list of its synapses, built from
+the weights of each call: ~0.1 ms for 246 x 246), the per-neuron Neurons, and (T, B, N) arrays gathered
+from and split into populations."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from snnc.compiler.ir.synapses import SparseWeights
 from snnc.runtime.emulators import core, fast_events
-from snnc.runtime.emulators.fast_arguments import Drive, Neurons, Noise, Recurrence, Spikes
+from snnc.runtime.emulators.fast_arguments import Drive, Neurons, Noise, Recurrence, Spikes, Synapses
 from snnc.runtime.emulators.fast_buffers import EMPTY3, as_float32
 from snnc.runtime.emulators.membrane_noise import MembraneNoise
 
@@ -20,6 +22,7 @@ Tensor = torch.Tensor
 NO_RECURRENCE = Recurrence(np.zeros((0, 7), np.int64), np.zeros(1, np.int64), np.zeros(0, np.int32),
                            np.zeros(0, np.float32))
 NO_SPIKES = Spikes(EMPTY3, np.zeros(1, np.int64), np.zeros(0, np.int64))
+NO_SYNAPSES = Synapses(np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), 0)
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class Layout:
     size: int
     external: tuple[core.Edge, ...]  # projections into the group from earlier groups
     internal: tuple[core.Edge, ...]  # projections inside the group (recurrence)
+    synapses: dict[str, SparseWeights]  # the sparse ones among them: their weights are vectors
 
     @property
     def recurrent(self) -> bool:
@@ -45,71 +49,101 @@ def layout(plan: core.Plan, group: tuple[str, ...]) -> Layout:
         start += plan.sizes[name]
     incoming = [e for name in group for e in plan.incoming(name)]
     return Layout(tuple(group), columns, start, tuple(e for e in incoming if e.source not in group),
-                  tuple(e for e in incoming if e.source in group))
+                  tuple(e for e in incoming if e.source in group),
+                  {e.name: plan.synapses[e.name] for e in incoming if e.name in plan.synapses})
 
 
-# Each external edge: (edge, its rows [first, stop) in the Drive's src and w, its target's columns).
-Rows = list[tuple[core.Edge, int, int, int, int]]
+# Each external edge: (edge, its rows [first, stop) in the Drive's src, its target's columns [first, stop), and
+# the position of its first synapse in the Drive's sparse lists, -1 for a dense projection: rows first..stop
+# of w, dense projections' sources first).
+Rows = list[tuple[core.Edge, int, int, int, int, int]]
 
 
 def drive(plan: core.Plan, group: Layout, spikes: dict[str, Tensor], weights: dict[str, Tensor],
           batch: int) -> tuple[Drive, Rows]:
-    """The group's event input from earlier groups as one source raster (T, B, P) with its CSR index and one
-    weight matrix (P, N) (each source's row zero outside its target's columns), and where each edge lies
-    in them."""
+    """The group's event input from earlier groups as one source raster (T, B, P) with its CSR index, the
+    dense projections' weight rows (D, N) (each source's row zero outside its target's columns) and the
+    sparse projections' synapse lists (their sources after the dense ones), and where each edge lies in them."""
     n = group.size
     if not group.external:
-        return Drive(*fast_events.index(torch.zeros(plan.steps, batch, 0)), np.zeros((0, n), np.float32), 0), []
-    if len(group.external) == 1 and len(group.names) == 1:  # the common case: no copy, the delay in the kernel
-        [e] = group.external
-        p = plan.sizes[e.source]
-        return (Drive(*fast_events.index(spikes[e.source]), as_float32(weights[e.name]), e.delay_steps),
-                [(e, 0, p, 0, n)])
-    rows, start = [], 0
-    for e in group.external:
-        rows.append((e, start, start + plan.sizes[e.source], *group.columns[e.target]))
+        return Drive(*fast_events.index(torch.zeros(plan.steps, batch, 0)), np.zeros((0, n), np.float32), 0,
+                     NO_SYNAPSES), []
+    edges = sorted(group.external, key=lambda e: e.name in group.synapses)  # dense ones first, else in order
+    rows, start, first = [], 0, 0
+    for e in edges:
+        synapses = group.synapses.get(e.name)
+        at = -1 if synapses is None else first
+        rows.append((e, start, start + plan.sizes[e.source], *group.columns[e.target], at))
         start += plan.sizes[e.source]
-    if len(group.external) == 1:
-        [e] = group.external
-        src, delay = spikes[e.source], e.delay_steps
+        first += 0 if synapses is None else synapses.nnz
+    if len(edges) == 1:  # the common case: no copy, the delay in the kernel
+        src, delay = spikes[edges[0].source], edges[0].delay_steps
     else:
-        src = torch.cat([core.shifted(spikes[e.source], e.delay_steps) for e in group.external], dim=2)
+        src = torch.cat([core.shifted(spikes[e.source], e.delay_steps) for e in edges], dim=2)
         delay = 0
-    if len(group.names) == 1:  # several edges into one population: their weights stacked
-        return Drive(*fast_events.index(src), as_float32(torch.cat([weights[e.name] for e in group.external])),
-                     delay), rows
-    w = np.zeros((start, n), np.float32)
-    for e, r0, r1, c0, c1 in rows:
-        w[r0:r1, c0:c1] = as_float32(weights[e.name])
-    return Drive(*fast_events.index(src), w, delay), rows
+    dense = [(e, r0, r1, c0, c1) for e, r0, r1, c0, c1, s in rows if s < 0]
+    if not dense:
+        w = np.zeros((0, n), np.float32)
+    elif len(group.names) == 1:  # one population: the edges' weights stacked
+        w = as_float32(weights[dense[0][0].name]) if len(dense) == 1 else as_float32(
+            torch.cat([weights[e.name] for e, *_ in dense]))
+    else:
+        w = np.zeros((dense[-1][2], n), np.float32)
+        for e, r0, r1, c0, c1 in dense:
+            w[r0:r1, c0:c1] = as_float32(weights[e.name])
+    sparse = [(group.synapses[e.name], weights[e.name], c0) for e, _, _, c0, _, s in rows if s >= 0]
+    return Drive(*fast_events.index(src), w, delay, lists(sparse, 0)), rows
 
 
-# Each internal edge: (edge, the offset of its gradient in the kernels' flat grad_rec, its weights' shape).
-RecurrentRows = list[tuple[core.Edge, int, tuple[int, int]]]
+def lists(parts: list[tuple[SparseWeights, Tensor, int]], offset: int) -> Synapses:
+    """The synapse lists of sparse projections, one after another: (synapses, weight vector, the group column
+    of their target's first neuron) each; their gradients from `offset` on."""
+    if not parts:
+        return NO_SYNAPSES._replace(offset=offset)
+    if len(parts) == 1 and parts[0][2] == 0:  # no copy of the structure
+        synapses, w, _ = parts[0]
+        return Synapses(synapses.indptr, synapses.indices, as_float32(w), offset)
+    starts, first = [], 0
+    for synapses, _, _ in parts:
+        starts.append(synapses.indptr[:-1] + first)
+        first += synapses.nnz
+    return Synapses(np.concatenate(starts + [np.array([first], np.int64)]),
+                    np.concatenate([(s.indices + c0).astype(np.int32) for s, _, c0 in parts]),
+                    np.concatenate([as_float32(w) for _, w, _ in parts]), offset)
 
 
-def recurrence(group: Layout, weights: dict[str, Tensor]) -> tuple[Recurrence, RecurrentRows, int]:
-    """The projections inside the group as CSR lists of nonzero weights per source neuron, where each
-    edge's gradient lies in the flat grad_rec, and grad_rec's size."""
+# Each internal edge: (edge, the position of its first synapse in the Recurrence's lists, its synapses, and the
+# (pre, post) shape of a dense projection's weights or None for a sparse one's vector).
+RecurrentRows = list[tuple[core.Edge, int, int, tuple[int, int] | None]]
+
+
+def recurrence(group: Layout, weights: dict[str, Tensor], offset: int = 0) -> tuple[Recurrence, RecurrentRows, int]:
+    """The projections inside the group as lists of synapses per source neuron (a dense projection's every
+    entry: full rows; a sparse one's synapses), their gradients in the flat grad_rec from `offset` on, where
+    each edge lies in the lists, and how many synapses they hold."""
     if not group.internal:
         return NO_RECURRENCE, [], 0
     edges = np.empty((len(group.internal), 7), np.int64)
     counts, cols, vals, rows = [], [], [], []
-    first_row = offset = 0
+    first_row = first = 0
     for k, e in enumerate(group.internal):
         (s0, s1), (q0, q1) = group.columns[e.source], group.columns[e.target]
+        synapses = group.synapses.get(e.name)
         w = as_float32(weights[e.name])
-        nonzero = w != 0
-        counts.append(nonzero.sum(axis=1))
-        cols.append((np.nonzero(nonzero)[1] + q0).astype(np.int32))  # row-major: grouped by source, ascending
-        vals.append(w[nonzero])
+        if synapses is None:  # row-major: grouped by source, ascending
+            counts.append(np.full(s1 - s0, q1 - q0, np.int64))
+            cols.append(np.tile(np.arange(q0, q1, dtype=np.int32), s1 - s0))
+        else:
+            counts.append(np.diff(synapses.indptr))
+            cols.append((synapses.indices + q0).astype(np.int32))
+        vals.append(w.reshape(-1))
         edges[k] = (s0, s1, q0, q1, e.delay_steps, first_row, offset)
-        rows.append((e, offset, w.shape))
+        rows.append((e, first, w.size, None if synapses is not None else w.shape))
         first_row += s1 - s0
-        offset += w.size
+        first += w.size
     start = np.zeros(first_row + 1, np.int64)
     np.cumsum(np.concatenate(counts), out=start[1:])
-    return Recurrence(edges, start, np.concatenate(cols), np.concatenate(vals)), rows, offset
+    return Recurrence(edges, start, np.concatenate(cols), np.concatenate(vals)), rows, first
 
 
 _coefficient_cache: dict[tuple, tuple] = {}

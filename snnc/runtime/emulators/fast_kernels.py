@@ -5,7 +5,8 @@ loop inside, float32 throughout. They release the GIL: fast_lif runs chunks of a
 adjoint of the same step is fast_adjoint.py.
 
 A source spike adds its weight row to the group's input at its step (plus the edge's delay), so an
-input that spikes once costs one row-add instead of T rows of a dense matmul; the spikes of a (T, B, P)
+input that spikes once costs one row-add instead of T rows of a dense matmul (a source of a sparse
+projection adds its list of synapses: its cost is its synapses); the spikes of a (T, B, P)
 raster are found once (count_events, list_events: a CSR index over its rows r = t * B + b). A spike of
 the group itself reaches its targets through a Recurrence: per source neuron the list of its nonzero
 weights (CSR), so a projection of density p costs p of a dense one; it is added after the step's
@@ -75,8 +76,10 @@ def list_events(bits, start, index, t0, t1):
 @njit(**INLINE)
 def _events(drive, t, b0, b1, x, has_x):
     """x[b - b0] = sum_p src[t - delay, b, p] * w[p] over the sources that spiked (in order of p) for the
-    samples b0 <= b < b1; has_x[b - b0]: whether any did (x is not written otherwise)."""
-    src, start, index, w, delay = drive
+    samples b0 <= b < b1, a sparse projection's source p >= D through its synapse list (row p - D of the
+    Drive's `sparse`); has_x[b - b0]: whether any did (x is not written otherwise)."""
+    src, start, index, w, delay, sparse = drive
+    dense = w.shape[0]
     ts = t - delay
     for b in range(b0, b1):
         j = b - b0
@@ -92,8 +95,12 @@ def _events(drive, t, b0, b1, x, has_x):
         for e in range(start[r], start[r + 1]):
             p = index[e]
             s = src[ts, b, p]
-            for k in range(x.shape[1]):
-                x[j, k] += s * w[p, k]
+            if p < dense:
+                for k in range(x.shape[1]):
+                    x[j, k] += s * w[p, k]
+            else:
+                for q in range(sparse.start[p - dense], sparse.start[p - dense + 1]):
+                    x[j, sparse.col[q]] += s * sparse.val[q]
 
 
 @njit(**INLINE)

@@ -34,6 +34,7 @@ from snnc.runtime.emulators import core, fast_arguments, fast_buffers, fast_even
 from snnc.runtime.emulators.fast_buffers import EMPTY3, as_float32, zeros
 from snnc.runtime.emulators.fast_threads import chunks, parallel
 from snnc.runtime.emulators.membrane_noise import MembraneNoise
+from snnc.runtime.emulators.sparse import times_transposed
 
 try:  # numba is a dependency; without it (an unusual platform) everything runs on the general core
     from snnc.runtime.emulators import fast_adjoint, fast_kernels
@@ -163,13 +164,15 @@ class _Replay(torch.autograd.Function):
             group = fast_groups.layout(plan, names)
             n, spiking = group.size, job.params[names[0]].spiking
             drive, rows = fast_groups.drive(plan, group, job.sources, weights, batch)
-            recurrence, recurrent_rows, recurrent_size = fast_groups.recurrence(group, weights)
-            # The gradient from populations of later groups: one edge inside the kernel, others here.
+            listed = drive.sparse.val.shape[0]  # the synapses of the Drive's sparse projections: grad_rec first
+            recurrence, recurrent_rows, recurrent_size = fast_groups.recurrence(group, weights, listed)
+            # The gradient from populations of later groups: one dense edge inside the kernel, others here.
             down = [e for e in plan.edges if e.source in names and e.target in grad_x_of]
-            in_kernel = down[0] if down and len(names) == 1 else None
+            in_kernel = down[0] if down and len(names) == 1 and down[0].name not in plan.synapses else None
             for e in down:
                 if e is not in_kernel:
-                    g = _shift_back(torch.from_numpy(grad_x_of[e.target]) @ weights[e.name].detach().T, e.delay_steps)
+                    g = _shift_back(_through(plan, e, torch.from_numpy(grad_x_of[e.target]), weights[e.name]),
+                                    e.delay_steps)
                     grad_spikes[e.source] = g if e.source not in grad_spikes else grad_spikes[e.source] + g
             upstream = any(e.source in job.observed for e, *_ in rows)
             grad_x = fast_buffers.POOL.empty((T, batch, n)) if upstream else EMPTY3
@@ -183,19 +186,26 @@ class _Replay(torch.autograd.Function):
                           fast_arguments.Downstream(np.zeros((1, 1, 0), np.float32), np.zeros((0, n), np.float32), 0))
             ranges = chunks(batch)
             grad_w = np.zeros((len(ranges),) + drive.w.shape, np.float32)
-            grad_rec = np.zeros((len(ranges), recurrent_size), np.float32)
+            grad_rec = np.zeros((len(ranges), listed + recurrent_size), np.float32)
             parallel(_adjoint, ranges, drive, recurrence, fast_groups.neurons(group, job.params, plan.dt),
                      fast_groups.observed_spikes(group, job.observed) if spiking else fast_groups.NO_SPIKES,
                      _surrogate(job, group, spiking), loss, downstream, grad_x, grad_w, grad_rec)
             if upstream:
                 grad_x_of.update(fast_groups.split(group, grad_x))
-            gw = torch.from_numpy(grad_w.sum(axis=0))
-            for e, r0, r1, c0, c1 in rows:
-                grads[e.name] = gw[r0:r1, c0:c1]
-            gr = torch.from_numpy(grad_rec.sum(axis=0))
-            for e, offset, shape in recurrent_rows:
-                grads[e.name] = gr[offset:offset + shape[0] * shape[1]].reshape(shape)
+            gw, gr = torch.from_numpy(grad_w.sum(axis=0)), torch.from_numpy(grad_rec.sum(axis=0))
+            for e, r0, r1, c0, c1, at in rows:  # a sparse projection's gradient: one per synapse
+                grads[e.name] = gw[r0:r1, c0:c1] if at < 0 else gr[at:at + plan.synapses[e.name].nnz]
+            for e, first, count, shape in recurrent_rows:
+                g = gr[listed + first:listed + first + count]
+                grads[e.name] = g if shape is None else g.reshape(shape)
         return (None, *(grads.get(n) for n in job.names))
+
+
+def _through(plan: core.Plan, edge: core.Edge, grad_x: Tensor, w: Tensor) -> Tensor:
+    """The gradient of a population's input currents (T, B, M) carried back through `edge` to its source's
+    spikes (T, B, N): grad_x @ W.T (a sparse projection's through its synapses)."""
+    synapses = plan.synapses.get(edge.name)
+    return grad_x @ w.detach().T if synapses is None else times_transposed(grad_x, synapses, w)
 
 
 def _surrogate(job: _ReplayJob, group: fast_groups.Layout, spiking: bool) -> fast_arguments.Surrogate:

@@ -148,7 +148,7 @@ class OnnEmulator(Emulator):
 
     def deploy(self, name: str, w: Tensor) -> Deployed:
         """Quantize one projection's weights (model units) to transmission levels, as the modulator holds them."""
-        weights = self.masked(name, w).detach().cpu().numpy()
+        weights = self.dense(name, w).detach().cpu().numpy()
         scale = choose_scale(weights, self.into_detector(name))
         levels = quantize_transmissions(weights, scale, self.optics.modulator_bits,
                                         self.ir.edge_attrs(name)["transmissions"].encoding)
@@ -162,18 +162,21 @@ class OnnEmulator(Emulator):
                                                     self.optics.modulator_bits,
                                                     self.ir.edge_attrs(name)["transmissions"].encoding),
                                     dtype=self.dtype)
-        masked = self.masked(name, w)
-        return masked + (realized - masked).detach()
+        dense = self.dense(name, w)
+        return dense + (realized - dense).detach()
 
     def deployed_attrs(self, name: str, w: np.ndarray) -> dict[str, Any]:
         """Trained weights deployed: levels, scale and the weights they realize; placement unchanged."""
         attrs = self.ir.edge_attrs(name)
-        scale = choose_scale(w, self.into_detector(name))
-        legal, realized = deploy_transmissions(w, attrs.get("mask"), scale, self.optics.modulator_bits,
+        synapses = self.synapses.get(name)
+        dense, mask = (w, None) if synapses is None else (synapses.to_dense(w), synapses.mask())
+        scale = choose_scale(dense, self.into_detector(name))
+        legal, realized = deploy_transmissions(dense, mask, scale, self.optics.modulator_bits,
                                                attrs["transmissions"].encoding)
         report = {**attrs.get("report", {}), "scale": legal.scale, "quant_rmse": legal.quant_rmse,
                   "quant_max": legal.quant_max}
-        return {"weights": realized, "transmissions": legal, "report": report}
+        realized = realized if synapses is None else realized[synapses.sources, synapses.indices]
+        return {"weights": self.weights_attr(name, realized), "transmissions": legal, "report": report}
 
     # --- running -------------------------------------------------------------------------------
     def input_light(self, stimulus: Stimulus) -> dict[str, Tensor]:

@@ -47,12 +47,12 @@ class SpikingEmulator(Emulator):
         return self.nominal
 
     def deploy(self, weights: dict[str, Tensor]) -> dict[str, Tensor]:
-        """The weights as the substrate applies them."""
-        return {name: self.masked(name, w) for name, w in weights.items()}
+        """The weights as the substrate applies them (a sparse projection's stay its vector: plan.synapses)."""
+        return dict(weights)
 
     def twin_weights(self, weights: dict[str, Tensor]) -> dict[str, Tensor]:
         """The weights as the twin assumes them, differentiable in `weights`."""
-        return {name: self.masked(name, w) for name, w in weights.items()}
+        return dict(weights)
 
     def membrane_noise(self, batch: int) -> MembraneNoise | None:
         """The membrane noise of a batch call (population -> (T, B, N) tensors, counter-based), or None."""

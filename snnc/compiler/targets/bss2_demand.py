@@ -1,0 +1,177 @@
+"""What the hemispheres of one BrainScaleS-2 chip must receive (the routing's input, bss2_routing.Demand), built
+from the placed network: one unit per (projection, source neuron) with synapses in the hemisphere, its
+synapses per synapse column, and (`Block`) where each unit's synapses are in the projection's per-synapse
+arrays, so the rows the router gives them are written back (`write_rows`).
+
+A dense projection's units are whole blocks of sources x the chunk's columns; a sparse one's come from its
+synapses into the chunk's neurons (SparseWeights.into: the transpose, computed once), so the work is that
+of the synapses, not of the dense shape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from snnc.compiler.ir.bss2_records import Chunk
+from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.ir.nodes import Population
+from snnc.compiler.ir.synapses import is_sparse
+from snnc.compiler.targets.bss2 import Chip
+from snnc.compiler.targets.bss2_routing import Demand, Group
+
+SYNAPSES_PER_SOURCE = {"signed": (1, 1), "positive": (1, 0), "negative": (0, 1)}  # (excitatory, inhibitory)
+
+
+@dataclass(frozen=True)
+class Block:
+    """Units [start, stop) of a hemisphere's demand, all of projection `key`: their synapses are the
+    (unit, column) pairs `unit`, `column` (unit relative to start), at `synapse` in the projection's flat
+    per-synapse arrays (a dense projection's (pre, post) arrays read row-major)."""
+
+    key: str
+    start: int
+    stop: int
+    unit: np.ndarray
+    column: np.ndarray
+    synapse: np.ndarray
+
+
+@dataclass
+class _Parts:
+    exc: list
+    inh: list
+    gid: list
+    event_output: list
+    blocks: list
+    count: int = 0
+
+    def add(self, key: str, block: np.ndarray, exc: int, inh: int, gid: np.ndarray, event_output: np.ndarray,
+            unit: np.ndarray, column: np.ndarray, synapse: np.ndarray) -> None:
+        self.exc.append(block if exc else np.zeros_like(block))
+        self.inh.append(block if inh else np.zeros_like(block))
+        self.gid.append(gid)
+        self.event_output.append(event_output)
+        self.blocks.append(Block(key, self.count, self.count + len(gid), unit, column, synapse))
+        self.count += len(gid)
+
+    def demand(self, chip: Chip) -> tuple[Demand, list[Block]]:
+        empty = np.zeros((0, chip.columns), np.int8)
+        gid = np.concatenate(self.gid) if self.gid else np.zeros(0, np.int64)
+        event_output = np.concatenate(self.event_output) if self.event_output else np.zeros(0, np.int64)
+        return Demand(exc=np.concatenate(self.exc) if self.exc else empty,
+                      inh=np.concatenate(self.inh) if self.inh else empty, gid=gid,
+                      bus=np.where(event_output >= 0, event_output % chip.buses, -1),
+                      chunk=np.full(len(gid), -1, np.int64), label=event_output.copy()), self.blocks
+
+
+def unit_demands(ir: NetworkIR, chip: Chip, partition: int, chunks: list[Chunk], slots: dict[str, np.ndarray],
+                 where: dict, first: dict[str, int]) -> dict[int, tuple[Demand, list[Block]]]:
+    """Per hemisphere of the chip holding `chunks` (of partition `partition`): its demand, and where each
+    unit's synapses are. A unit's `bus` is that of its source's event output where the source is a neuron
+    on this chip (its spikes reach only that bus), -1 for a source from the host; `label` holds the event
+    output until the labels are chosen; `gid` is the source's index among all nodes' neurons (`first`)."""
+    parts = {h: _Parts([], [], [], [], []) for h in range(chip.hemispheres)}
+    for chunk in chunks:
+        circuits = ir.node_attrs(chunk.population)["placement"].circuits[chunk.start:chunk.stop].astype(np.int64)
+        local = circuits % chip.circuits
+        hemisphere, column = local // chip.columns, local % chip.columns  # (neurons, c)
+        for source, key, attrs in ir.population_inputs(chunk.population):
+            exc, inh = SYNAPSES_PER_SOURCE[attrs["decl"].sign]
+            output = np.full(ir.size(source), -1, np.int64)
+            if isinstance(ir.decl(source), Population):
+                part, on_chip, event_output = where[source]
+                here = (part == partition) & (on_chip == chunk.chip)
+                output[here] = event_output[here]
+            weights = attrs["weights"]
+            add = _sparse_units if is_sparse(weights) else _dense_units
+            add(parts, key, weights, slots[key], chunk, hemisphere, column, exc, inh, first[source], output, chip)
+    return {h: p.demand(chip) for h, p in parts.items()}
+
+
+def _dense_units(parts: dict, key: str, weights: np.ndarray, slot: np.ndarray, chunk: Chunk, hemisphere: np.ndarray,
+                 column: np.ndarray, exc: int, inh: int, first: int, output: np.ndarray, chip: Chip) -> None:
+    """Every source of a dense projection is a unit in each hemisphere its slot's circuits take neurons in."""
+    post = weights.shape[1]
+    for t in range(hemisphere.shape[1]):
+        sources = np.flatnonzero(slot == t)
+        for h, p in parts.items():
+            neurons = np.flatnonzero(hemisphere[:, t] == h)
+            if not len(neurons) or not len(sources):
+                continue
+            block = np.zeros((len(sources), chip.columns), np.int8)
+            block[:, column[neurons, t]] = 1
+            unit = np.repeat(np.arange(len(sources)), len(neurons))
+            columns = np.tile(column[neurons, t], len(sources))
+            synapse = sources[unit] * post + (chunk.start + np.tile(neurons, len(sources)))
+            p.add(key, block, exc, inh, first + sources, output[sources], unit, columns, synapse)
+
+
+def _sparse_units(parts: dict, key: str, weights, slot: np.ndarray, chunk: Chunk, hemisphere: np.ndarray,
+                  column: np.ndarray, exc: int, inh: int, first: int, output: np.ndarray, chip: Chip) -> None:
+    """The sources of a sparse projection with synapses into the chunk, one unit per source and hemisphere,
+    in the order of their slot, then source (as the dense ones)."""
+    synapse = weights.into(chunk.start, chunk.stop)
+    if not len(synapse):
+        return
+    source = weights.sources[synapse].astype(np.int64)
+    target = weights.indices[synapse].astype(np.int64) - chunk.start
+    t = slot[source]
+    on_hemisphere, on_column = hemisphere[target, t], column[target, t]
+    for h, p in parts.items():
+        mine = np.flatnonzero(on_hemisphere == h)
+        if not len(mine):
+            continue
+        order = t[mine] * weights.pre + source[mine]
+        keys, unit = np.unique(order, return_inverse=True)
+        sources = keys % weights.pre
+        block = np.zeros((len(keys), chip.columns), np.int8)
+        block[unit, on_column[mine]] = 1
+        p.add(key, block, exc, inh, first + sources, output[sources], unit, on_column[mine], synapse[mine])
+
+
+def units_in_groups(demand: Demand, groups: list[Group]) -> np.ndarray:
+    """The group of every unit (int64, (units,)): that of its source (units of one source share a group)."""
+    if not groups:
+        return np.zeros(len(demand.gid), np.int64)
+    gids = np.concatenate([np.fromiter(g.members, np.int64, len(g.members)) for g in groups])
+    group = np.repeat(np.arange(len(groups)), [len(g.members) for g in groups])
+    order = np.argsort(gids)
+    return group[order][np.searchsorted(gids[order], demand.gid)]
+
+
+def unit_rows(demand: Demand, groups: list[Group], unit_group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(exc_row, inh_row) per unit and column (int16, -1 where the unit has no such synapse): a group's
+    rows are its drivers' rows 2d and 2d + 1, excitatory ones first; within a column the group's units
+    take them in order (packed: a column's k-th synapse from the group sits on the group's k-th row)."""
+    exc_row = np.full(demand.exc.shape, -1, np.int16)
+    inh_row = np.full(demand.inh.shape, -1, np.int16)
+    if not groups or not len(unit_group):
+        return exc_row, inh_row
+    width = max(2 * len(g.drivers) for g in groups)
+    table = np.zeros((len(groups), max(width, 1)), np.int64)  # each group's rows, in the order it fills them
+    for i, group in enumerate(groups):
+        drivers = np.array(group.drivers, np.int64)
+        table[i, :2 * len(drivers)] = np.stack([2 * drivers, 2 * drivers + 1], axis=1).ravel()
+    order = np.argsort(unit_group, kind="stable")  # units by group, in order within each
+    group = unit_group[order]
+    first = np.searchsorted(group, np.arange(len(groups)))  # each group's first unit in `order`
+    for synapses, out, offset in ((demand.exc, exc_row, np.zeros(len(groups), np.int64)),
+                                  (demand.inh, inh_row, np.array([g.exc_rows for g in groups], np.int64))):
+        here = synapses[order].astype(np.int64)
+        before = np.cumsum(here, axis=0) - here  # this unit's synapses' ranks in the whole order ...
+        rank = before - before[first[group]] + offset[group][:, None]  # ... within its group, from its offset
+        present = here > 0
+        rows = np.full(here.shape, -1, np.int16)
+        rows[present] = table[np.broadcast_to(group[:, None], here.shape)[present], rank[present]]
+        out[order] = rows
+    return exc_row, inh_row
+
+
+def write_rows(blocks: list[Block], exc_row: np.ndarray, inh_row: np.ndarray,
+               rows: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+    """Each synapse's rows (exc_row, inh_row per unit and column: bss2_routing.unit_rows) into its projection's
+    per-synapse arrays `rows[key]` (excitatory, inhibitory)."""
+    for block in blocks:
+        for per_unit, out in ((exc_row, rows[block.key][0]), (inh_row, rows[block.key][1])):
+            out.reshape(-1)[block.synapse] = per_unit[block.start + block.unit, block.column]
