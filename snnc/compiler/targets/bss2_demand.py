@@ -9,7 +9,7 @@ of the synapses, not of the dense shape."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,44 +25,53 @@ SYNAPSES_PER_SOURCE = {"signed": (1, 1), "positive": (1, 0), "negative": (0, 1)}
 
 @dataclass(frozen=True)
 class Block:
-    """Units [start, stop) of a hemisphere's demand, all of projection `key`: their synapses are the
-    (unit, column) pairs `unit`, `column` (unit relative to start), at `synapse` in the projection's flat
-    per-synapse arrays (a dense projection's (pre, post) arrays read row-major)."""
+    """Units [start, stop) of a hemisphere's demand, all of projection `key`, and their synapses: the
+    demand's pairs [first, last), which sit at `synapse` in the projection's flat per-synapse arrays (a
+    dense projection's (pre, post) arrays read row-major)."""
 
     key: str
     start: int
     stop: int
-    unit: np.ndarray
-    column: np.ndarray
+    first: int
+    last: int
     synapse: np.ndarray
 
 
 @dataclass
 class _Parts:
-    exc: list
-    inh: list
-    gid: list
-    event_output: list
-    blocks: list
-    count: int = 0
+    unit: list = field(default_factory=list)
+    column: list = field(default_factory=list)
+    exc: list = field(default_factory=list)
+    inh: list = field(default_factory=list)
+    gid: list = field(default_factory=list)
+    event_output: list = field(default_factory=list)
+    blocks: list = field(default_factory=list)
+    units: int = 0
+    pairs: int = 0
 
-    def add(self, key: str, block: np.ndarray, exc: int, inh: int, gid: np.ndarray, event_output: np.ndarray,
-            unit: np.ndarray, column: np.ndarray, synapse: np.ndarray) -> None:
-        self.exc.append(block if exc else np.zeros_like(block))
-        self.inh.append(block if inh else np.zeros_like(block))
+    def add(self, key: str, exc: int, inh: int, gid: np.ndarray, event_output: np.ndarray, unit: np.ndarray,
+            column: np.ndarray, synapse: np.ndarray) -> None:
+        """Units of `gid` sources and their synapses: pairs (unit, relative to these, column) at `synapse`."""
+        self.unit.append(unit + self.units)
+        self.column.append(column)
+        self.exc.append(np.full(len(unit), bool(exc)))
+        self.inh.append(np.full(len(unit), bool(inh)))
         self.gid.append(gid)
         self.event_output.append(event_output)
-        self.blocks.append(Block(key, self.count, self.count + len(gid), unit, column, synapse))
-        self.count += len(gid)
+        self.blocks.append(Block(key, self.units, self.units + len(gid), self.pairs, self.pairs + len(unit),
+                                 synapse))
+        self.units += len(gid)
+        self.pairs += len(unit)
 
     def demand(self, chip: Chip) -> tuple[Demand, list[Block]]:
-        empty = np.zeros((0, chip.columns), np.int8)
-        gid = np.concatenate(self.gid) if self.gid else np.zeros(0, np.int64)
-        event_output = np.concatenate(self.event_output) if self.event_output else np.zeros(0, np.int64)
-        return Demand(exc=np.concatenate(self.exc) if self.exc else empty,
-                      inh=np.concatenate(self.inh) if self.inh else empty, gid=gid,
-                      bus=np.where(event_output >= 0, event_output % chip.buses, -1),
-                      chunk=np.full(len(gid), -1, np.int64), label=event_output.copy()), self.blocks
+        def joined(parts: list, dtype) -> np.ndarray:
+            return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+
+        event_output = joined(self.event_output, np.int64)
+        return Demand(unit=joined(self.unit, np.int64), column=joined(self.column, np.int64),
+                      exc=joined(self.exc, bool), inh=joined(self.inh, bool), columns=chip.columns,
+                      gid=joined(self.gid, np.int64), bus=np.where(event_output >= 0, event_output % chip.buses, -1),
+                      chunk=np.full(len(event_output), -1, np.int64), label=event_output.copy()), self.blocks
 
 
 def unit_demands(ir: NetworkIR, chip: Chip, partition: int, chunks: list[Chunk], slots: dict[str, np.ndarray],
@@ -71,7 +80,7 @@ def unit_demands(ir: NetworkIR, chip: Chip, partition: int, chunks: list[Chunk],
     unit's synapses are. A unit's `bus` is that of its source's event output where the source is a neuron
     on this chip (its spikes reach only that bus), -1 for a source from the host; `label` holds the event
     output until the labels are chosen; `gid` is the source's index among all nodes' neurons (`first`)."""
-    parts = {h: _Parts([], [], [], [], []) for h in range(chip.hemispheres)}
+    parts = {h: _Parts() for h in range(chip.hemispheres)}
     for chunk in chunks:
         circuits = ir.node_attrs(chunk.population)["placement"].circuits[chunk.start:chunk.stop].astype(np.int64)
         local = circuits % chip.circuits
@@ -99,12 +108,10 @@ def _dense_units(parts: dict, key: str, weights: np.ndarray, slot: np.ndarray, c
             neurons = np.flatnonzero(hemisphere[:, t] == h)
             if not len(neurons) or not len(sources):
                 continue
-            block = np.zeros((len(sources), chip.columns), np.int8)
-            block[:, column[neurons, t]] = 1
             unit = np.repeat(np.arange(len(sources)), len(neurons))
             columns = np.tile(column[neurons, t], len(sources))
             synapse = sources[unit] * post + (chunk.start + np.tile(neurons, len(sources)))
-            p.add(key, block, exc, inh, first + sources, output[sources], unit, columns, synapse)
+            p.add(key, exc, inh, first + sources, output[sources], unit, columns, synapse)
 
 
 def _sparse_units(parts: dict, key: str, weights, slot: np.ndarray, chunk: Chunk, hemisphere: np.ndarray,
@@ -122,12 +129,9 @@ def _sparse_units(parts: dict, key: str, weights, slot: np.ndarray, chunk: Chunk
         mine = np.flatnonzero(on_hemisphere == h)
         if not len(mine):
             continue
-        order = t[mine] * weights.pre + source[mine]
-        keys, unit = np.unique(order, return_inverse=True)
+        keys, unit = np.unique(t[mine] * weights.pre + source[mine], return_inverse=True)
         sources = keys % weights.pre
-        block = np.zeros((len(keys), chip.columns), np.int8)
-        block[unit, on_column[mine]] = 1
-        p.add(key, block, exc, inh, first + sources, output[sources], unit, on_column[mine], synapse[mine])
+        p.add(key, exc, inh, first + sources, output[sources], unit.reshape(-1), on_column[mine], synapse[mine])
 
 
 def units_in_groups(demand: Demand, groups: list[Group]) -> np.ndarray:
@@ -141,11 +145,11 @@ def units_in_groups(demand: Demand, groups: list[Group]) -> np.ndarray:
 
 
 def unit_rows(demand: Demand, groups: list[Group], unit_group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(exc_row, inh_row) per unit and column (int16, -1 where the unit has no such synapse): a group's
+    """(exc_row, inh_row) of every pair of the demand (int16, -1 where it has no such synapse): a group's
     rows are its drivers' rows 2d and 2d + 1, excitatory ones first; within a column the group's units
     take them in order (packed: a column's k-th synapse from the group sits on the group's k-th row)."""
-    exc_row = np.full(demand.exc.shape, -1, np.int16)
-    inh_row = np.full(demand.inh.shape, -1, np.int16)
+    exc_row = np.full(len(demand.unit), -1, np.int16)
+    inh_row = np.full(len(demand.unit), -1, np.int16)
     if not groups or not len(unit_group):
         return exc_row, inh_row
     width = max(2 * len(g.drivers) for g in groups)
@@ -153,25 +157,26 @@ def unit_rows(demand: Demand, groups: list[Group], unit_group: np.ndarray) -> tu
     for i, group in enumerate(groups):
         drivers = np.array(group.drivers, np.int64)
         table[i, :2 * len(drivers)] = np.stack([2 * drivers, 2 * drivers + 1], axis=1).ravel()
-    order = np.argsort(unit_group, kind="stable")  # units by group, in order within each
-    group = unit_group[order]
-    first = np.searchsorted(group, np.arange(len(groups)))  # each group's first unit in `order`
-    for synapses, out, offset in ((demand.exc, exc_row, np.zeros(len(groups), np.int64)),
-                                  (demand.inh, inh_row, np.array([g.exc_rows for g in groups], np.int64))):
-        here = synapses[order].astype(np.int64)
-        before = np.cumsum(here, axis=0) - here  # this unit's synapses' ranks in the whole order ...
-        rank = before - before[first[group]] + offset[group][:, None]  # ... within its group, from its offset
-        present = here > 0
-        rows = np.full(here.shape, -1, np.int16)
-        rows[present] = table[np.broadcast_to(group[:, None], here.shape)[present], rank[present]]
-        out[order] = rows
+    group_of = unit_group[demand.unit]
+    for flag, out, offset in ((demand.exc, exc_row, np.zeros(len(groups), np.int64)),
+                              (demand.inh, inh_row, np.array([g.exc_rows for g in groups], np.int64))):
+        pairs = np.flatnonzero(flag)
+        if not len(pairs):
+            continue
+        group = group_of[pairs]
+        place = group * demand.columns + demand.column[pairs]  # (group, column)
+        order = np.lexsort((demand.unit[pairs], place))  # by group and column, then unit
+        place, group = place[order], group[order]
+        starts = np.flatnonzero(np.r_[True, place[1:] != place[:-1]])
+        rank = np.arange(len(place)) - np.repeat(starts, np.diff(np.r_[starts, len(place)]))
+        out[pairs[order]] = table[group, offset[group] + rank]
     return exc_row, inh_row
 
 
 def write_rows(blocks: list[Block], exc_row: np.ndarray, inh_row: np.ndarray,
                rows: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
-    """Each synapse's rows (exc_row, inh_row per unit and column: bss2_routing.unit_rows) into its projection's
+    """Each synapse's rows (exc_row, inh_row per pair of the demand: unit_rows) into its projection's
     per-synapse arrays `rows[key]` (excitatory, inhibitory)."""
     for block in blocks:
-        for per_unit, out in ((exc_row, rows[block.key][0]), (inh_row, rows[block.key][1])):
-            out.reshape(-1)[block.synapse] = per_unit[block.start + block.unit, block.column]
+        for per_pair, out in ((exc_row, rows[block.key][0]), (inh_row, rows[block.key][1])):
+            out.reshape(-1)[block.synapse] = per_pair[block.first:block.last]

@@ -12,8 +12,8 @@ drivers and rows carry each source's spikes (docs/targets.md, "Event routing", c
   many rows as the busiest column draws from it (per sign), and drivers = ceil(rows / 2), as grenade's
   router counts them; an on-chip source keeps one label on every bus (it is its neuron's address).
 
-Sources are "units" here: one projection's source neuron with its synapses in this hemisphere (0/1 per
-column and sign); units of one source neuron share its label. Pure numpy: the pass turns the result into
+Sources are "units" here: one projection's source neuron with its synapses in this hemisphere (a list of
+(column, sign) pairs); units of one source neuron share its label. Pure numpy: the pass turns the result into
 records, rows and diagnostics."""
 
 from __future__ import annotations
@@ -27,14 +27,28 @@ from snnc.compiler.targets.bss2 import Chip
 
 @dataclass
 class Demand:
-    """What one hemisphere of one chip must receive, one entry per unit."""
+    """What one hemisphere of one chip must receive: one entry per unit, and the units' synapses as (unit,
+    column) pairs, so the work is that of the synapses (a sparse projection's source has a few columns of
+    the 256, not a row of them)."""
 
-    exc: np.ndarray  # (units, columns) int8: 1 where the unit has an excitatory synapse in that column
-    inh: np.ndarray  # (units, columns) int8
+    unit: np.ndarray  # (pairs,) int64: the unit of each (unit, column) pair that holds a synapse
+    column: np.ndarray  # (pairs,) int64: its synapse column
+    exc: np.ndarray  # (pairs,) bool: an excitatory synapse there
+    inh: np.ndarray  # (pairs,) bool: an inhibitory synapse there
+    columns: int
     gid: np.ndarray  # (units,) int64 global source neuron id
     bus: np.ndarray  # (units,) on-chip sources: the bus of their event output; -1 for host sources
     chunk: np.ndarray  # (units,) on-chip sources: their chip-wide label chunk; -1 for host sources
     label: np.ndarray  # (units,) on-chip sources: their label (fixed chip-wide); -1 for host sources
+
+    def loads(self, owner: np.ndarray, owners: int) -> tuple[np.ndarray, np.ndarray]:
+        """Excitatory and inhibitory synapses per owner and column, (owners, columns) int32 each, where
+        `owner` names each unit's owner (a group, a host source; -1: none)."""
+        of = owner[self.unit]
+        key = of * self.columns + self.column
+        size = owners * self.columns
+        return tuple(np.bincount(key[flag & (of >= 0)], minlength=size)[:size].reshape(owners, self.columns)
+                     .astype(np.int32) for flag in (self.exc, self.inh))
 
 
 @dataclass
@@ -98,19 +112,19 @@ def route_hemisphere(demand: Demand, chip: Chip) -> tuple[list[Group], list[BusP
     labels for rows), or water-filled by load; the first placement that fits is kept (else the one that
     overflows least). Many host sources of distinct synapses (sparse projections: each source its own
     pattern, which the others place one pattern at a time) are first dealt round-robin at once."""
-    columns = demand.exc.shape[1]
     best = None
-    hosts, costs = _host_costs(demand)
-    patterns = _host_patterns(hosts, costs, columns)
+    hosts, host_of_unit = _hosts(demand)
     strategies = [(_deal_evenly, 0), (_deal_evenly, 1), (_level_evenly, 1), (_level_evenly, 0)]
-    if len(patterns) > chip.labels:
+    if len(hosts) > chip.labels and _pattern_count(demand, host_of_unit, len(hosts)) > chip.labels:
         strategies.insert(0, (_deal_round_robin, 0))
+    patterns = None
     for place, spare in strategies:
         groups = _internal_groups(demand, chip)
-        _open_groups(len(hosts), chip, groups, columns, spare, whole=place is _level_evenly)
+        _open_groups(len(hosts), chip, groups, demand.columns, spare, whole=place is _level_evenly)
         if place is _deal_round_robin:
-            place(hosts, costs, chip, groups)
+            place(hosts, host_of_unit, demand, chip, groups)
         else:
+            patterns = _host_patterns(hosts, host_of_unit, demand) if patterns is None else patterns
             place(patterns, chip, groups)
         groups = [g for g in groups if g.members]
         if place is not _deal_round_robin:
@@ -132,23 +146,23 @@ def route_hemisphere(demand: Demand, chip: Chip) -> tuple[list[Group], list[BusP
     return groups, problems
 
 
-def _deal_round_robin(hosts: np.ndarray, costs: np.ndarray, chip: Chip, groups: list[Group]) -> None:
+def _deal_round_robin(hosts: np.ndarray, host_of_unit: np.ndarray, demand: Demand, chip: Chip,
+                      groups: list[Group]) -> None:
     """Host sources dealt one by one over the groups' free labels in turn, all at once (vectorized): each
     group gets an even share of sources, so with sparse sources every column's synapses spread evenly over
     the groups and a group's rows (its busiest column's) stay few."""
     free = np.array([chip.labels - int(g.used.sum()) for g in groups], np.int64)
     turns = np.concatenate([np.flatnonzero(free > r) for r in range(int(free.max(initial=0)))]) if len(free) else []
     assigned = np.asarray(turns[:len(hosts)], np.int64)
-    columns = costs.shape[1] // 2
+    load_exc, load_inh = demand.loads(np.where(host_of_unit >= 0, assigned[host_of_unit], -1), len(groups))
     for i in np.unique(assigned).tolist():
         mine = np.flatnonzero(assigned == i)
         group = groups[i]
         labels = np.flatnonzero(~group.used)[:len(mine)]
         group.used[labels] = True
         group.members.update(zip(hosts[mine].tolist(), labels.tolist()))
-        load = costs[mine].sum(axis=0, dtype=np.int32)
-        group.load_exc = group.load_exc + load[:columns]
-        group.load_inh = group.load_inh + load[columns:]
+        group.load_exc = group.load_exc + load_exc[i]
+        group.load_inh = group.load_inh + load_inh[i]
 
 
 def _bus_problems(groups: list[Group], chip: Chip) -> list[BusProblem]:
@@ -199,13 +213,15 @@ def _move_one(groups: list[Group], chip: Chip, over: set[int]) -> bool:
 
 def _internal_groups(demand: Demand, chip: Chip) -> list[Group]:
     """One group per chip-wide label chunk of on-chip sources present here, with its fixed labels."""
-    groups = []
     internal = demand.chunk >= 0
-    for chunk in np.unique(demand.chunk[internal]):
-        units = np.flatnonzero(demand.chunk == chunk)
-        group = Group(bus=int(demand.bus[units[0]]), chunk=int(chunk),
-                      load_exc=demand.exc[units].sum(axis=0, dtype=np.int32),
-                      load_inh=demand.inh[units].sum(axis=0, dtype=np.int32),
+    chunks, index = np.unique(demand.chunk[internal], return_inverse=True)
+    owner = np.full(len(demand.gid), -1, np.int64)
+    owner[internal] = index
+    load_exc, load_inh = demand.loads(owner, len(chunks))
+    groups = []
+    for i, chunk in enumerate(chunks.tolist()):
+        units = np.flatnonzero(owner == i)
+        group = Group(bus=int(demand.bus[units[0]]), chunk=chunk, load_exc=load_exc[i], load_inh=load_inh[i],
                       used=np.zeros(chip.labels, bool))
         for gid, label in zip(demand.gid[units].tolist(), demand.label[units].tolist()):
             group.members[gid] = label
@@ -215,32 +231,49 @@ def _internal_groups(demand: Demand, chip: Chip) -> list[Group]:
     return groups
 
 
-def _host_costs(demand: Demand) -> tuple[np.ndarray, np.ndarray]:
-    """The host sources (gids, in the order the projections list them) and each one's cost: its excitatory
-    then inhibitory synapses per column, (hosts, 2 x columns), over all its units (projections)."""
+def _hosts(demand: Demand) -> tuple[np.ndarray, np.ndarray]:
+    """The host sources (gids, in the order the projections list them: by their first unit) and each
+    unit's host source (its index among them; -1 for an on-chip source's unit)."""
     host = np.flatnonzero(demand.chunk < 0)
-    if not len(host):
-        return np.zeros(0, np.int64), np.zeros((0, 2 * demand.exc.shape[1]), np.int32)
-    order = host[np.argsort(demand.gid[host], kind="stable")]
-    gids, starts = np.unique(demand.gid[order], return_index=True)
-    cost = np.concatenate([demand.exc[order], demand.inh[order]], axis=1).astype(np.int32)
-    if len(starts) < len(order):
-        cost = np.add.reduceat(cost, starts, axis=0)  # a source's units (projections) summed
-    first = np.argsort(np.minimum.reduceat(order, starts), kind="stable")
-    return gids[first], cost[first]
+    gids, first, inverse = np.unique(demand.gid[host], return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+    host_of_unit = np.full(len(demand.gid), -1, np.int64)
+    host_of_unit[host] = rank[inverse.reshape(-1)]
+    return gids[order], host_of_unit
 
 
-def _host_patterns(hosts: np.ndarray, costs: np.ndarray, columns: int) -> list[tuple[list[int], np.ndarray,
-                                                                                    np.ndarray]]:
-    """Host sources grouped by their cost (exc, inh synapses per column; a dense projection's sources are
-    alike), in the order the projections list them."""
+_PATTERN_CODES = np.random.default_rng(0).integers(0, 1 << 63, size=1 << 17, dtype=np.uint64)
+
+
+def _pattern_count(demand: Demand, host_of_unit: np.ndarray, hosts: int) -> int:
+    """How many distinct costs (synapses per column and sign) the host sources have, from a hash of each
+    one's synapses (a random code per column and sign, summed: equal costs, equal sums), without a
+    (hosts, columns) matrix."""
+    codes = _PATTERN_CODES if 2 * demand.columns <= len(_PATTERN_CODES) else np.random.default_rng(0).integers(
+        0, 1 << 63, size=2 * demand.columns, dtype=np.uint64)
+    owner = host_of_unit[demand.unit]
+    sums = np.zeros(hosts, np.uint64)
+    for flag, shift in ((demand.exc, 0), (demand.inh, demand.columns)):
+        mine = flag & (owner >= 0)
+        np.add.at(sums, owner[mine], codes[demand.column[mine] + shift])
+    return len(np.unique(sums))
+
+
+def _host_patterns(hosts: np.ndarray, host_of_unit: np.ndarray, demand: Demand
+                   ) -> list[tuple[list[int], np.ndarray, np.ndarray]]:
+    """Host sources grouped by their cost (exc, inh synapses per column, over all their units; a dense
+    projection's sources are alike), in the order the projections list them."""
+    load_exc, load_inh = demand.loads(host_of_unit, len(hosts))
+    costs = np.concatenate([load_exc, load_inh], axis=1)
     patterns: dict[bytes, list[int]] = {}
     rows: dict[bytes, np.ndarray] = {}
     for gid, cost in zip(hosts.tolist(), costs):
         key = cost.tobytes()
         patterns.setdefault(key, []).append(gid)
         rows.setdefault(key, cost)
-    return [(members, rows[key][:columns], rows[key][columns:]) for key, members in patterns.items()]
+    return [(members, rows[key][:demand.columns], rows[key][demand.columns:]) for key, members in patterns.items()]
 
 
 def _open_groups(hosts: int, chip: Chip, groups: list[Group], columns: int, spare: int,

@@ -30,10 +30,10 @@ def flat_index(synapses: SparseWeights) -> Tensor:
 
 def densify(name: str, synapses: SparseWeights, w: Tensor) -> Tensor:
     """The (pre, post) matrix of a sparse projection's weight vector `w`, differentiable in `w`; SnncError
-    (E471) when the matrix has more than MAX_DENSE entries."""
+    (E484) when the matrix has more than MAX_DENSE entries."""
     problem = dense_entries_problem(name, synapses)
     if problem is not None:
-        raise SnncError([error("E471", f"{problem}: the general simulation core computes on dense matrices; "
+        raise SnncError([error("E484", f"{problem}: the general simulation core computes on dense matrices; "
                                "networks of LIF and LI populations with event inputs run sparse (the fast path)")])
     return w.new_zeros(synapses.pre * synapses.post).index_put((flat_index(synapses),), w).view(synapses.shape)
 
