@@ -14,6 +14,7 @@ from snnc.compiler.ir.fields import param_fields, spec_of
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.nodes import Input, Population, Projection
 from snnc.compiler.ir.serialize import from_jsonable, registered_types, to_jsonable
+from snnc.compiler.ir.synapses import SparseWeights
 from snnc.compiler.ir.units import Dim
 from tests.conftest import EXAMPLES, MINIMAL, home_target, network
 
@@ -133,9 +134,12 @@ def test_weights_follow_init_sign_and_seed(tmp_path):
     assert np.array_equal(a["x->y"]["weights"], b["x->y"]["weights"])
     assert not np.array_equal(a["x->y"]["weights"], c["x->y"]["weights"])
     assert (a["x->y"]["weights"] <= 0).all() and a["x->y"]["weights"].dtype == np.float32
-    sparse = a["x->y#2"]
-    assert set(np.unique(sparse["weights"])) <= {0.0, np.float32(0.3)}
-    assert np.array_equal(sparse["weights"] != 0, sparse["mask"])
+    sparse = a["x->y#2"]["weights"]  # its synapses only: 0.3 each, about half of the 4 x 3 pairs
+    assert isinstance(sparse, SparseWeights) and sparse.shape == (4, 3) and sparse.problems() == []
+    assert 0 < sparse.nnz < 12 and np.array_equal(sparse.values, np.full(sparse.nnz, 0.3, np.float32))
+    assert np.array_equal(sparse.to_dense() != 0, sparse.mask()) and sparse.mask().sum() == sparse.nnz
+    same = b["x->y#2"]["weights"]
+    assert np.array_equal(same.indptr, sparse.indptr) and np.array_equal(same.indices, sparse.indices)
 
 
 def test_from_file_weights_are_loaded_relative_to_the_program(tmp_path):

@@ -30,23 +30,23 @@ def test_quantize_rounds_clips_and_keeps_the_sign():
                       elements=st.floats(-4, 4, width=32)),
        bits=st.integers(1, 8), sign=st.sampled_from(["signed", "positive", "negative"]))
 def test_quantized_weights_are_in_range_and_redeploying_is_stable(weights, bits, sign):
-    scale = choose_scale(weights, None, bits)
+    scale = choose_scale(weights, bits)
     hw = quantize_weights(weights, scale, bits, sign)
     assert hw.dtype == np.int16 and np.abs(hw).max() <= (1 << bits) - 1
     assert (sign != "positive" or (hw >= 0).all()) and (sign != "negative" or (hw <= 0).all())
     # The deployed weights hw / scale quantize back to the same integers (re-legalization is stable).
     assert np.array_equal(quantize_weights(hw / scale, scale, bits, sign), hw)
     if sign == "signed":  # nothing clips: the error is at most half a step
-        rmse, largest = quantization_error(weights, hw, scale, None)
+        rmse, largest = quantization_error(weights, hw, scale)
         assert largest <= 0.5 / scale + 1e-6 and rmse <= largest
 
 
 def test_scale_maps_the_largest_existing_weight_onto_the_largest_hardware_weight():
     weights = np.array([[0.5, -2.0], [0.25, 0.0]], np.float32)
-    assert choose_scale(weights, None, 6) == pytest.approx(63 / 2.0)
-    mask = np.array([[True, False], [True, False]])
-    assert choose_scale(weights, mask, 6) == pytest.approx(63 / 0.5)  # -2.0 is not a synapse
-    assert choose_scale(np.zeros((2, 2), np.float32), None, 6) == 63.0
+    assert choose_scale(weights, 6) == pytest.approx(63 / 2.0)
+    assert choose_scale(np.array([0.5, 0.25], np.float32), 6) == pytest.approx(63 / 0.5)  # a sparse one's synapses
+    assert choose_scale(np.zeros((2, 2), np.float32), 6) == 63.0
+    assert choose_scale(np.zeros(0, np.float32), 6) == 63.0  # a sparse projection without synapses
 
 
 def test_the_pass_records_scale_hw_weights_and_error_per_projection():
@@ -61,13 +61,14 @@ def test_the_pass_records_scale_hw_weights_and_error_per_projection():
     assert xy["sign_split"].row_signs == ("exc", "inh") and xy["sign_split"].rows_per_source == 2
     assert yz["sign_split"].row_signs == ("inh",) and yz["sign_split"].rows_per_source == 1
     legal, legal_yz = xy["legalization"], yz["legalization"]
-    assert (legal.hw_weights[~xy["mask"]] == 0).all()
-    assert np.array_equal(legal.hw_weights, quantize_weights(xy["weights"], legal.scale, 6, "signed"))
+    synapses = xy["weights"]  # sparse: hw_weights is one per synapse, aligned with them
+    assert legal.hw_weights.shape == (synapses.nnz,) and 0 < synapses.nnz < 160
+    assert np.array_equal(legal.hw_weights, quantize_weights(synapses.values, legal.scale, 6, "signed"))
     assert (legal_yz.hw_weights == -63).all() and legal_yz.scale == pytest.approx(63 / 0.2)
     report = program.ir.edge_attrs("x->y")["report"]
     assert (legal.quant_rmse, legal.quant_max) == (report["quant_rmse"], report["quant_max"])
     deployed = legal.hw_weights / legal.scale
-    errors = (deployed - xy["weights"])[xy["mask"]]
+    errors = deployed - synapses.values
     assert report["quant_rmse"] == pytest.approx(float(np.sqrt(np.mean(errors.astype(np.float64) ** 2))), rel=1e-5)
     assert report["quant_max"] == pytest.approx(float(np.abs(errors).max()), rel=1e-5)
     assert report["rows"] == 40 and yz["report"]["rows"] == 8

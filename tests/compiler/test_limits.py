@@ -243,12 +243,13 @@ def sized(pre: int, post: int, conn: str) -> str:
 
 
 @pytest.mark.parametrize("pre,post,conn,message", [
-    (10**8, 10**8, "one_to_one", "projection 'x->y' has 100,000,000 synapses (one_to_one), but its weights are "
-     "stored as a 100,000,000 x 100,000,000 matrix of 10,000,000,000,000,000 entries; at most 268,435,456 fit "
-     "in memory"),
-    (10**5, 10**5, "sparse(p = 0.001)", "projection 'x->y' has about 10,000,000 synapses (sparse, p = 0.001), "
-     "but its weights are stored as a 100,000 x 100,000 matrix of 10,000,000,000 entries; at most 268,435,456 "
+    # Sparse projections are stored as their synapses (ir/synapses.py): an entry per synapse and per source.
+    (2**27 + 1, 2**27 + 1, "one_to_one", "projection 'x->y' has 134,217,729 synapses (one_to_one) from 134,217,729 "
+     "source neurons; stored sparse, each synapse and each source neuron takes an entry, and at most 268,435,456 "
      "fit in memory"),
+    (2**15, 2**15, "sparse(p = 0.25)", "projection 'x->y' has about 268,435,456 synapses (sparse, p = 0.25) from "
+     "32,768 source neurons; stored sparse, each synapse and each source neuron takes an entry, and at most "
+     "268,435,456 fit in memory"),
     (2**14, 2**14 + 1, "dense", "projection 'x->y' has 268,451,840 synapses; at most 268,435,456 fit in memory"),
 ])
 def test_synapse_counts_are_those_of_the_connectivity(pre, post, conn, message):

@@ -232,6 +232,9 @@ def test_routing_tables_must_be_consistent(program):
         "entries repeat a (chip, hemisphere, bus, group, label)" in load_error(out)
     out = program("bss2")
     edit_array(out, "graph.routing.0.group", lambda group: group + 100)
+    assert "(ir.attrs.routing[0].group): values from 100 to 100; they must lie in [0, 31]" in load_error(out)
+    out = program("bss2")
+    edit_array(out, "graph.routing.0.group", lambda group: group + 1)  # within the bus's 32, but not routed
     assert "ir.attrs.routing[0].group" in load_error(out) and "no such label group" in load_error(out)
 
 

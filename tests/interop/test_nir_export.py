@@ -8,6 +8,7 @@ import pytest
 
 import snnc
 from snnc.cli import run
+from snnc.compiler.ir.synapses import as_dense
 from snnc.diagnostics import SnncError
 from snnc.interop.nir_export import export_nir
 from snnc.interop.nir_import import import_nir
@@ -44,7 +45,7 @@ def summary(program) -> dict:
     def name(n: str) -> str:
         return "BIAS" if n in bias else n
 
-    weights = {(name(s), name(t)): a["weights"] for s, t, _, a in ir.edges()}
+    weights = {(name(s), name(t)): as_dense(a["weights"])[0] for s, t, _, a in ir.edges()}  # NIR: dense
     header = ir.header
     return {"header": (header.timestep, header.duration, [(o.population, o.readout) for o in header.outputs]),
             "inputs": [(i.name, i.shape, i.encoder) for i in ir.inputs()],
@@ -81,7 +82,7 @@ def test_the_graph_holds_the_readers_view(tmp_path):
                      "hidden_to_hidden_delay": "Delay", "hidden_to_fast": "Linear", "fast_to_counter": "Linear",
                      "counter_to_sum": "Linear", "hidden_to_out": "Affine", "output": "Output",
                      "output_sum": "Output"}  # nir.read adds an Output to every leaf
-    weights = {f"{s}->{t}": a["weights"].astype(np.float64) for s, t, _, a in program.ir.edges()}
+    weights = {f"{s}->{t}": as_dense(a["weights"])[0].astype(np.float64) for s, t, _, a in program.ir.edges()}
     k = propagator(5e-3, 4e-3, 5e-4)
     np.testing.assert_allclose(g.nodes["pixels_to_hidden"].weight, weights["pixels->hidden"].T * k, rtol=1e-12)
     np.testing.assert_allclose(g.nodes["pixels_to_hidden"].bias, weights["one->hidden"][0] * k, rtol=1e-12)

@@ -12,9 +12,8 @@ contract (the runtime's emulator and the report read them; program.json and weig
 | `routing`      | graph | list[RoutingTable]    | route_synapses                                          |
 | `estimates`    | graph | Estimates             | account_bss2_resources                                  |
 
-Units: weights in model units, `scale` in LSB per model unit, rates in events per chip second, times in
-chip seconds. The maths that makes these (quantization, bus routing, packing, estimates) lives in
-snnc/compiler/targets/bss2*.py."""
+Units: weights in model units, `scale` in LSB per model unit, rates in events per chip second, times in chip
+seconds. The maths that makes these (quantization, routing, packing, estimates): snnc/compiler/targets/bss2*.py."""
 
 from __future__ import annotations
 
@@ -359,14 +358,14 @@ class RoutingTable:
                            if repeats else [])
 
     def row_modes(self, chip: int, hemisphere: int, rows: int) -> np.ndarray:
-        """+1 excitatory, -1 inhibitory, 0 unused, per synapse row of one hemisphere (int8): a group's
-        drivers d carry rows 2d and 2d + 1, its excitatory rows first."""
-        return self.modes(chip + 1, hemisphere + 1, rows, [r for r in self.buses if (r.chip, r.hemisphere)
-                                                           == (chip, hemisphere)])[chip, hemisphere]
+        """+1 excitatory, -1 inhibitory, 0 unused, per synapse row of one hemisphere (int8): `modes`."""
+        here = [r for r in self.buses if (r.chip, r.hemisphere) == (chip, hemisphere)]
+        return self.modes(chip + 1, hemisphere + 1, rows, here)[chip, hemisphere]
 
     def modes(self, chips: int, hemispheres: int, rows: int, buses: Any = None) -> np.ndarray:
-        """row_modes of every hemisphere of the first `chips` chips at once: (chips, hemispheres, rows) int8
-        (from `buses`, by default all of them; those beyond the chips are left out)."""
+        """Per synapse row of every hemisphere of the first `chips` chips, (chips, hemispheres, rows) int8: +1
+        excitatory, -1 inhibitory, 0 unused (from `buses`, by default all). A group's drivers d carry rows
+        2d and 2d + 1, its excitatory rows first."""
         modes = np.zeros((chips, hemispheres, rows), np.int8)
         for route in self.buses if buses is None else buses:
             if route.chip >= chips or route.hemisphere >= hemispheres:

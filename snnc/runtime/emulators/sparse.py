@@ -6,6 +6,8 @@ to MAX_DENSE entries; the fast kernels run the synapse lists themselves (fast_gr
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -41,7 +43,9 @@ def densify(name: str, synapses: SparseWeights, w: Tensor) -> Tensor:
 def times_transposed(g: Tensor, synapses: SparseWeights, w: Tensor) -> Tensor:
     """g @ W.T for g (..., post) and the sparse projection's (pre, post) W with weights `w` (nnz,): the
     gradient that flows back through the projection to its sources, (..., pre), without a dense W."""
-    matrix = torch.sparse_csr_tensor(torch.from_numpy(synapses.indptr), torch.from_numpy(synapses.indices.astype(
-        np.int64)), w.detach().to(g.dtype), size=synapses.shape)
+    with warnings.catch_warnings():  # torch calls its sparse CSR tensors beta; the structure is checked (IR)
+        warnings.simplefilter("ignore", UserWarning)
+        matrix = torch.sparse_csr_tensor(torch.from_numpy(synapses.indptr), torch.from_numpy(
+            synapses.indices.astype(np.int64)), w.detach().to(g.dtype), size=synapses.shape, check_invariants=False)
     flat = g.reshape(-1, synapses.post)
     return (matrix @ flat.T.contiguous()).T.reshape(*g.shape[:-1], synapses.pre)
