@@ -116,7 +116,7 @@ def test_cli_compile_with_chips_and_report_summary(tmp_path, capsys):
     summary = capsys.readouterr().out
     assert summary.startswith("latency_digits on bss2") and "1 partition" in summary
     assert run(["compile", str(source), "--target", "bss2", "--chips", "0", "-o", str(out)]) == 2
-    assert "snnc compile: error: --chips must be an integer from 1 to 1,024, got 0" in capsys.readouterr().err
+    assert "snnc compile: error: --chips must be an integer from 1 to 16,384, got 0" in capsys.readouterr().err
     assert run(["compile", str(source), "--target", "bss2", "-o", str(tmp_path / "one")]) == 1
     assert "compile with --chips 2" in capsys.readouterr().err
 
@@ -138,6 +138,6 @@ def test_cli_check_places_over_the_chips_it_is_given(tmp_path, capsys):
     assert run(["check", source, "--target", "bss2", "--chips", "2"]) == 0
     assert "network 'latency_digits' ok" in capsys.readouterr().out
     assert run(["check", source, "--target", "bss2", "--chips", "0"]) == 2
-    assert capsys.readouterr().err == "snnc check: error: --chips must be an integer from 1 to 1,024, got 0\n"
+    assert capsys.readouterr().err == "snnc check: error: --chips must be an integer from 1 to 16,384, got 0\n"
     with pytest.raises(ValueError, match="chips must be an integer"):
         snnc.check(source, target="bss2", chips=0)

@@ -23,7 +23,7 @@ def test_a_checked_result_compiles_to_the_program_of_the_file(target):
 
 
 def test_compile_program_reports_bad_arguments_and_input():
-    with pytest.raises(ValueError, match="chips must be an integer from 1 to 1,024, got 0"):
+    with pytest.raises(ValueError, match="chips must be an integer from 1 to 16,384, got 0"):
         driver.compile_program(EXAMPLE, chips=0)
     with pytest.raises(ValueError, match="seed must be an integer >= 0, got -1"):
         driver.compile_program(EXAMPLE, seed=-1)

@@ -50,7 +50,7 @@ def test_chips_are_applied_once_when_the_target_is_loaded():
 def test_a_bad_chip_count_is_one_usage_error_at_load(chips):
     with pytest.raises(UsageError) as info:
         load_target("bss2", chips=chips)
-    assert str(info.value) == f"--chips must be an integer from 1 to 1,024, got {chips!r}"
+    assert str(info.value) == f"--chips must be an integer from 1 to 16,384, got {chips!r}"
     with pytest.raises(UsageError):  # before the program is read: a usage error comes first
         snnc.check("missing.snn", text="network {", target="bss2", chips=chips)
 

@@ -48,7 +48,7 @@ def test_json_reports_failures_with_code_and_place(tmp_path, capsys):
     assert cli(["compile", str(bad), "--chips", "0", "--json"]) == 2
     assert json.loads(capsys.readouterr().out)["diagnostics"] == [
         {"severity": "error", "code": "usage",
-         "message": "snnc compile: --chips must be an integer from 1 to 1,024, got 0",
+         "message": "snnc compile: --chips must be an integer from 1 to 16,384, got 0",
          "file": None, "line": None, "column": None, "notes": []}]
     assert cli(["compile", str(bad), "--seed", "abc", "--json"]) == 2
     assert json.loads(capsys.readouterr().out)["diagnostics"][0]["message"] == (

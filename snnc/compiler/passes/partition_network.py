@@ -79,7 +79,8 @@ class PartitionNetwork(Pass):
         chips = max((c.chip for c in mine), default=0) + 1
         here: dict[str, np.ndarray] = {}  # population -> chip of each neuron in this partition (-1: elsewhere)
         for chunk in mine:
-            here.setdefault(chunk.population, np.full(ir.size(chunk.population), -1, np.int64))
+            if chunk.population not in here:  # (not setdefault: that would allocate for every chunk)
+                here[chunk.population] = np.full(ir.size(chunk.population), -1, np.int64)
             here[chunk.population][chunk.start:chunk.stop] = chunk.chip
         reach: dict[str, list[np.ndarray]] = {}  # source population -> (source neuron, destination chip) keys
         for name, chip_of in here.items():

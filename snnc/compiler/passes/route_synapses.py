@@ -14,9 +14,11 @@ from snnc.compiler.ir.nodes import Population
 from snnc.compiler.ir.synapses import is_sparse
 from snnc.compiler.passes.base import Pass, PassContext
 from snnc.compiler.targets.bss2 import Chip
+from snnc.compiler.targets.bss2_batch import Pairs, available, route_batch
 from snnc.compiler.targets.bss2_demand import (
     SYNAPSES_PER_SOURCE,
     Block,
+    host_pairs,
     unit_demands,
     unit_rows,
     units_in_groups,
@@ -117,10 +119,12 @@ class RouteSynapses(Pass):
         on_chip: dict[int, list[Chunk]] = {}
         for chunk in partition.chunks:
             on_chip.setdefault(chunk.chip, []).append(chunk)
-        buses, entries = [], []
+        buses, entries, batched = self._route_batch(ir, chip, partition, slots, where, first, rows)
         for chip_index, chunks in sorted(on_chip.items()):
+            if batched[chip_index].all():
+                continue
             units = {h: u for h, u in unit_demands(ir, chip, partition.index, chunks, slots, where, first).items()
-                     if len(u[0].gid)}
+                     if len(u[0].gid) and not batched[chip_index, h]}
             outputs = {h: demand.label.copy() for h, (demand, _) in units.items()}  # event output per unit
             best = None
             for spread in (False, True):  # on-chip sources in as few label chunks as possible, or spread
@@ -162,11 +166,57 @@ class RouteSynapses(Pass):
                                                         members.reshape(-1, 2)]))
         table = np.concatenate(entries) if entries else np.zeros((0, 6), np.int64)
         node = np.searchsorted(offsets, table[:, 4], side="right") - 1
+        buses.sort(key=lambda r: (r.chip, r.hemisphere, r.bus))
         return RoutingTable(buses=tuple(buses), chip=table[:, 0].astype(np.int32),
                             hemisphere=table[:, 1].astype(np.int8), bus=table[:, 2].astype(np.int8),
                             group=table[:, 3].astype(np.int16), source=node.astype(np.int32),
                             neuron=(table[:, 4] - offsets[node]).astype(np.int32),
                             label=table[:, 5].astype(np.int16), nodes=tuple(nodes))
+
+    @staticmethod
+    def _route_batch(ir: NetworkIR, chip: Chip, partition: ChipPartition, slots: dict, where: dict, first: dict,
+                     rows: dict) -> tuple[list[BusRoute], list[np.ndarray], np.ndarray]:
+        """The hemispheres of only host sources over sparse projections, all at once (bss2_batch): their bus
+        routes, routing entries, and which hemispheres they are ((chips, hemispheres) bool; the batch
+        leaves the others, and where numba is missing all, to route_hemisphere)."""
+        chips = max((c.chip for c in partition.chunks), default=0) + 1
+        routed = np.zeros((chips, chip.hemispheres), bool)
+        if not available():
+            return [], [], routed
+        found = host_pairs(ir, chip, chips, partition.index, partition.chunks, slots, where, first)
+        if not len(found.synapse):
+            return [], [], routed
+        p, synapse = found.pairs, found.synapse
+        if found.excluded.any():
+            keep = ~found.excluded[p.hemisphere]
+            p = Pairs(p.hemisphere[keep], p.column[keep], p.gid[keep], p.projection[keep], p.exc, p.inh)
+            synapse = synapse[keep]
+        batch = route_batch(p, chips * chip.hemispheres, sum(ir.size(n) for n in ir.graph.nodes), chip)
+        routed.reshape(-1)[:] = batch.routed
+        for index, key in enumerate(found.keys):
+            mine = np.flatnonzero(p.projection == index) if len(found.keys) > 1 else slice(None)
+            rows[key][0].reshape(-1)[synapse[mine]] = batch.exc_row[mine]
+            rows[key][1].reshape(-1)[synapse[mine]] = batch.inh_row[mine]
+        buses, carried = [], {}
+        exc_rows, inh_rows, sources, position = (a.tolist() for a in (batch.exc_rows, batch.inh_rows, batch.sources,
+                                                                       batch.position))
+        first_group = batch.first_group.tolist()
+        for h in np.flatnonzero(batch.routed).tolist():
+            g0, g1 = first_group[h], first_group[h + 1]
+            for bus in range(min(chip.buses, g1 - g0)):
+                groups = tuple(LabelGroup(drivers=tuple(range(position[g] * chip.buses + bus, (position[g] + -(
+                    -(exc_rows[g] + inh_rows[g]) // 2)) * chip.buses + bus, chip.buses)), exc_rows=exc_rows[g],
+                    inh_rows=inh_rows[g], sources=sources[g], internal=0) for g in range(g0 + bus, g1, chip.buses))
+                flags = batch.carries[h, bus].tobytes()
+                if flags not in carried:
+                    carried[flags] = tuple(sorted(found.keys[i] for i in np.flatnonzero(batch.carries[h, bus])))
+                buses.append(BusRoute(chip=h // chip.hemispheres, hemisphere=h % chip.hemispheres, bus=bus,
+                                      projections=carried[flags], groups=groups))
+        h = batch.host_hemisphere
+        group = batch.host_group
+        entries = [np.column_stack([h // chip.hemispheres, h % chip.hemispheres, group % chip.buses,
+                                    group // chip.buses, batch.host_gid, batch.host_label]).astype(np.int64)]
+        return buses, entries, routed
 
     @staticmethod
     def _internal_labels(chip: Chip, outputs: dict, units: dict, spread: bool) -> tuple[dict[int, int], dict[int, int]]:

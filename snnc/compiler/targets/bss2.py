@@ -15,8 +15,8 @@ import numpy as np
 from snnc.compiler.ir.bss2_records import Legalization
 from snnc.compiler.targets.schema import Interval, Range, Strict, TargetBase, count, number
 
-MAX_CHIPS = 1024  # chips one target (or --chips) may have
-MAX_CIRCUITS = 1 << 24  # neuron circuits on all chips together (placement keeps a table of them)
+MAX_CHIPS = 1 << 14  # chips one target (or --chips) may have (multi-chip systems of thousands: issue 15)
+MAX_CIRCUITS = 1 << 28  # neuron circuits on all chips together (placement keeps a table of them)
 MAX_SYNAPSES_PER_CHIP = 1 << 26  # (BrainScaleS-2 has 2^17)
 Fraction = number(0.0, 1.0)  # a relative standard deviation
 

@@ -18,6 +18,7 @@ from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.nodes import Population
 from snnc.compiler.ir.synapses import is_sparse
 from snnc.compiler.targets.bss2 import Chip
+from snnc.compiler.targets.bss2_batch import Pairs
 from snnc.compiler.targets.bss2_routing import Demand, Group
 
 SYNAPSES_PER_SOURCE = {"signed": (1, 1), "positive": (1, 0), "negative": (0, 1)}  # (excitatory, inhibitory)
@@ -180,3 +181,54 @@ def write_rows(blocks: list[Block], exc_row: np.ndarray, inh_row: np.ndarray,
     for block in blocks:
         for per_pair, out in ((exc_row, rows[block.key][0]), (inh_row, rows[block.key][1])):
             out.reshape(-1)[block.synapse] = per_pair[block.first:block.last]
+
+
+@dataclass(frozen=True)
+class HostPairs:
+    """A partition's synapses of sparse projections for the batch router (bss2_batch): the Pairs, where each
+    lies in its projection's per-synapse arrays (`keys[projection]`, `synapse`), and the hemispheres
+    (chip * hemispheres + h) the batch must leave to route_hemisphere: those with an on-chip source or a
+    dense projection's synapses."""
+
+    pairs: Pairs
+    keys: tuple[str, ...]
+    synapse: np.ndarray
+    excluded: np.ndarray  # bool per hemisphere
+
+
+def host_pairs(ir: NetworkIR, chip: Chip, chips: int, partition: int, chunks: list[Chunk],
+               slots: dict[str, np.ndarray], where: dict, first: dict[str, int]) -> HostPairs:
+    """The sparse projections' synapses onto this partition's neurons, walked in CSR order (no transpose)."""
+    excluded = np.zeros(chips * chip.hemispheres, bool)
+    parts, keys, signs = [], [], []
+    for population in dict.fromkeys(c.population for c in chunks):
+        circuits = ir.node_attrs(population)["placement"].circuits
+        in_partition = where[population][0] == partition
+        whole = bool(in_partition.all())
+        local = circuits.astype(np.int64) % chip.circuits  # per neuron and merged circuit
+        hemisphere_of = (circuits // chip.circuits * chip.hemispheres + local // chip.columns).astype(np.int32)
+        column_of = (local % chip.columns).astype(np.int16)
+        for source, key, attrs in ir.population_inputs(population):
+            weights = attrs["weights"]
+            if not is_sparse(weights):  # dense: every chip holding the population's neurons here
+                held = np.unique(circuits[in_partition].astype(np.int64) // chip.circuits)
+                excluded.reshape(chips, -1)[held] = True
+                continue
+            here = slice(None) if whole else np.flatnonzero(in_partition[weights.indices])
+            sources, targets = weights.sources[here], weights.indices[here]
+            slot = slots[key]
+            at = (targets, 0) if circuits.shape[1] == 1 or not slot.any() else (targets, slot[sources])
+            hemisphere = hemisphere_of[at]
+            if isinstance(ir.decl(source), Population):  # an on-chip source's bus is fixed: the general router
+                part, source_chip, _ = where[source]
+                mine = (part[sources] == partition) & (source_chip[sources] == hemisphere // chip.hemispheres)
+                excluded[hemisphere[mine]] = True
+            synapse = np.arange(weights.nnz, dtype=np.int64) if whole else here
+            parts.append((hemisphere, column_of[at], first[source] + sources.astype(np.int64),
+                          np.full(len(synapse), len(keys), np.int32), synapse))
+            keys.append(key)
+            signs.append(SYNAPSES_PER_SOURCE[attrs["decl"].sign])
+    joined = [(np.concatenate([p[i] for p in parts]) if len(parts) > 1 else parts[0][i]) if parts
+              else np.zeros(0, np.int64) for i in range(5)]
+    exc, inh = (np.array([s[i] > 0 for s in signs], bool) for i in range(2))
+    return HostPairs(Pairs(*joined[:4], exc, inh), tuple(keys), joined[4], excluded)
