@@ -141,3 +141,26 @@ def test_cli_check_places_over_the_chips_it_is_given(tmp_path, capsys):
     assert capsys.readouterr().err == "snnc check: error: --chips must be an integer from 1 to 16,384, got 0\n"
     with pytest.raises(ValueError, match="chips must be an integer"):
         snnc.check(source, target="bss2", chips=0)
+
+
+def test_many_chips_are_one_utilization_picture():
+    """2,600 neurons of one circuit each on 6 chips (512 circuits a chip): five full chips and 40 circuits;
+    the rows and drivers per chip add up to what the resource accounting counts."""
+    from snnc.compiler.backend.bss2_report import render_bss2_report
+    from snnc.compiler.backend.bss2_utilization import chip_usage
+    from snnc.compiler.backend.report import build_report
+    from tests.conftest import network
+
+    program = snnc.compile("net.snn", target="bss2", chips=8, text=network("""
+    input x[100] : latency(t_max = 10 ms)
+    pop h[2600] : LIF(tau_mem = 6 ms, tau_syn = 6 ms, refractory = 1 ms)
+    proj x -> h : sparse(p = 0.05, init = normal(0, 0.2))
+    output h : spike_count"""))
+    usage = chip_usage(program, 0)
+    assert usage.shape == (3, 6)
+    np.testing.assert_allclose(usage[0], [1, 1, 1, 1, 1, 40 / 512])
+    resources = program.ir.graph.graph["resources"]
+    assert round(float(usage[1].sum()) * 512) == resources["synapse_rows"]["used"]
+    assert round(float(usage[2].sum()) * 256) == resources["synapse_drivers"]["used"]
+    html = render_bss2_report(program, build_report(program))["report.html"].decode()
+    assert "How full each of the 6 chips is" in html and html.count("data:image/png;base64,") == 5

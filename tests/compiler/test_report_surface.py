@@ -71,6 +71,7 @@ def test_a_report_pictures_at_most_max_pictures_chips_and_says_so(two_chips, mon
     program, _ = two_chips
     monkeypatch.setattr(bss2_report, "MAX_PICTURES", 1)
     html = bss2_report.render_bss2_report(program, build_report(program))["report.html"].decode()
-    assert html.count("<figure>") == 1
+    assert html.count("<figure>") == 2  # the one chip pictured, and every chip's utilization
+    assert "How full each of the 2 chips is" in html
     assert ("The other 1 chip pictures are left out (a report pictures at most 1 chips; `synapse_png(program, "
             "partition, chip)` draws any).") in html

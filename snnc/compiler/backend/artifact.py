@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,7 +68,7 @@ def emit(program: CompiledProgram, extra_files: dict[str, bytes] | None = None) 
         "ir": ir_dict,
     }
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    write_npz(buffer, arrays)
     files = {
         "program.json": json.dumps(document, indent=1, allow_nan=False).encode("utf-8"),
         "weights.npz": buffer.getvalue(),
@@ -75,6 +76,15 @@ def emit(program: CompiledProgram, extra_files: dict[str, bytes] | None = None) 
     files.update(render_report_files(program, sorted(extra_files or {})))
     files.update(extra_files or {})
     return files
+
+
+def write_npz(buffer: io.BytesIO, arrays: dict[str, np.ndarray]) -> None:
+    """np.savez_compressed's archive at zlib's fastest level: a program of 10M synapses (weights.npz of
+    ~80 MB) compresses in ~4 s instead of ~14 s (measured, 2 busy cores), ~10% larger; np.load reads both."""
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, array in arrays.items():
+            with archive.open(name + ".npy", "w", force_zip64=True) as file:
+                np.lib.format.write_array(file, np.asanyarray(array), allow_pickle=False)
 
 
 def save_program(program: CompiledProgram, directory: str | Path,

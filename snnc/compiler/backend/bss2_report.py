@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from snnc.compiler.backend.bss2_utilization import utilization_png
 from snnc.compiler.backend.html import figure_png, render_html, stack_png
 from snnc.compiler.backend.report import ROUTING_SHOWN
 from snnc.compiler.ir.synapses import is_sparse
@@ -127,5 +128,8 @@ def render_bss2_report(program, report: dict[str, Any]) -> dict[str, bytes]:
         figures[-1] = (caption + f" The other {len(chips) - MAX_PICTURES} chip pictures are left out (a report "
                        f"pictures at most {MAX_PICTURES} chips; `synapse_png(program, partition, chip)` draws any).",
                        png)
+        figures.insert(0, (f"How full each of the {len(chips):,} chips is (one cell per chip; colour = the "
+                           "fraction of its neuron circuits, synapse rows and synapse drivers in use).",
+                           utilization_png(program)))
     html = render_html(report, figures, template="bss2_report.html", bar=_bar, shown=ROUTING_SHOWN)
     return {"report.png": stack_png([png for _, png in figures]), "report.html": html}

@@ -120,8 +120,12 @@ def build_report(program, files: list[str] | tuple[str, ...] = ()) -> dict[str, 
 def routing_report(program) -> dict[str, Any]:
     """The PADI buses in use, per partition, with the chip's limits (bss2: a RoutingTable per partition)."""
     chip = program.target.substrate
-    buses = [{"partition": index, **dataclasses.asdict(bus), "drivers_used": bus.drivers, "sources": bus.sources}
-             for index, table in enumerate(program.ir.graph.graph["routing"]) for bus in table.buses]
+    buses = [{"partition": index, "chip": bus.chip, "hemisphere": bus.hemisphere, "bus": bus.bus,
+              "groups": [{"drivers": list(g.drivers), "exc_rows": g.exc_rows, "inh_rows": g.inh_rows,
+                          "sources": g.sources, "internal": g.internal} for g in bus.groups],
+              "projections": list(bus.projections), "drivers_used": bus.drivers, "sources": bus.sources}
+             for index, table in enumerate(program.ir.graph.graph["routing"]) for bus in table.buses]  # (not
+    # dataclasses.asdict: its deep copies took 6 s for the 15,628 buses of a million neurons on 4,096 chips)
     return {"drivers_per_bus": chip.drivers_per_bus, "labels_per_group": chip.labels,
             "groups_per_bus": chip.label_groups, "buses": buses}
 

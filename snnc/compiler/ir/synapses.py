@@ -18,6 +18,7 @@ from functools import cached_property
 import numpy as np
 
 from snnc.compiler.ir.checks import Problem, array_problems
+from snnc.compiler.ir.counting import stable_order
 from snnc.compiler.ir.serialize import serializable
 
 MAX_DENSE = 1 << 26  # entries a sparse projection may be densified to (NIR export, onn, the general core)
@@ -57,7 +58,7 @@ class SparseWeights:
         ids[colptr[j]:colptr[j + 1]], by source ascending (the transpose, computed once)."""
         colptr = np.zeros(self.post + 1, np.int64)
         np.cumsum(np.bincount(self.indices, minlength=self.post), out=colptr[1:])
-        return colptr, np.argsort(self.indices, kind="stable")
+        return colptr, stable_order(self.indices, colptr)
 
     def into(self, start: int, stop: int) -> np.ndarray:
         """The ids of the synapses into target neurons [start, stop), by target, then source."""

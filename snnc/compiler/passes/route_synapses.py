@@ -212,10 +212,11 @@ class RouteSynapses(Pass):
                     carried[flags] = tuple(sorted(found.keys[i] for i in np.flatnonzero(batch.carries[h, bus])))
                 buses.append(BusRoute(chip=h // chip.hemispheres, hemisphere=h % chip.hemispheres, bus=bus,
                                       projections=carried[flags], groups=groups))
-        h = batch.host_hemisphere
-        group = batch.host_group
-        entries = [np.column_stack([h // chip.hemispheres, h % chip.hemispheres, group % chip.buses,
-                                    group // chip.buses, batch.host_gid, batch.host_label]).astype(np.int64)]
+        table = np.empty((len(batch.host_gid), 6), np.int64)  # (chip, hemisphere, bus, group, gid, label)
+        table[:, 0], table[:, 1] = np.divmod(batch.host_hemisphere, chip.hemispheres)
+        table[:, 3], table[:, 2] = np.divmod(batch.host_group, chip.buses)
+        table[:, 4], table[:, 5] = batch.host_gid, batch.host_label
+        entries = [table]
         return buses, entries, routed
 
     @staticmethod

@@ -21,6 +21,7 @@ try:  # numba is a dependency; without it every hemisphere takes the general rou
 except ImportError:  # pragma: no cover - exercised only where numba cannot be installed
     njit = None
 
+from snnc.compiler.ir.counting import stable_order
 from snnc.compiler.targets.bss2 import Chip
 
 _CODES = np.random.default_rng(0).integers(0, 1 << 62, size=1 << 17, dtype=np.int64)  # pattern hashes
@@ -100,19 +101,10 @@ def _by_hemisphere(hemisphere: np.ndarray, hemispheres: int) -> tuple[np.ndarray
     """The pairs' order grouped by hemisphere, stable (a counting sort), and each hemisphere's start."""
     start = np.zeros(hemispheres + 1, np.int64)
     np.cumsum(np.bincount(hemisphere, minlength=hemispheres), out=start[1:])
-    return _counting_sort(hemisphere, start), start
+    return stable_order(hemisphere, start), start
 
 
 if njit is not None:
-    @njit(cache=True, nogil=True)
-    def _counting_sort(key, start):  # pragma: no cover - compiled
-        order = np.empty(len(key), np.int64)
-        cursor = start[:-1].copy()
-        for i in range(len(key)):
-            order[cursor[key[i]]] = i
-            cursor[key[i]] += 1
-        return order
-
     @njit(cache=True, nogil=True)
     def _hosts(start, gid, column, exc, inh, codes, columns, gids):  # pragma: no cover - compiled
         """Per pair its host's rank in its hemisphere (order of first appearance); per hemisphere its
