@@ -1,4 +1,5 @@
-"""How bss2 compile time grows with the network: 1k, 10k and 100k neurons (multi-chip, partitioned).
+"""How bss2 compile time grows with the network: 1k, 10k and 100k neurons (multi-chip, partitioned); with
+--sparse, 100k, 1M and 10M neurons behind one sparse projection from 1,000 inputs on 4,096 chips.
 
 Each network is made of blocks of 1,000 neurons: an input of 100 rate-coded sources, a hidden layer of
 900 LIF neurons (100 signed inputs: 1 circuit each) and a layer of 100 LIF neurons (900 signed inputs:
@@ -7,12 +8,24 @@ that scales should take about 10x longer for 10x the neurons. Prints one line pe
 1k neurons and the growth ratio against the previous size, then the slowest passes of the largest.
 
     .venv/bin/python benchmarks/compile_scaling.py [--sizes 1000 10000 100000] [--write]
+
+--sparse: 1,000 rate-coded inputs -> N LIF neurons through `sparse(p)` (issue 15's network at N = 1M,
+p = 0.01: 10M synapses), each size compiled in a fresh process (so its peak memory is its own: the
+process's maximum resident set) with --chips 4096: chips used, partitions, wall and CPU seconds, peak
+memory, seconds per million synapses and the growth against the previous size. Sizes: NEURONS:P pairs.
+
+    .venv/bin/python benchmarks/compile_scaling.py --sparse [100000:0.01 1000000:0.01 10000000:0.001] [--write]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import os
+import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -49,11 +62,77 @@ def compile_once(text: str, chips: int):
     return result, time.perf_counter() - start
 
 
+SPARSE_SIZES = ["100000:0.01", "1000000:0.01", "10000000:0.001"]
+SPARSE_CHIPS = 4096
+
+
+def sparse_network(neurons: int, p: float) -> str:
+    return "\n".join(["network sparse {", "    timestep 0.5 ms", "    duration 20 ms",
+                      "    input x[1000] : rate(max_rate = 50 Hz)", f"    pop h[{neurons}] : {LIF}",
+                      f"    proj x -> h : sparse(p = {p}, init = normal(0, 0.1))", "    output h : spike_count",
+                      "}"]) + "\n"
+
+
+def sparse_once(neurons: int, p: float, write: bool) -> dict:
+    """One compile (and write) in this process: its figures."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    [result] = run_pipeline(Source("sparse.snn", sparse_network(neurons, p)), target="bss2", chips=SPARSE_CHIPS)
+    figures = {"compile_s": time.perf_counter() - wall, "compile_cpu_s": time.process_time() - cpu}
+    if write:
+        program = CompiledProgram(ir=result.ir, target=result.target, seed=0,
+                                  source={"path": "sparse.snn", "sha256": result.source.sha256})
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            save_program(program, Path(tmp) / "out")
+            figures["write_s"] = time.perf_counter() - start
+    ir = result.ir
+    resources = ir.graph.graph["resources"]
+    assert resources["neuron_circuits"]["used"] <= resources["neuron_circuits"]["available"]
+    assert sum(ir.node_attrs(p.name)["report"]["circuits"] for p in ir.populations()) == neurons  # all placed
+    figures.update(synapses=sum(attrs["weights"].nnz for *_, attrs in ir.edges()),
+                   chips=max(p.chips for p in ir.graph.graph["partitions"]),
+                   partitions=len(ir.graph.graph["partitions"]),
+                   peak_gb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+                   slowest=sorted(result.timings.items(), key=lambda kv: -kv[1])[:3])
+    return figures
+
+
+def sparse_main(sizes: list[str], write: bool) -> None:
+    print(f"load average {os.getloadavg()[0]:.1f} (2 cores); --chips {SPARSE_CHIPS}; each size in a fresh process")
+    print(f"{'neurons':>11} {'p':>6} {'synapses':>11} {'used':>6} {'parts':>5} {'compile s':>9} {'cpu s':>6} "
+          f"{'peak GB':>7} {'s/M syn':>7} {'growth':>6}" + (f" {'write s':>7}" if write else ""))
+    previous = None
+    for size in sizes:
+        neurons, p = size.split(":")
+        out = subprocess.run([sys.executable, __file__, "--sparse-one", neurons, p] + (["--write"] if write else []),
+                             capture_output=True, text=True)
+        if out.returncode:
+            raise SystemExit(f"{size}: {out.stderr}")
+        f = json.loads(out.stdout.splitlines()[-1])
+        growth = f"{f['compile_s'] / previous:6.2f}" if previous else f"{'-':>6}"
+        print(f"{int(neurons):>11,} {p:>6} {f['synapses']:>11,} {f['chips']:>6,} {f['partitions']:>5} "
+              f"{f['compile_s']:>9.2f} {f['compile_cpu_s']:>6.2f} {f['peak_gb']:>7.2f} "
+              f"{f['compile_s'] / f['synapses'] * 1e6:>7.2f} {growth}" + (f" {f['write_s']:>7.2f}" if write else "")
+              + "   slowest: " + ", ".join(f"{name} {t:.2f}" for name, t in f["slowest"]), flush=True)
+        previous = f["compile_s"]
+    print(f"load average {os.getloadavg()[0]:.1f} after")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--write", action="store_true", help="also time writing the program directory")
+    parser.add_argument("--sparse", nargs="*", metavar="NEURONS:P",
+                        help=f"the sparse networks (default {' '.join(SPARSE_SIZES)})")
+    parser.add_argument("--sparse-one", nargs=2, help=argparse.SUPPRESS)  # one size, in this process: JSON
     args = parser.parse_args()
+    if args.sparse_one:
+        compile_once(block_network(BLOCK), 1)  # warm-up: imports, the parser's tables, numba's kernels
+        print(json.dumps(sparse_once(int(args.sparse_one[0]), float(args.sparse_one[1]), args.write)))
+        return
+    if args.sparse is not None:
+        sparse_main(args.sparse or SPARSE_SIZES, args.write)
+        return
     compile_once(block_network(BLOCK), 1)  # warm-up: imports, the parser's tables
     print(f"{'neurons':>8} {'pops':>5} {'synapses':>11} {'chips':>5} {'parts':>5} {'circuits':>9} "
           f"{'compile s':>9} {'s/1k':>7} {'growth':>7}" + (f" {'write s':>8}" if args.write else ""))

@@ -27,7 +27,7 @@ MIXED = BATCHED.replace("    output h", f"""    pop g[20] : {LIF}
     output g""").replace("    output h : spike_count", "")
 
 
-def routed(text: str, batch: bool, monkeypatch, calls: list[int]):
+def routed(text: str, batch: bool, monkeypatch, calls: list[int], chips: int):
     """The program compiled with the batch router on or off; `calls` counts the hemispheres it routed."""
     original = route_synapses.route_batch
 
@@ -38,27 +38,33 @@ def routed(text: str, batch: bool, monkeypatch, calls: list[int]):
 
     monkeypatch.setattr(route_synapses, "route_batch", counting)
     monkeypatch.setattr(route_synapses, "available", lambda: batch)
-    return compile_text(text, chips=2)
+    return compile_text(text, chips=chips)
 
 
 def routing_of(program):
     ir = program.ir
-    [table] = ir.graph.graph["routing"]
-    entries = np.stack([table.chip, table.hemisphere, table.bus, table.group, table.source, table.neuron,
-                        table.label], axis=1).astype(np.int64)
+    tables = []
+    for table in ir.graph.graph["routing"]:
+        entries = np.stack([table.chip, table.hemisphere, table.bus, table.group, table.source, table.neuron,
+                            table.label], axis=1).astype(np.int64)
+        tables.append((table.buses, entries[np.lexsort(entries.T[::-1])]))
     rows = {key: (a["synapse_rows"].exc_row, a["synapse_rows"].inh_row) for _, _, key, a in ir.edges()}
-    return table.buses, entries[np.lexsort(entries.T[::-1])], rows
+    return tables, rows
 
 
 @pytest.mark.skipif(not bss2_batch.available(), reason="numba is missing: every hemisphere takes route_hemisphere")
-@pytest.mark.parametrize("text, batched", [(BATCHED, 3), (MIXED, 2)], ids=["all_batched", "mixed"])
-def test_the_batch_routes_as_route_hemisphere_does(text, batched, monkeypatch):
+@pytest.mark.parametrize("text, chips, batched", [(BATCHED, 2, [3]), (MIXED, 2, [2]), (BATCHED, 1, [2, 1])],
+                         ids=["all_batched", "mixed", "two_partitions"])
+def test_the_batch_routes_as_route_hemisphere_does(text, chips, batched, monkeypatch):
     with_batch, without = [], []
-    fast, slow = routed(text, True, monkeypatch, with_batch), routed(text, False, monkeypatch, without)
-    assert with_batch == [batched] and without == []  # the hemispheres of host sources only: all 3, or chip 0's 2
+    fast = routed(text, True, monkeypatch, with_batch, chips)
+    slow = routed(text, False, monkeypatch, without, chips)
+    assert with_batch == batched and without == []  # hemispheres of host sources only, per partition
     assert placement_problems(fast) == [] and placement_problems(slow) == []
-    (buses, entries, rows), (buses_slow, entries_slow, rows_slow) = routing_of(fast), routing_of(slow)
-    assert buses == buses_slow and np.array_equal(entries, entries_slow)
+    (tables, rows), (tables_slow, rows_slow) = routing_of(fast), routing_of(slow)
+    assert len(tables) == len(batched)
+    for (buses, entries), (buses_slow, entries_slow) in zip(tables, tables_slow):
+        assert buses == buses_slow and np.array_equal(entries, entries_slow)
     for key, (exc, inh) in rows.items():
         assert np.array_equal(exc, rows_slow[key][0]) and np.array_equal(inh, rows_slow[key][1]), key
-    assert sum(g.sources for r in buses for g in r.groups) > 3 * 64  # more sources than one group's labels
+    assert sum(g.sources for r in tables[0][0] for g in r.groups) > 2 * 64  # more sources than a group's labels

@@ -56,7 +56,8 @@ class RouteSynapses(Pass):
         for _, _, key, a in ir.edges():
             shape = a["weights"].indices.shape if is_sparse(a["weights"]) else a["weights"].shape
             rows[key] = (np.full(shape, -1, np.int16), np.full(shape, -1, np.int16))
-        routing = [self._route(ir, ctx, chip, partition, slots, where, rows)
+        places: dict = {}  # the batch router's per-population circuit places, shared by the partitions
+        routing = [self._route(ir, ctx, chip, partition, slots, where, rows, places)
                    for partition in ir.graph.graph["partitions"]]
         for _, _, key, attrs in ir.edges():
             attrs["synapse_rows"] = SynapseRows(slot=slots[key].astype(np.int16), exc_row=rows[key][0],
@@ -112,14 +113,14 @@ class RouteSynapses(Pass):
         return dict(zip(keys, slots))
 
     def _route(self, ir: NetworkIR, ctx: PassContext, chip: Chip, partition: ChipPartition, slots: dict,
-               where: dict, rows: dict) -> RoutingTable:
+               where: dict, rows: dict, places: dict) -> RoutingTable:
         nodes = list(ir.graph.nodes)
         offsets = np.cumsum([0] + [ir.size(n) for n in nodes])
         first = dict(zip(nodes, offsets[:-1].tolist()))
         on_chip: dict[int, list[Chunk]] = {}
         for chunk in partition.chunks:
             on_chip.setdefault(chunk.chip, []).append(chunk)
-        buses, entries, batched = self._route_batch(ir, chip, partition, slots, where, first, rows)
+        buses, entries, batched = self._route_batch(ir, chip, partition, slots, where, first, rows, places)
         for chip_index, chunks in sorted(on_chip.items()):
             if batched[chip_index].all():
                 continue
@@ -175,7 +176,7 @@ class RouteSynapses(Pass):
 
     @staticmethod
     def _route_batch(ir: NetworkIR, chip: Chip, partition: ChipPartition, slots: dict, where: dict, first: dict,
-                     rows: dict) -> tuple[list[BusRoute], list[np.ndarray], np.ndarray]:
+                     rows: dict, places: dict) -> tuple[list[BusRoute], list[np.ndarray], np.ndarray]:
         """The hemispheres of only host sources over sparse projections, all at once (bss2_batch): their bus
         routes, routing entries, and which hemispheres they are ((chips, hemispheres) bool; the batch
         leaves the others, and where numba is missing all, to route_hemisphere)."""
@@ -183,7 +184,7 @@ class RouteSynapses(Pass):
         routed = np.zeros((chips, chip.hemispheres), bool)
         if not available():
             return [], [], routed
-        found = host_pairs(ir, chip, chips, partition.index, partition.chunks, slots, where, first)
+        found = host_pairs(ir, chip, chips, partition.index, partition.chunks, slots, where, first, places)
         if not len(found.synapse):
             return [], [], routed
         p, synapse = found.pairs, found.synapse

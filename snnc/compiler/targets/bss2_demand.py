@@ -197,17 +197,20 @@ class HostPairs:
 
 
 def host_pairs(ir: NetworkIR, chip: Chip, chips: int, partition: int, chunks: list[Chunk],
-               slots: dict[str, np.ndarray], where: dict, first: dict[str, int]) -> HostPairs:
-    """The sparse projections' synapses onto this partition's neurons, walked in CSR order (no transpose)."""
+               slots: dict[str, np.ndarray], where: dict, first: dict[str, int], places: dict) -> HostPairs:
+    """The sparse projections' synapses onto this partition's neurons, walked in CSR order (no transpose).
+    `places` keeps each population's circuits' hemispheres and columns for the next partition."""
     excluded = np.zeros(chips * chip.hemispheres, bool)
     parts, keys, signs = [], [], []
     for population in dict.fromkeys(c.population for c in chunks):
         circuits = ir.node_attrs(population)["placement"].circuits
         in_partition = where[population][0] == partition
         whole = bool(in_partition.all())
-        local = circuits.astype(np.int64) % chip.circuits  # per neuron and merged circuit
-        hemisphere_of = (circuits // chip.circuits * chip.hemispheres + local // chip.columns).astype(np.int32)
-        column_of = (local % chip.columns).astype(np.int16)
+        if population not in places:  # per neuron and merged circuit: its chip's hemisphere, and column
+            local = circuits.astype(np.int64) % chip.circuits
+            places[population] = ((circuits // chip.circuits * chip.hemispheres + local // chip.columns
+                                   ).astype(np.int32), (local % chip.columns).astype(np.int16))
+        hemisphere_of, column_of = places[population]
         for source, key, attrs in ir.population_inputs(population):
             weights = attrs["weights"]
             if not is_sparse(weights):  # dense: every chip holding the population's neurons here
