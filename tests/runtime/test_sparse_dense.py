@@ -4,6 +4,7 @@ gradients, on the fast path and on the general core, feed-forward and recurrent.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -88,3 +89,31 @@ def test_a_sparse_network_has_the_gradients_of_the_same_network_dense_at_its_syn
         else:
             expected = g
         torch.testing.assert_close(of_sparse[key], expected, rtol=0, atol=1e-5 * scale)
+
+
+def test_a_sparse_projection_too_large_to_make_dense_is_an_error_where_the_core_needs_it():
+    """Analog (`current`) inputs run on the general core, which computes on dense matrices: 9,000 x 8,000 =
+    72M entries is past MAX_DENSE (2^26 = 67,108,864), one entry fewer per row fits."""
+    from snnc.compiler.ir.synapses import MAX_DENSE, dense_entries_problem
+    from snnc.diagnostics import SnncError
+    from snnc.runtime.emulators.base import Stimulus
+
+    text = SPARSE.replace("x[16] : latency(t_max = 12 ms)", "x[9000] : current").replace(
+        "h[12]", "h[8000]").replace("sparse(p = 0.4, init = normal(0.3, 0.3))", "sparse(p = 0.0001)")
+    program = compile_text(text)
+    emulator = emulator_for(program)
+    assert not emulator.fast_path()
+    synapses = program.ir.edge_attrs("x->h")["weights"]
+    assert dense_entries_problem("x->h", synapses) is not None
+
+    def empty(pre, post):
+        return SparseWeights(pre, post, np.zeros(pre + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32))
+
+    assert MAX_DENSE == 2**26 and dense_entries_problem("a", empty(2**13, 2**13)) is None  # at the limit
+    assert dense_entries_problem("a", empty(2**13, 2**13 + 1)) == (  # one row of 8,192 past it
+        "projection 'a' has 0 synapses stored sparse, but here it needs its dense 8,192 x 8,193 matrix of "
+        "67,117,056 entries; at most 67,108,864 are made dense")
+    stimulus = Stimulus(1, program.ir.header.steps, {}, {"x": torch.zeros(1, 9000)})
+    with pytest.raises(SnncError) as info:
+        emulator.observe(stimulus, emulator.initial_weights())
+    assert "error[E484]: projection 'x->h' has" in info.value.render() and "72,000,000 entries" in info.value.render()
