@@ -352,8 +352,8 @@ class RoutingTable:
         limits = np.array([sizes[node] for node in self.nodes], np.int64)[self.source]
         if np.any((self.neuron < 0) | (self.neuron >= limits)):
             problems.append(("neuron", "names neurons beyond the size of their node"))
-        labelled = group_index.astype(np.int64) * chip.labels + self.label
-        repeats = len(labelled) - len(np.unique(labelled))
+        labelled = np.sort(group_index.astype(np.int64) * chip.labels + self.label)  # (np.unique: 5 s for 3.6M)
+        repeats = int(np.count_nonzero(labelled[1:] == labelled[:-1]))
         return problems + ([("label", f"{repeats:,} entries repeat a (chip, hemisphere, bus, group, label)")]
                            if repeats else [])
 
