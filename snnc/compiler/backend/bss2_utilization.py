@@ -1,6 +1,7 @@
-"""How full every chip is, as one picture however many chips there are: per partition, one heat map per
-resource (neuron circuits, synapse rows, synapse drivers), each chip a cell of a near-square grid (row-major
-by chip index), colour = the fraction of that chip's resource in use. 4,096 chips are a 64 x 64 grid."""
+"""How full every chip is, as one picture however many chips and partitions there are: one heat map per
+resource (neuron circuits, synapse rows, synapse drivers), each chip of each partition a cell of a
+near-square grid (row-major: partition 0's chips by index, then partition 1's, ...), colour = the fraction
+of that chip's resource in use. 4,096 chips are a 64 x 64 grid, 391 partitions of one chip a 20 x 20 one."""
 
 from __future__ import annotations
 
@@ -28,27 +29,27 @@ def chip_usage(program, partition: int) -> np.ndarray:
 
 
 def utilization_png(program) -> bytes:
-    """The picture (module docstring): a row of heat maps per partition."""
+    """The picture (module docstring): three heat maps, the chips of every partition one after another."""
     from matplotlib.figure import Figure
 
     partitions = program.ir.graph.graph["partitions"]
-    figure = Figure(figsize=(4.2 * len(RESOURCES), 3.6 * len(partitions)), layout="constrained")
-    axes = figure.subplots(len(partitions), len(RESOURCES), squeeze=False)
-    for p, record in enumerate(partitions):
-        usage = chip_usage(program, p)
-        width = math.ceil(math.sqrt(record.chips))
-        height = math.ceil(record.chips / width)
-        for r, name in enumerate(RESOURCES):
-            grid = np.full(width * height, np.nan)
-            grid[:record.chips] = usage[r]
-            image = axes[p, r].imshow(grid.reshape(height, width), vmin=0.0, vmax=1.0, cmap="viridis",
-                                      interpolation="nearest")
-            mean, top = float(usage[r].mean()), float(usage[r].max())
-            axes[p, r].set_title(f"partition {p}: {name}\nmean {100 * mean:.1f}%, busiest chip {100 * top:.1f}%",
-                                 fontsize=8)
-            axes[p, r].set_xticks([])
-            axes[p, r].set_yticks([])
-            axes[p, r].set_xlabel(f"{record.chips:,} chips, {width} per row (chip = row x {width} + column)",
-                                  fontsize=7)
-        figure.colorbar(image, ax=axes[p, :].tolist(), shrink=0.8, label="fraction in use")
+    usage = np.concatenate([chip_usage(program, p) for p in range(len(partitions))], axis=1)
+    cells = usage.shape[1]
+    width = math.ceil(math.sqrt(cells))
+    height = math.ceil(cells / width)
+    order = (f"{cells:,} chips, {width} per row" if len(partitions) == 1 else
+             f"{len(partitions):,} partitions' {cells:,} chips in order, {width} per row")
+    figure = Figure(figsize=(4.2 * len(RESOURCES), 3.8), layout="constrained")
+    axes = figure.subplots(1, len(RESOURCES), squeeze=False)[0]
+    for r, name in enumerate(RESOURCES):
+        grid = np.full(width * height, np.nan)
+        grid[:cells] = usage[r]
+        image = axes[r].imshow(grid.reshape(height, width), vmin=0.0, vmax=1.0, cmap="viridis",
+                               interpolation="nearest")
+        axes[r].set_title(f"{name}\nmean {100 * usage[r].mean():.1f}%, busiest chip {100 * usage[r].max():.1f}%",
+                          fontsize=8)
+        axes[r].set_xticks([])
+        axes[r].set_yticks([])
+        axes[r].set_xlabel(order, fontsize=7)
+    figure.colorbar(image, ax=axes.tolist(), shrink=0.8, label="fraction in use")
     return figure_png(figure)
