@@ -217,13 +217,13 @@ def test_latency_digits_has_a_delay_the_chip_cannot_program():
 
 
 def test_recurrent_latency_digits_without_delay_takes_three_packed_circuits_and_two_chips():
-    # The 10% recurrence adds at most 39 signed synapses to a hidden neuron's 256 inputs (590 of 768
+    # The 10% recurrence adds at most 36 signed synapses to a hidden neuron's 256 inputs (584 of 592
     # rows, packed per column), not 246: 3 circuits instead of 4, but still more than one chip has.
     with pytest.raises(SnncError) as info:
         compile_text(NO_DELAY)
     assert info.value.render().splitlines()[:5] == [
         "net.snn:11:5: error[E404]: population 'hidden' does not fit: needs 738 neuron circuits (3 per neuron for "
-        "502 signed inputs (590 synapses on the busiest neuron)), bss2 has 512",
+        "502 signed inputs (584 synapses on the busiest neuron)), bss2 has 512",
         "        pop    hidden[246]    : hw",
         "        ^^^^^^^^^^^^^^^^^^^^^^^^^^",
         "note: it is recurrent (projection 'hidden->hidden'), so it cannot be split into partitions run one "

@@ -156,3 +156,23 @@ def test_verify_reports_broken_invariants():
     ir = result.ir.copy()
     ir.edge_attrs("x->y")["weights"] = np.zeros((2, 2), np.float32)
     assert any("weights have shape" in p for p in ir.verify())
+
+
+@pytest.mark.parametrize("post, masked", [(2048, True), (2049, False)], ids=["at_the_limit", "one_past"])
+def test_sparse_synapses_of_up_to_mask_pairs_are_a_mask_of_the_pairs_beyond_it_geometric_gaps(post, masked):
+    """2048 x 2048 = MASK_PAIRS pairs draw a mask as snnc did before sparse storage (small networks keep their
+    synapses); one target more draws the gaps between synapses (the cost of the synapses, not the pairs)."""
+    from snnc.compiler.passes.initialize_weights import MASK_PAIRS, draw_synapses, projection_rng
+
+    text = network(f"    input x[2048] : latency(t_max = 5 ms)\n"
+                   f"    pop y[{post}] : LI(tau_mem = 5 ms, tau_syn = 5 ms)\n    proj x -> y : sparse(p = 0.001)\n"
+                   "    output y : max_membrane")
+    synapses = snnc.compile("net.snn", text=text).ir.edge_attrs("x->y")["weights"]
+    assert (2048 * post <= MASK_PAIRS) == masked
+    if masked:
+        mask = projection_rng(0, "x->y").random((2048, post)) < 0.001
+        assert np.array_equal(synapses.mask(), mask)
+    else:
+        indptr, indices = draw_synapses(0.001, 2048, post, projection_rng(0, "x->y", 1), 1 << 28)
+        assert np.array_equal(synapses.indptr, indptr) and np.array_equal(synapses.indices, indices)
+    assert 3000 < synapses.nnz < 5400  # ~4,194 expected

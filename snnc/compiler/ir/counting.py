@@ -4,28 +4,16 @@ router's grouping by hemisphere (targets/bss2_batch.py) run on it. 10M keys: ~0.
 
 from __future__ import annotations
 
-import numpy as np
+import importlib.util
 
-try:  # numba is a dependency; the fallback serves an unusual platform
-    from numba import njit
-except ImportError:  # pragma: no cover - exercised only where numba cannot be installed
-    njit = None
+import numpy as np
 
 
 def stable_order(key: np.ndarray, start: np.ndarray) -> np.ndarray:
     """The positions of `key` (integers in [0, K)) grouped by key, in their order within a key (int64);
     `start` (K + 1,): where each key's positions begin (the cumulative counts)."""
-    if njit is None or len(key) < 1 << 12:  # (small: not worth compiling or loading the kernel)
+    if len(key) < 1 << 12 or importlib.util.find_spec("numba") is None:  # (small: not worth the kernel)
         return np.argsort(key, kind="stable").astype(np.int64)
-    return _counting_sort(key, start)
+    from snnc.compiler.ir.counting_kernel import counting_sort
 
-
-if njit is not None:
-    @njit(cache=True, nogil=True)
-    def _counting_sort(key, start):  # pragma: no cover - compiled
-        order = np.empty(len(key), np.int64)
-        cursor = start[:-1].copy()
-        for i in range(len(key)):
-            order[cursor[key[i]]] = i
-            cursor[key[i]] += 1
-        return order
+    return counting_sort(key, start)

@@ -17,6 +17,8 @@ from snnc.diagnostics import error
 
 MAX_SYNAPSES = 1 << 28  # entries of one projection: 1 GiB of float32 (dense: pre x post; sparse: synapses + sources)
 GAP_BLOCK = 1 << 20  # gaps between synapses drawn at once (the synapses do not depend on it)
+MASK_PAIRS = 1 << 22  # a sparse projection of at most this many (pre, post) pairs draws a mask of them, as
+# snnc did before sparse projections were stored sparse: small networks keep their synapses and weights
 
 
 def projection_rng(seed: int, projection: str, stream: int | None = None) -> np.random.Generator:
@@ -95,7 +97,7 @@ class InitializeWeights(Pass):
             pre, post = ir.size(projection.source), ir.size(projection.target)
             conn = projection.connectivity
             refused = too_many_synapses(key, conn, pre, post)
-            if refused is None and isinstance(conn, Sparse):
+            if refused is None and isinstance(conn, Sparse) and pre * post > MASK_PAIRS:
                 synapses = draw_synapses(conn.p, pre, post, projection_rng(ctx.seed, key, 1), MAX_SYNAPSES - pre)
                 refused = None if synapses is not None else (
                     f"projection '{key}' has more than {MAX_SYNAPSES - pre:,} synapses (sparse, p = {conn.p:g}) "
@@ -106,6 +108,9 @@ class InitializeWeights(Pass):
             rng = projection_rng(ctx.seed, key)
             if isinstance(conn, Dense):
                 weights = draw(conn.init, (pre, post), rng)
+            elif isinstance(conn, Sparse) and pre * post <= MASK_PAIRS:
+                mask = rng.random((pre, post)) < conn.p
+                weights = SparseWeights.from_dense(draw(conn.init, (pre, post), rng), mask)
             elif isinstance(conn, Sparse):
                 indptr, indices = synapses
                 weights = SparseWeights(pre, post, indptr, indices,

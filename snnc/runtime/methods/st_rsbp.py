@@ -83,6 +83,8 @@ class SpikeTrainTwin(Twin):
     def replay(self, stimulus: Stimulus, weights: dict[str, Tensor],
                observation: Observation) -> tuple[Tensor, Tensor]:
         deployed = self.emulator.twin_weights(weights)  # quantized on bss2, straight through
+        # (pre, post) matrices: a sparse projection's synapse vector scattered, differentiably (emulators/sparse.py)
+        deployed = {name: self.emulator.dense(name, w) for name, w in deployed.items()}
         names = tuple(deployed)
         return _SpikeTrainLevel.apply(self, stimulus, observation, names, *(deployed[n] for n in names))
 
