@@ -328,9 +328,16 @@ def train(source: deployment.Program, *, target: str | None = None, network: str
                 checkpoint.discard(out)
     group.broadcast_(trainer.weights)  # every worker starts from rank 0's weights, as DDP does
     writes = out is not None and group.writes
-    with notice_if_slow(notify if group.writes else None, KERNELS):
+    def warm() -> None:
         warm_up(trainer.emulator, trainer.twin, encode(program.ir, dataset.x_train[:1], torch.Generator()),
                 trainer.weights)
+
+    with notice_if_slow(notify if group.writes else None, KERNELS):
+        # rank 0 first: on a cold numba cache the other workers then load the kernels it compiled rather
+        # than all compiling and writing the same cache files at once (a worker aborted once doing so)
+        group.from_writer(warm)
+        if not group.writes:
+            warm()
     trainer.check_activity()
     for index in range(len(trainer.rows), config.epochs):
         row = trainer.epoch(index, progress and group.writes)
