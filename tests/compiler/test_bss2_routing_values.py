@@ -1,0 +1,126 @@
+"""bss2 limits and routing figures at the limit and one past (issue 16), beside what
+test_bss2_placement.py's checker verifies: synapse labels 0..k-1 in each label group, a neuron of exactly a
+chip's circuits (no E403) and one circuit more (E403), W402 from two partitions on, and W401 at its
+budget of events between chips and one past."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import snnc
+from snnc.diagnostics import SnncError
+from tests.compiler.test_bss2_placement import BSS2_YAML, FEED_FORWARD, LIF, placement_problems
+from tests.conftest import network
+
+
+def variant(tmp_path, name: str, **changes: str):
+    """bss2.yaml with `key: old` lines replaced (changes: key -> new value)."""
+    text = BSS2_YAML
+    for key, new in changes.items():
+        line = next(x for x in text.splitlines() if x.strip().startswith(f"{key}:"))
+        text = text.replace(line, f"  {key}: {new}")
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+def codes(program) -> list[str]:
+    return [d["code"] for d in program.diagnostics]
+
+
+def into_one(inputs: int, sign: str = "positive") -> str:
+    return network(f"""
+    input x[{inputs}] : rate(max_rate = 10 Hz)
+    pop y[1] : {LIF}
+    proj x -> y : dense {sign}
+    output y : spike_count""")
+
+
+def test_labels_of_a_host_label_group_are_0_to_k_minus_1(tmp_path):
+    narrow = variant(tmp_path, "narrow", row_select_bits="1", address_bits="2")  # 2 groups a bus, 4 labels
+    program = snnc.compile("net.snn", text=into_one(29), target=narrow)
+    table = program.ir.graph.graph["routing"][0]
+    groups = set(zip(table.chip.tolist(), table.hemisphere.tolist(), table.bus.tolist(), table.group.tolist()))
+    assert len(groups) == 8  # 29 sources over the 4 buses' 2 groups of a hemisphere
+    for key in groups:
+        chosen = ((table.chip == key[0]) & (table.hemisphere == key[1]) & (table.bus == key[2])
+                  & (table.group == key[3]))
+        assert sorted(table.label[chosen].tolist()) == list(range(int(chosen.sum()))), key
+    assert len(table.label) == 29 and table.label.max() == 3
+
+
+def test_labels_of_the_256_246_10_network_fit_the_six_bit_address():
+    program = snnc.compile("net.snn", text=FEED_FORWARD, target="bss2")
+    assert placement_problems(program) == []
+    table = program.ir.graph.graph["routing"][0]
+    assert int(table.label.min()) == 0 and int(table.label.max()) == 63
+    for route in table.buses:  # every bus carries one full group: 64 sources on labels 0..63
+        chosen = (table.chip == route.chip) & (table.hemisphere == route.hemisphere) & (table.bus == route.bus)
+        labels = sorted(set(table.label[chosen].tolist()))
+        assert labels == list(range(len(labels))), (route.hemisphere, route.bus)
+
+
+def test_a_neuron_of_exactly_a_chip_s_circuits_fits_the_rule_and_one_more_does_not(tmp_path):
+    # 4 columns per hemisphere: 8 circuits a chip, 256 rows each; a positive synapse takes one row
+    small = variant(tmp_path, "small", columns_per_hemisphere="4", neuron_event_outputs="4")
+
+    def errors(inputs: int) -> str:
+        try:
+            snnc.compile("net.snn", text=into_one(inputs), target=small)
+        except SnncError as problem:
+            return problem.render()
+        return ""
+
+    assert "E403" not in errors(8 * 256)  # 2,048 rows: 8 merged circuits (what else fails is not this rule)
+    assert ("error[E403]: population 'y' does not fit: one neuron needs 9 merged neuron circuits for 2,049 "
+            "excitatory inputs, a bss2 chip has 8") in errors(8 * 256 + 1)
+
+
+def three_layers(hidden: int) -> str:
+    return network(f"""
+    input x[4] : latency(t_max = 10 ms)
+    pop h[{hidden}] : {LIF}
+    pop o[2] : LI(tau_mem = 6 ms, tau_syn = 6 ms)
+    proj x -> h : dense
+    proj h -> o : dense
+    output o : max_membrane""")
+
+
+def test_w402_from_the_second_partition_on():
+    # h[504] on 504 circuits, o[2] on 4 merged circuits each (504 signed inputs: 1,008 rows): 512, one chip
+    one = snnc.compile("net.snn", text=three_layers(504), target="bss2")
+    assert len(one.ir.graph.graph["partitions"]) == 1 and "W402" not in codes(one)
+    two = snnc.compile("net.snn", text=three_layers(505), target="bss2")  # 513 circuits
+    assert [p.populations for p in two.ir.graph.graph["partitions"]] == [("h", "o"), ("o",)]  # o's second neuron
+    assert [d["message"] for d in two.diagnostics if d["code"] == "W402"] == [
+        "the network does not fit on 1 chip at once: it runs as 2 partitions one after another, spikes between "
+        "them recorded and replayed; split: 'o'"]
+    assert placement_problems(two) == []
+
+
+# a fills chip 0 (512 circuits); b sits on chip 1 and hears all of a: 512 sources cross, each at most one
+# spike per refractory period of 2 ms model time = 2 us on the chip: 512 x 5e5 = 2.56e8 events/s.
+CROSSING = network(f"""
+    input x[1] : rate(max_rate = 10 Hz)
+    pop a[512] : LIF(tau_mem = 6 ms, tau_syn = 6 ms, refractory = 2 ms)
+    pop b[1] : {LIF}
+    proj x -> a : dense
+    proj a -> b : dense positive
+    output b : spike_count""")
+
+
+@pytest.mark.parametrize("budget, warned", [("2.56e+8", False), ("2.55e+8", True)])
+def test_w401_at_the_budget_of_events_between_chips_and_one_past(tmp_path, budget, warned):
+    target = variant(tmp_path, "link", events_per_second_between_chips=budget)
+    program = snnc.compile("net.snn", text=CROSSING, target=target, chips=2)
+    [partition] = program.ir.graph.graph["partitions"]
+    assert [(c.population, c.chip) for c in partition.chunks] == [("a", 0), ("b", 1)]
+    links = partition.chip_links
+    assert (links.crossing_sources, links.event_copies) == (512, 512)
+    assert links.peak_events_per_second == pytest.approx(2.56e8)
+    assert links.budget_events_per_second == float(budget)
+    w401 = [d["message"] for d in program.diagnostics if d["code"] == "W401"]
+    assert w401 == (["partition 0: at peak firing one chip sends up to 2.56e+08 events/s to other chips, its link "
+                     "carries 2.55e+08 events/s; events may be dropped"] if warned else [])
+    assert np.isclose(links.peak_events_per_second, 512 / 2e-6)
