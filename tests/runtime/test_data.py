@@ -30,7 +30,17 @@ def test_digits_fixed_stratified_split_in_unit_range():
 
 def test_digits_resized_to_a_16x16_input_and_flattened_for_a_1d_input():
     big = load_data("digits", image_input(16, 16))
-    assert big.x_train.shape == (1438, 16, 16) and 0.0 <= float(big.x_train.min()) <= float(big.x_train.max()) <= 1
+    assert big.x_train.shape == (1438, 16, 16)
+    # bilinear 8 -> 16 (pixel centres, edges held): output k samples input (k + 0.5) / 2 - 0.5, so rows and
+    # columns 0 and 15 copy the edge, 2k - 1 and 2k mix inputs k - 1, k as 1/4, 3/4 and 3/4, 1/4
+    resize = np.zeros((16, 8))
+    for k in range(16):
+        x = min(max((k + 0.5) / 2 - 0.5, 0.0), 7.0)
+        low = min(int(x), 6)
+        resize[k, low], resize[k, low + 1] = 1 - (x - low), x - low
+    images = load_data("digits", image_input(64)).x_train.numpy().reshape(-1, 8, 8)
+    np.testing.assert_allclose(big.x_train.numpy(), resize @ images @ resize.T, atol=1e-6)
+    assert resize[1].tolist()[:2] == [0.75, 0.25] and resize[2].tolist()[:2] == [0.25, 0.75]
     assert big.note == "digits: the 8x8 images resized bilinearly to input 'pixels' 16x16"  # said, not silent
     flat = load_data("digits", image_input(64))
     assert flat.x_test.shape == (359, 64) and flat.note is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 
 from snnc.runtime.emulators.base import emulator_for
+from snnc.runtime.emulators.bss2 import BSS2Emulator
 from snnc.runtime.encoders import encode
 from snnc.runtime.in_the_loop import InTheLoop, in_the_loop
 from snnc.runtime.twin import SmoothSpike, SpikingTwin, SuperSpike
@@ -80,7 +81,10 @@ def test_twin_takes_spike_values_from_the_substrate_and_its_membrane_from_itself
     assert torch.equal(trace.spikes["h"], observation.spikes["h"])
     own = twin.trace(stimulus, weights)  # without an observation: the twin's own (ideal) spikes
     assert not torch.equal(trace.membrane["h"], observation.membrane["h"])  # mismatch and noise: not equal
-    assert own.spikes["h"].shape == observation.spikes["h"].shape
+    # its own spikes: the ideal chip's (declared parameters, quantized weights, no noise)
+    ideal = BSS2Emulator(emulator.program, imperfections=False)
+    assert torch.equal(own.spikes["h"], ideal.observe(stimulus, weights).spikes["h"])
+    assert not torch.equal(own.spikes["h"], observation.spikes["h"])
 
 
 def test_superspike_surrogate_derivative():
