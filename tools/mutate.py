@@ -79,7 +79,7 @@ GROUPS = (
           (f"{TR}/test_fast_lif.py",), {"NUMBA_DISABLE_JIT": "1"}),
     Group("onn", (f"{CT}/onn.py", f"{EM}/onn.py"),
           (f"{TC}/test_onn_target.py", f"{TC}/test_onn_legalize.py", f"{TC}/test_onn_place.py",
-           f"{TR}/test_onn_emulator.py")),
+           f"{TR}/test_onn_emulator.py", f"{TR}/test_onn_values.py")),
     Group("passes", (f"{CP}/*.py",),
           (f"{TC}/test_errors.py", f"{TC}/test_limits.py", f"{TC}/test_bss2_placement.py", f"{TC}/test_golden.py",
            f"{TC}/test_legalize_weights.py", f"{TC}/test_onn_legalize.py", f"{TC}/test_onn_place.py",
