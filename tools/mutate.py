@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -120,10 +121,10 @@ def prepare(workdir: Path, tree: Path, group: Group) -> None:
     (workdir / "pyproject.toml").write_text(text.split("\n[tool.mutmut]")[0] + mutmut_config(group, tree))
 
 
-def run_group(group: Group, tree: Path, children: int, root: Path) -> dict:
+def run_group(group: Group, tree: Path, children: int, root: Path, sample: int = 0) -> dict:
     workdir = root / group.name
     prepare(workdir, tree, group)
-    env = {**os.environ, **QUIET_ENV, **group.env}
+    env = {**os.environ, **QUIET_ENV, **group.env, "SNNC_MUTATE_SAMPLE": str(sample)}
     start = time.time()
     log = (workdir / "mutmut.log").open("w")
     print(f"== {group.name}: mutmut on {', '.join(group.modules)} (log: {workdir / 'mutmut.log'})", flush=True)
@@ -136,7 +137,7 @@ def run_group(group: Group, tree: Path, children: int, root: Path) -> dict:
     subprocess.check_call([sys.executable, str(Path(__file__).resolve()), "_report"], cwd=workdir, env=env)
     results = json.loads((workdir / "results.json").read_text())
     results["seconds"] = round(time.time() - start)
-    results["group"] = group.name
+    results["group"], results["sample"] = group.name, sample
     (workdir / "results.json").write_text(json.dumps(results, indent=1))
     return results
 
@@ -181,6 +182,23 @@ def patch_mutmut() -> None:
 
     fm.MutationVisitor._skip_node_and_children = skip_node_and_children
     fm.function_trampoline_arrangement = function_trampoline_arrangement
+    sample = int(os.environ.get("SNNC_MUTATE_SAMPLE", "0"))
+    if sample:
+        import mutmut.__main__ as main
+
+        collect = main.collect_source_file_mutation_data
+
+        def collect_a_sample(*, mutant_names):
+            """At most `sample` mutants per module, the same ones on every tree with the same functions."""
+            mutants, by_path = collect(mutant_names=mutant_names)
+            chosen = []
+            for path in sorted({str(m.path) for m, _, _ in mutants}):
+                names = sorted(name for m, name, _ in mutants if str(m.path) == path)
+                chosen += random.Random(f"{path}:{sample}").sample(names, min(sample, len(names)))
+            keep = set(chosen)
+            return [entry for entry in mutants if entry[1] in keep], by_path
+
+        main.collect_source_file_mutation_data = collect_a_sample
 
 
 def report() -> None:
@@ -194,6 +212,8 @@ def report() -> None:
         data.load()
         for name, code in sorted(data.exit_code_by_key.items()):
             status = status_by_exit_code[code]
+            if code is None:  # not in the sample
+                continue
             if status == "check was interrupted by user":
                 status = "error"
             entry = {"name": name, "module": str(path), "status": status}
@@ -284,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tree", type=Path, default=REPO, help="the source tree to measure (default: this one)")
     parser.add_argument("--out", type=Path, default=REPO / "build" / "mutate", help="where runs and results go")
     parser.add_argument("--children", type=int, default=2, help="mutants tested at once (default 2)")
+    parser.add_argument("--sample", type=int, default=0, metavar="N",
+                        help="test a seeded random sample of N mutants per module (default: all)")
     parser.add_argument("--summary", action="store_true", help="only print the table of the results saved in --out")
     parser.add_argument("--list", action="store_true", help="list the groups, their modules and tests")
     args = parser.parse_args(argv)
@@ -298,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     selected = [g for g in GROUPS if g.name in args.groups] if args.groups else list(GROUPS)
     if not args.summary:
         for group in selected:
-            result = run_group(group, args.tree.resolve(), args.children, args.out.resolve())
+            result = run_group(group, args.tree.resolve(), args.children, args.out.resolve(), args.sample)
             print(f"   {len(result['mutants'])} mutants in {result['seconds']} s", flush=True)
     results = [json.loads(p.read_text()) for g in GROUPS if (p := args.out / g.name / "results.json").exists()]
     summarize(results)
