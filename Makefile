@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast fuzz lint bench clean
+.PHONY: install demo test test-fast fuzz lint bench mutate clean
 
 install: $(STAMP)
 
@@ -42,6 +42,15 @@ FUZZ_EXAMPLES ?= 10000
 FUZZ_TESTS    := tests/compiler/test_fuzz.py tests/compiler/test_fuzz_targets.py tests/compiler/test_fuzz_programs.py
 fuzz: install
 	SNNC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q $(FUZZ_TESTS)
+
+# Mutation testing (issue 16, docs/testing.md): mutmut on the passes, the targets' maths, the emulators, the
+# twin and training, each group of modules with its fast tests; prints the score per module and the
+# survivors. Hours: not in CI; run it before a change to those modules lands. GROUPS=training core ...
+# runs some groups only (tools/mutate.py --list), SAMPLE=N a seeded sample of N mutants per module.
+MUTMUT := mutmut==3.8.1
+mutate: install
+	$(PIP) install -c constraints.txt $(MUTMUT)
+	$(PY) tools/mutate.py $(GROUPS) $(if $(SAMPLE),--sample $(SAMPLE))
 
 # Style (ruff), the layer contracts of pyproject.toml's [tool.importlinter] and the 400-line limit.
 lint: install
