@@ -115,6 +115,9 @@ def test_membrane_noise_is_the_yaml_figure_in_threshold_units_drawn_from_the_noi
     assert torch.allclose(drawn["h"], expected_h, rtol=1e-6, atol=1e-9)
     assert torch.allclose(drawn["o"], expected_o, rtol=1e-6, atol=1e-9)
     assert float(drawn["h"].std()) == pytest.approx(0.05 * 0.6, rel=0.05)
+    double = emulator_for(wide, noise_seed=4, dtype=torch.float64).membrane_noise(3)["h"]  # drawn in its dtype
+    expected = torch.randn(6, 3, 600, generator=seeds.generator(4, "noise"), dtype=torch.float64) * (0.05 * 0.6)
+    assert double.dtype == torch.float64 and torch.equal(double, expected)
 
 
 def test_shipped_chip_figures_reach_the_emulator():
@@ -141,7 +144,8 @@ def test_the_cadc_reads_the_membrane_in_codes_over_the_readout_range(wide):
     assert read_o.tolist() == pytest.approx([low_o + 73 * lsb_o] * 3, abs=1e-6)
 
 
-def test_observed_membrane_is_the_noisy_trajectory_read_by_the_cadc():
+@pytest.mark.parametrize("fast", [True, False])
+def test_observed_membrane_is_the_noisy_trajectory_read_by_the_cadc(fast):
     text = """network quiet {
         timestep 1 ms
         duration 8 ms
@@ -152,6 +156,8 @@ def test_observed_membrane_is_the_noisy_trajectory_read_by_the_cadc():
     }"""
     program = snnc.compile("quiet.snn", text=text, target="bss2")
     emulator = emulator_for(program, noise_seed=2)
+    emulator.fast = fast
+    assert emulator.fast_path() is fast
     observed = emulator.observe(encode(program.ir, torch.zeros(1, 2)), emulator.initial_weights())
     noise = emulator_for(program, noise_seed=2).membrane_noise(1)["o"][:, 0]
     a = float(np.exp(-1 / 4))

@@ -43,6 +43,7 @@ def test_a_checkpoint_left_under_its_old_name_is_recovered_by_resume(small_digit
     with pytest.raises(Stop):
         snnc.train(small_digits_file, out=out, on_epoch=stop_after_first, **QUICK)
     first = json.loads((out / "checkpoint" / "metrics.json").read_text())["epochs"]
+    assert json.loads((out / "checkpoint" / "state.json").read_text())["epoch"] == 1  # the epochs it holds
     # what a run killed between the checkpoint swap's two renames leaves: no checkpoint/, the old one aside
     dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                               text=True).stdout)
@@ -51,3 +52,4 @@ def test_a_checkpoint_left_under_its_old_name_is_recovered_by_resume(small_digit
     assert [r["epoch"] for r in resumed.metrics["epochs"]] == [1, 2]
     assert resumed.metrics["epochs"][0]["loss"] == first[0]["loss"]  # continued from the recovered state
     assert not list(out.glob(".checkpoint.*"))
+    assert json.loads((out / "checkpoint" / "state.json").read_text())["epoch"] == 2

@@ -16,6 +16,7 @@ from snnc.runtime import training
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
 from snnc.runtime.evaluation import evaluate, evaluate_as_run
+from snnc.runtime.in_the_loop import in_the_loop
 from tests.runtime.conftest import compile_text
 
 # A sign-constrained sparse projection (positive) and a signed dense one, 6 -> 5 -> 3.
@@ -147,6 +148,46 @@ def test_weights_stay_what_the_chip_holds_after_every_step_of_training_on_bss2()
         assert float(w.abs().max()) <= limit[name] * (1 + 1e-6), name
         assert float(w.abs().max()) == pytest.approx(limit[name], rel=1e-6)  # clipped, not rescaled
     assert float(result.weights["x->h"].min()) == 0.0 and not result.weights["x->h"][~torch.as_tensor(mask)].any()
+    assert result.program.ir.graph.graph["training"] == {
+        "method": "surrogate", "epochs": 1, "chip_seed": 1, "seed": 0, "data": result.metrics["config"]["data"],
+        "test_samples": 8,
+        "test_accuracy": result.metrics["epochs"][0]["test_accuracy"]}
     for name, attrs in result.program.ir.edge_attrs_by_name().items():
         hw = attrs["legalization"].hw_weights
         assert int(np.abs(hw).max()) == 63 and (name != "x->h" or int(hw.min()) == 0), name
+
+
+WITHOUT = """\
+network fed {
+    timestep 1 ms
+    duration 10 ms
+    input  x[3] : latency(t_max = 8 ms)
+    pop    h[4] : LIF(tau_mem = 4 ms, tau_syn = 3 ms, v_th = 0.3)
+    pop    o[2] : LI(tau_mem = 4 ms, tau_syn = 3 ms)
+    proj x -> h : dense(init = uniform(0.5, 1.5))
+    proj h -> o : dense(init = normal(0, 0.5))
+    output o : max_membrane
+}
+"""
+DEAD_END = WITHOUT.replace("    output o", "    pop    d[2] : LI(tau_mem = 4 ms, tau_syn = 3 ms)\n"
+                           "    proj x -> d : dense(init = constant(0.5))\n    output o")
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_projection_that_reaches_no_output_gets_a_zero_gradient_and_changes_no_other(fast):
+    """x -> d feeds an LI population that is neither the output nor spiking: neither the scores nor the
+    activity depend on it (autograd sees it unused), and the other gradients are those without it."""
+    gradients = {}
+    for name, text in (("dead_end", DEAD_END), ("without", WITHOUT)):
+        program = compile_text(text, seed=5)
+        emulator = emulator_for(program)
+        emulator.fast = fast
+        weights = {k: w.clone().requires_grad_(True) for k, w in emulator.initial_weights().items()}
+        stimulus = encode(program.ir, torch.tensor([[1.0, 0.5, 0.8], [0.3, 1.0, 0.6]]))
+        scores, activity = in_the_loop(emulator, emulator.make_twin(), stimulus, weights)
+        (scores.sum() + activity.sum()).backward()
+        gradients[name] = {k: w.grad for k, w in weights.items()}
+    assert torch.equal(gradients["dead_end"]["x->d"], torch.zeros(3, 2))
+    for name in ("x->h", "h->o"):
+        assert bool(gradients["without"][name].abs().sum() > 0), name
+        assert torch.allclose(gradients["dead_end"][name], gradients["without"][name], rtol=1e-5, atol=1e-7), name
