@@ -124,3 +124,32 @@ def test_w401_at_the_budget_of_events_between_chips_and_one_past(tmp_path, budge
     assert w401 == (["partition 0: at peak firing one chip sends up to 2.56e+08 events/s to other chips, its link "
                      "carries 2.55e+08 events/s; events may be dropped"] if warned else [])
     assert np.isclose(links.peak_events_per_second, 512 / 2e-6)
+
+
+def test_e406_counts_the_rows_of_the_oversubscribed_bus_only():
+    # a (columns 0..31) sends over bus 0, e (32..63, event output 1) and b (160, event output 5) over bus 1:
+    # y's circuit takes 64 rows from each bus; b's excitatory row is the 65th of bus 1 (bus 0's 64 apart)
+    body = f"""
+    input x[1] : rate(max_rate = 10 Hz)
+    pop a[32] : {LIF}
+    pop e[32] : {LIF}
+    pop f[96] : {LIF}
+    pop b[1] : {LIF}
+    pop y[1] : {LIF}
+    proj x -> a : dense
+    proj x -> e : dense
+    proj x -> f : dense
+    proj x -> b : dense
+    proj a -> y : dense
+    proj e -> y : dense
+    output y : spike_count"""
+    limit = snnc.compile("net.snn", text=network(body), target="bss2")
+    assert placement_problems(limit) == []
+    assert [(r.hemisphere, r.bus, r.drivers) for r in limit.ir.graph.graph["routing"][0].buses] == [(0, 0, 32),
+                                                                                                    (0, 1, 32)]
+    with pytest.raises(SnncError) as info:
+        snnc.compile("net.snn", text=network(body + "\n    proj b -> y : dense positive"), target="bss2")
+    assert info.value.render().splitlines()[0] == (
+        "net.snn:16:5: error[E406]: projection 'b->y' oversubscribes PADI bus 1: the spikes of its on-chip sources "
+        "(event outputs 1 and 5) reach 'y' only over that bus, whose 32 synapse drivers give a neuron circuit 64 rows; "
+        "a neuron of 'y' (1 circuit) needs 65 there")

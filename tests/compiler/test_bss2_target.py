@@ -69,6 +69,15 @@ def test_event_outputs_and_buses_must_divide_columns_and_drivers(tmp_path):
     assert "resources.padi_buses_per_hemisphere: must divide synapse_drivers_per_hemisphere (128), got 5" in text
 
 
+def test_two_rows_per_driver_and_every_row_on_a_driver(tmp_path):
+    text = rendered_errors(variant(tmp_path, ("rows_per_hemisphere: 256", "rows_per_hemisphere: 255")))
+    assert ("resources.rows_per_hemisphere: must be synapse_drivers_per_hemisphere * rows_per_driver = 256, "
+            "got 255") in text
+    text = rendered_errors(variant(tmp_path, ("rows_per_driver: 2", "rows_per_driver: 4")))
+    assert ("resources.rows_per_driver: a BrainScaleS-2 synapse driver relays onto two rows, so it must be 2, "
+            "got 4") in text
+
+
 def test_a_smaller_variant_drives_the_placement(tmp_path):
     path = variant(tmp_path, ("columns_per_hemisphere: 256", "columns_per_hemisphere: 64"),
                    ("rows_per_hemisphere: 256", "rows_per_hemisphere: 64"),

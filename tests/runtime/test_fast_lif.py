@@ -3,10 +3,11 @@ rounding, the twin's adjoint against autograd through the core; and when the fas
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
-from snnc.runtime.emulators import fast_buffers, fast_lif, fast_threads
+from snnc.runtime.emulators import fast_buffers, fast_events, fast_lif, fast_threads
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
 from snnc.runtime.in_the_loop import in_the_loop
@@ -170,9 +171,15 @@ def test_chunks_on_threads_give_the_result_of_one_thread():
     threads = fast_threads.THREADS
     try:
         fast_threads.set_threads(1)
+        assert fast_threads.THREADS == 1 and fast_threads.chunks(40, 1) == [(0, 40)]
         one = emulator.observe(stimulus, emulator.initial_weights())
         fast_threads.set_threads(3)
+        # one chunk per thread, none under `least` items: 40 in thirds, 5 of at least 2 in two
+        assert fast_threads.chunks(40, 1) == [(0, 13), (13, 26), (26, 40)]
+        assert fast_threads.chunks(5, 2) == [(0, 2), (2, 5)] and fast_threads.chunks(1, 2) == [(0, 1)]
         three = emulator.observe(stimulus, emulator.initial_weights())
+        fast_threads.set_threads(0)
+        assert fast_threads.THREADS == 1  # at least one
     finally:
         fast_threads.set_threads(threads)
     for name in one.membrane:
@@ -256,3 +263,18 @@ def test_observe_records_only_the_readout_membrane_when_asked():
         assert all(torch.equal(every.spikes[k], output.spikes[k]) for k in every.spikes)
     with pytest.raises(ValueError, match="membranes"):
         fast.observe(stimulus, fast.initial_weights(), membranes="hidden")
+
+
+def test_a_raster_s_event_index_is_cached_until_it_changes():
+    raster = torch.zeros(3, 2, 4)
+    raster[0, 1, 2] = raster[2, 0, 0] = raster[2, 0, 3] = 1.0
+    src, start, index = fast_events.index(raster)
+    # row r = t * B + b lists the sources that spiked: (0, 1) -> 2, (2, 0) -> 0 and 3
+    assert start.tolist() == [0, 0, 1, 1, 1, 3, 3] and index.tolist() == [2, 0, 3]
+    assert src.dtype == np.float32 and np.array_equal(src, raster.numpy())
+    hit = fast_events.cached(raster)
+    assert hit is not None and hit[0] is start and hit[1] is index  # the same arrays, not recomputed
+    assert fast_events.cached(torch.zeros(3, 2, 4)) is None  # another tensor
+    raster[1, 0, 1] = 1.0  # changed in place: its index is stale
+    assert fast_events.cached(raster) is None
+    assert fast_events.index(raster)[2].tolist() == [2, 1, 0, 3]
