@@ -7,8 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from snnc.compiler.targets.onn import channels_per_weight, deployed_weights, quantize_transmissions
+from snnc.compiler.targets.onn import Optics, channels_per_weight, deployed_weights, quantize_transmissions
+from snnc.runtime import seeds
+from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.emulators.onn import combine
+from tests.runtime.conftest import compile_text
 
 
 def test_offset_levels_put_positive_weights_above_half_transmission():
@@ -40,3 +43,32 @@ def test_the_detectors_recover_the_signed_dot_product():
     assert combine("differential", [x @ pos, x @ neg], x)[0].tolist() == pytest.approx([0.25])
     assert combine("negative", [x @ pos], x)[0].tolist() == pytest.approx([-0.5])
     assert combine("positive", [x @ pos], x)[0].tolist() == pytest.approx([0.5])
+
+
+READOUT = """\
+network readout {
+    input  img[6]  : intensity(photons = 10000)
+    pop    out[3]  : linear
+    proj img -> out : dense(init = normal(0, 0.3))
+    output out : value
+}
+"""
+
+
+def test_a_device_s_transmission_errors_and_levels_in_the_emulator_s_dtype():
+    program = compile_text(READOUT, target="onn")
+    emulator = emulator_for(program, chip_seed=5, dtype=torch.float64)
+    optics = Optics.from_spec(program.target.spec)
+    levels = program.ir.edge_attrs("img->out")["transmissions"].levels
+    # one normal draw per level from the device's own stream: chip seed 5, "transmissions", the projection
+    expected = seeds.rng(5, "chip", "transmissions", "img->out").normal(0.0, optics.transmission_mismatch,
+                                                                        levels.shape)
+    pattern = emulator.fixed_pattern["img->out"]
+    assert pattern.dtype == torch.float64 and np.array_equal(pattern.numpy(), expected)
+    encoding = program.ir.edge_attrs("img->out")["transmissions"].encoding
+    assert optics.transmission_mismatch > 0 and encoding == "differential" and pattern.shape == (2, 6, 3)
+    w = emulator.initial_weights()["img->out"]
+    deployed = emulator.deploy("img->out", w)
+    assert deployed.transmission.dtype == torch.float64
+    wanted = quantize_transmissions(w.numpy(), deployed.scale, optics.modulator_bits, encoding)
+    assert np.array_equal(deployed.transmission.numpy(), wanted.astype(np.float32) / optics.levels)
