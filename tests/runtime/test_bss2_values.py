@@ -106,18 +106,16 @@ def test_excitatory_and_inhibitory_synapses_have_their_own_gains(wide):
     assert not np.allclose(gains[0], gains[1])
 
 
-def test_membrane_noise_is_the_yaml_figure_in_threshold_units_drawn_from_the_noise_stream(wide):
+def test_membrane_noise_is_the_yaml_figure_in_each_population_s_threshold_units(wide):
     emulator = emulator_for(wide, noise_seed=4)
     drawn = emulator.membrane_noise(3)
-    generator = seeds.generator(4, "noise")
-    expected_h = torch.randn(6, 3, 600, generator=generator) * (0.05 * 0.6)
-    expected_o = torch.randn(6, 3, 3, generator=generator) * 0.05  # no threshold: the unit is 1
-    assert torch.allclose(drawn["h"], expected_h, rtol=1e-6, atol=1e-9)
-    assert torch.allclose(drawn["o"], expected_o, rtol=1e-6, atol=1e-9)
-    assert float(drawn["h"].std()) == pytest.approx(0.05 * 0.6, rel=0.05)
-    double = emulator_for(wide, noise_seed=4, dtype=torch.float64).membrane_noise(3)["h"]  # drawn in its dtype
-    expected = torch.randn(6, 3, 600, generator=seeds.generator(4, "noise"), dtype=torch.float64) * (0.05 * 0.6)
-    assert double.dtype == torch.float64 and torch.equal(double, expected)
+    # h: 0.05 x (v_th - v_leak) = 0.03; o has no threshold: its unit is 1
+    assert drawn.scales["h"].tolist() == pytest.approx([0.05 * 0.6] * 600)
+    assert drawn.scales["o"].tolist() == pytest.approx([0.05] * 3)
+    assert drawn["h"].shape == (6, 3, 600) and float(drawn["h"].std()) == pytest.approx(0.05 * 0.6, rel=0.05)
+    again = emulator_for(wide, noise_seed=4).membrane_noise(3)  # the seed's stream: the same draw
+    assert torch.equal(again["h"], drawn["h"]) and torch.equal(again["o"], drawn["o"])
+    assert not torch.equal(emulator_for(wide, noise_seed=5).membrane_noise(3)["h"], drawn["h"])
 
 
 def test_shipped_chip_figures_reach_the_emulator():
