@@ -153,3 +153,20 @@ def test_e406_counts_the_rows_of_the_oversubscribed_bus_only():
         "net.snn:16:5: error[E406]: projection 'b->y' oversubscribes PADI bus 1: the spikes of its on-chip sources "
         "(event outputs 1 and 5) reach 'y' only over that bus, whose 32 synapse drivers give a neuron circuit 64 rows; "
         "a neuron of 'y' (1 circuit) needs 65 there")
+
+
+def test_a_recurrent_population_that_does_not_fit_beside_the_others_starts_a_partition():
+    # h: 500 circuits; r: 20 neurons of 5 circuits (500 + 20 signed inputs: 1,040 rows) must run at once,
+    # and 100 do not fit beside h's 500 on the chip's 512: r opens partition 1
+    program = snnc.compile("net.snn", target="bss2", text=network(f"""
+    input x[4] : latency(t_max = 10 ms)
+    pop h[500] : {LIF}
+    pop r[20] : {LIF}
+    proj x -> h : dense
+    proj h -> r : dense
+    proj r -> r : dense
+    output r : spike_count"""))
+    assert program.ir.node_attrs("r")["merge"].circuits_per_neuron == 5
+    assert [(p.index, [(c.population, c.start, c.stop, c.chip) for c in p.chunks])
+            for p in program.ir.graph.graph["partitions"]] == [(0, [("h", 0, 500, 0)]), (1, [("r", 0, 20, 0)])]
+    assert codes(program) == ["W402"] and placement_problems(program) == []
