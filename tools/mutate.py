@@ -88,7 +88,7 @@ GROUPS = (
           (f"{TC}/test_errors.py", f"{TC}/test_limits.py", f"{TC}/test_bss2_placement.py", f"{TC}/test_golden.py",
            f"{TC}/test_legalize_weights.py", f"{TC}/test_onn_legalize.py", f"{TC}/test_onn_place.py",
            f"{TC}/test_bss2_estimates.py", f"{TC}/test_families.py", f"{TC}/test_driver.py",
-           f"{TC}/test_bss2_routing_values.py", f"{TC}/test_pass_values.py")),
+           f"{TC}/test_bss2_routing_values.py", f"{TC}/test_pass_values.py", f"{TR}/test_core_extensions.py")),
 )
 # route_synapses is the routing group's
 EXCLUDED_FROM = {"passes": (f"{CP}/route_synapses.py",)}

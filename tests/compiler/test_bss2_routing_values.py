@@ -170,3 +170,21 @@ def test_a_recurrent_population_that_does_not_fit_beside_the_others_starts_a_par
     assert [(p.index, [(c.population, c.start, c.stop, c.chip) for c in p.chunks])
             for p in program.ir.graph.graph["partitions"]] == [(0, [("h", 0, 500, 0)]), (1, [("r", 0, 20, 0)])]
     assert codes(program) == ["W402"] and placement_problems(program) == []
+
+
+def test_e404_names_every_population_of_a_recurrent_unit_and_its_circuits():
+    # a and b form one cycle of 200 + 200 neurons of 2 circuits each: 800 at once, a chip has 512
+    with pytest.raises(SnncError) as info:
+        snnc.compile("net.snn", target="bss2", text=network(f"""
+    input x[4] : latency(t_max = 10 ms)
+    pop a[200] : {LIF}
+    pop b[200] : {LIF}
+    proj x -> a : dense
+    proj a -> b : dense
+    proj b -> a : dense
+    output b : spike_count"""))
+    rendered = info.value.render()
+    assert "error[E404]: recurrent populations 'a', 'b' " in rendered
+    assert ("needs 800 neuron circuits (2 per neuron for 204 signed inputs in 'a'; 2 per neuron for 200 signed "
+            "inputs in 'b'), bss2 has 512") in rendered
+    assert "note: it fits on 2 chips at once: compile with --chips 2" in rendered
