@@ -103,12 +103,12 @@ def test_readouts_by_hand():
     z = torch.tensor([[[0.0, 0.0, 0.0]], [[1.0, 0.0, 0.0]], [[1.0, 0.0, 1.0]]])
     assert max_membrane(v, None, 1e-3).tolist() == [[2.0, 1.0, -1.0]]
     assert spike_count(None, z, 1e-3).tolist() == [[2.0, 0.0, 1.0]]
-    # first spike at step 1, none (-duration), at the last step 2
-    assert first_spike(None, z, 1e-3)[0].tolist() == pytest.approx([-1e-3, -3e-3, -2e-3])
-    assert first_spike(None, z, 0.5)[0].tolist() == pytest.approx([-0.5, -1.5, -1.0])
+    # in units of the duration (3 steps, whatever dt): first spike at step 1, none (-1), at the last step 2
+    assert first_spike(None, z, 1e-3)[0].tolist() == pytest.approx([-1 / 3, -1.0, -2 / 3])
+    assert first_spike(None, z, 0.5)[0].tolist() == pytest.approx([-1 / 3, -1.0, -2 / 3])
     last_only = torch.zeros(4, 2, 1)
     last_only[3, 0, 0] = 1.0
-    assert first_spike(None, last_only, 1.0)[:, 0].tolist() == [-3.0, -4.0]
+    assert first_spike(None, last_only, 1.0)[:, 0].tolist() == [-0.75, -1.0]
     values = torch.tensor([[0.25, -1.0]])
     assert value(values, None, 1e-3) is values
 
@@ -116,10 +116,10 @@ def test_readouts_by_hand():
 def test_first_spike_passes_gradients_to_each_spike_before_the_first():
     z = torch.tensor([[[0.0]], [[1.0]], [[0.0]], [[1.0]]], requires_grad=True)
     first_spike(None, z, 1.0).sum().backward()
-    # score = -(sum_t t z_t prod_{t'<t}(1 - z_t') + T prod_t (1 - z_t)): at z = (0, 1, 0, 1), d/dz_0 = z_1 = 1
-    # (an earlier spike moves the first one to step 0), d/dz_1 = -1 + 3 z_3 = 2 (without it the first spike
-    # would be at step 3), and the later ones come after the first spike: 0
-    assert z.grad[:, 0, 0].tolist() == pytest.approx([1.0, 2.0, 0.0, 0.0])
+    # score = -(sum_t t z_t prod_{t'<t}(1 - z_t') + T prod_t (1 - z_t)) / T: at z = (0, 1, 0, 1), T = 4,
+    # d/dz_0 = z_1 / 4 (an earlier spike moves the first one to step 0), d/dz_1 = (-1 + 3 z_3) / 4 (without
+    # it the first spike would be at step 3), and the later ones come after the first spike: 0
+    assert z.grad[:, 0, 0].tolist() == pytest.approx([0.25, 0.5, 0.0, 0.0])
 
 
 def test_superspike_defaults_to_a_sharpness_of_ten():
