@@ -12,6 +12,7 @@ from snnc.runtime import seeds
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.emulators.onn import combine
 from tests.runtime.conftest import compile_text
+from tests.runtime.test_onn_emulator import READOUT
 
 
 def test_offset_levels_put_positive_weights_above_half_transmission():
@@ -45,16 +46,6 @@ def test_the_detectors_recover_the_signed_dot_product():
     assert combine("positive", [x @ pos], x)[0].tolist() == pytest.approx([0.5])
 
 
-READOUT = """\
-network readout {
-    input  img[6]  : intensity(photons = 10000)
-    pop    out[3]  : linear
-    proj img -> out : dense(init = normal(0, 0.3))
-    output out : value
-}
-"""
-
-
 def test_a_device_s_transmission_errors_and_levels_in_the_emulator_s_dtype():
     program = compile_text(READOUT, target="onn")
     emulator = emulator_for(program, chip_seed=5, dtype=torch.float64)
@@ -66,7 +57,7 @@ def test_a_device_s_transmission_errors_and_levels_in_the_emulator_s_dtype():
     pattern = emulator.fixed_pattern["img->out"]
     assert pattern.dtype == torch.float64 and np.array_equal(pattern.numpy(), expected)
     encoding = program.ir.edge_attrs("img->out")["transmissions"].encoding
-    assert optics.transmission_mismatch > 0 and encoding == "differential" and pattern.shape == (2, 6, 3)
+    assert optics.transmission_mismatch > 0 and encoding == "differential" and pattern.shape == (2, 16, 5)
     w = emulator.initial_weights()["img->out"]
     deployed = emulator.deploy("img->out", w)
     assert deployed.transmission.dtype == torch.float64
