@@ -134,11 +134,11 @@ def test_the_cadc_reads_the_membrane_in_codes_over_the_readout_range(wide):
     # h: unit 0.6 around v_leak 0.1, range [-1, 2.5] units over 255 codes
     low, lsb = 0.1 - 0.6, 3.5 * 0.6 / 255
     v = torch.tensor([0.1, -5.0, 9.0, low + 10.4 * lsb, low + 10.6 * lsb]).unsqueeze(1)
-    read = emulator.read_membrane("h", v)[:, 0]  # neuron 0's codes
+    read = emulator.quantize_membrane("h", v)[:, 0]  # neuron 0's codes
     expected = [low + 73 * lsb, low, low + 255 * lsb, low + 10 * lsb, low + 11 * lsb]  # 0.6 / lsb = 72.86
     assert read.tolist() == pytest.approx(expected, abs=1e-6)
     low_o, lsb_o = 0.2 - 1.0, 3.5 / 255
-    read_o = emulator.read_membrane("o", torch.tensor([0.2]))
+    read_o = emulator.quantize_membrane("o", torch.tensor([0.2]))
     assert read_o.tolist() == pytest.approx([low_o + 73 * lsb_o] * 3, abs=1e-6)
 
 

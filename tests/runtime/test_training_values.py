@@ -150,7 +150,7 @@ def test_weights_stay_what_the_chip_holds_after_every_step_of_training_on_bss2()
     assert float(result.weights["x->h"].min()) == 0.0 and not result.weights["x->h"][~torch.as_tensor(mask)].any()
     assert result.program.ir.graph.graph["training"] == {
         "method": "surrogate", "epochs": 1, "chip_seed": 1, "seed": 0, "data": result.metrics["config"]["data"],
-        "test_samples": 8,
+        "test_samples": 8, "twin": "spikes",
         "test_accuracy": result.metrics["epochs"][0]["test_accuracy"]}
     for name, attrs in result.program.ir.edge_attrs_by_name().items():
         hw = attrs["legalization"].hw_weights
