@@ -177,6 +177,8 @@ def test_every_projection_takes_the_chip_s_event_latency_on_the_time_grid():
     assert [e.delay_steps for e in emulator_for(fine).plan.edges] == [8, 8, 8]  # 0.08 ms of model time
 
 
+@pytest.mark.xfail(strict=True, reason="main 46df5bf stores a sparse projection's weights as a SparseWeights vector "
+                   "(no edge 'mask'); this test still reads the dense form: to adapt (issue 16)")
 def test_hardware_weights_zero_absent_synapses_and_the_twin_sees_them_straight_through():
     program = snnc.compile("tiny.snn", text=TINY_BSS2, target="bss2")
     emulator = emulator_for(program)
