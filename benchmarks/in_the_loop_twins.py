@@ -48,6 +48,7 @@ def main() -> None:
     if args.cost:
         cost(args.network, args.target, args.batch, args.rounds)
         return
+    torch.set_num_threads(1)  # as `snnc train` and `snnc run` (cli/commands.py): OpenMP threads on busy cores crawl
     out = Path(args.out)
     columns = ["reference (no chip)", "reference deployed", *(f"in the loop, {t} twin" for t in TWINS)]
     print(f"| chip | seed | {' | '.join(columns)} | seconds ({', '.join(TWINS)}) |")
