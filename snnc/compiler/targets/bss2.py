@@ -139,6 +139,11 @@ class Chip:
         return self.drivers // self.buses
 
     @property
+    def sources_per_hemisphere(self) -> int:
+        """The most sources a hemisphere tells apart: a label each, in label groups of at least one driver."""
+        return self.buses * min(self.label_groups, self.drivers_per_bus) * self.labels
+
+    @property
     def columns_per_event_output(self) -> int:
         """Neuron columns sharing one event output (both hemispheres' circuits of a column send through it)."""
         return self.columns // self.event_outputs

@@ -111,13 +111,15 @@ def route_hemisphere(demand: Demand, chip: Chip) -> tuple[list[Group], list[BusP
     evenly over just enough groups for their labels, or over one more group per bus (finer groups trade
     labels for rows), or water-filled by load; the first placement that fits is kept (else the one that
     overflows least). Many host sources of distinct synapses (sparse projections: each source its own
-    pattern, which the others place one pattern at a time) are first dealt round-robin at once."""
-    best = None
-    hosts, host_of_unit = _hosts(demand)
+    pattern, which the others place one pattern at a time) are first dealt round-robin at once. More
+    sources than the hemisphere tells apart fit no placement: one quick one says by how much."""
+    best, patterns, (hosts, host_of_unit) = None, None, _hosts(demand)
     strategies = [(_deal_evenly, 0), (_deal_evenly, 1), (_level_evenly, 1), (_level_evenly, 0)]
-    if len(hosts) > chip.labels and _pattern_count(demand, host_of_unit, len(hosts)) > chip.labels:
+    many_patterns = len(hosts) > chip.labels and _pattern_count(demand, host_of_unit, len(hosts)) > chip.labels
+    if len(hosts) + len(np.unique(demand.gid[demand.chunk >= 0])) > chip.sources_per_hemisphere:
+        strategies = [(_deal_round_robin, 0) if many_patterns else (_deal_evenly, 0)]
+    elif many_patterns:
         strategies.insert(0, (_deal_round_robin, 0))
-    patterns = None
     for place, spare in strategies:
         groups = _internal_groups(demand, chip)
         _open_groups(len(hosts), chip, groups, demand.columns, spare, whole=place is _level_evenly)
@@ -393,7 +395,5 @@ def _room(groups: list[Group], cost: np.ndarray, sign: str) -> np.ndarray:
 
 
 def _bus_rows(groups: list[Group], chip: Chip) -> np.ndarray:
-    rows = np.zeros(chip.buses, np.int64)
-    for group in groups:
-        rows[group.bus] += group.rows
-    return rows
+    buses, rows = np.array([g.bus for g in groups], np.int64), np.array([g.rows for g in groups], np.int64)
+    return np.bincount(buses, weights=rows, minlength=chip.buses).astype(np.int64)
