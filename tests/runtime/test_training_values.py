@@ -200,3 +200,30 @@ def test_a_projection_that_reaches_no_output_gets_a_zero_gradient_and_changes_no
     for name in ("x->h", "h->o"):
         assert bool(gradients["without"][name].abs().sum() > 0), name
         assert torch.allclose(gradients["dead_end"][name], gradients["without"][name], rtol=1e-5, atol=1e-7), name
+
+
+def test_training_a_sparse_network_on_the_general_core_is_training_it_dense_at_its_synapses():
+    """An always_on population sends the network to the general core (dense matrices): one optimizer step
+    (one batch) of the sparse program moves each synapse's weight exactly as the same program with its sparse
+    projection held as a matrix (zero where no synapse) moves that entry (Adam works per entry)."""
+    text = LEGAL.replace("    pop    o[3]", "    pop    b[1] : always_on\n    pop    o[3]").replace(
+        "    output o", "    proj b -> o : dense(init = constant(0.05))\n    output o")
+    sparse_program = compile_text(text, seed=5)
+    dense_program = compile_text(text.replace("sparse(p = 0.5,", "dense("), seed=5)
+    assert not emulator_for(sparse_program).fast_path()
+    synapses = sparse_program.ir.edge_attrs("x->h")["weights"]
+    for program in (sparse_program, dense_program):  # the same starting weights
+        for source, target, key, attrs in program.ir.edges():
+            value = sparse_program.ir.edge_attrs(key)["weights"]
+            attrs["weights"] = value.to_dense() if key == "x->h" and program is dense_program else value
+    (x, y), test = data(16, 6), data(8, 7)
+    trained = [snnc.train(program, data=((x.numpy(), y.numpy()), (test[0].numpy(), test[1].numpy())), epochs=1,
+                          batch=16, lr=0.05).weights for program in (sparse_program, dense_program)]
+    of_sparse, of_dense = trained
+    assert of_sparse["x->h"].shape == (synapses.nnz,)
+    at_synapses = of_dense["x->h"][torch.from_numpy(synapses.sources).long(), torch.from_numpy(synapses.indices).long()]
+    moved = float((of_sparse["x->h"] - torch.from_numpy(synapses.values)).abs().max())
+    assert moved > 1e-3  # the step changed them
+    torch.testing.assert_close(of_sparse["x->h"], at_synapses, rtol=0, atol=1e-6)
+    for key in ("h->o", "b->o"):
+        torch.testing.assert_close(of_sparse[key], of_dense[key], rtol=0, atol=1e-6)
