@@ -213,7 +213,7 @@ def test_training_a_sparse_network_on_the_general_core_is_training_it_dense_at_i
     assert not emulator_for(sparse_program).fast_path()
     synapses = sparse_program.ir.edge_attrs("x->h")["weights"]
     for program in (sparse_program, dense_program):  # the same starting weights
-        for source, target, key, attrs in program.ir.edges():
+        for _, _, key, attrs in program.ir.edges():
             value = sparse_program.ir.edge_attrs(key)["weights"]
             attrs["weights"] = value.to_dense() if key == "x->h" and program is dense_program else value
     (x, y), test = data(16, 6), data(8, 7)
