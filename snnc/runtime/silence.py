@@ -33,7 +33,8 @@ def silent_populations(emulator: Emulator, weights: dict[str, Tensor], x: Tensor
 
 def synaptic_current(emulator, name: str, stimulus: Stimulus, observation: Observation,
                      weights: dict[str, Tensor]) -> Tensor:
-    """(T, B, N) synaptic current of population `name` from what its sources emitted (core.py's I)."""
+    """(T, B, N) synaptic current of population `name` from what its sources emitted (core.py's I); a
+    sparse projection's weight vector is scattered onto its (pre, post) matrix first."""
     plan, p = emulator.plan, emulator.nominal[name]
     c = core.Coefficients.of(p, plan.dt)
     trains = {**stimulus.events, **observation.spikes}
@@ -42,12 +43,12 @@ def synaptic_current(emulator, name: str, stimulus: Stimulus, observation: Obser
             trains[source] = torch.ones(plan.steps, stimulus.batch, plan.sizes[source], dtype=emulator.dtype)
     drive = torch.zeros(plan.steps, stimulus.batch, plan.sizes[name], dtype=emulator.dtype)
     for edge in plan.incoming(name):
+        w = emulator.dense(edge.name, weights[edge.name])
         if edge.analog:
-            current = core.analog_drive(stimulus.values[edge.source] @ weights[edge.name], p, c, plan.steps,
-                                        plan.dt)[0]
+            current = core.analog_drive(stimulus.values[edge.source] @ w, p, c, plan.steps, plan.dt)[0]
             drive = drive if current is None else drive + current
         elif edge.source in trains:
-            drive = drive + core.shifted(trains[edge.source], edge.delay_steps) @ weights[edge.name]
+            drive = drive + core.shifted(trains[edge.source], edge.delay_steps) @ w
     current, i = [], torch.zeros_like(drive[0])
     for step in drive:
         i = c.a_syn * i + step

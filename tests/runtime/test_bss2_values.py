@@ -177,17 +177,19 @@ def test_every_projection_takes_the_chip_s_event_latency_on_the_time_grid():
     assert [e.delay_steps for e in emulator_for(fine).plan.edges] == [8, 8, 8]  # 0.08 ms of model time
 
 
-@pytest.mark.xfail(strict=True, reason="main 46df5bf stores a sparse projection's weights as a SparseWeights vector "
-                   "(no edge 'mask'); this test still reads the dense form: to adapt (issue 16)")
 def test_hardware_weights_zero_absent_synapses_and_the_twin_sees_them_straight_through():
     program = snnc.compile("tiny.snn", text=TINY_BSS2, target="bss2")
     emulator = emulator_for(program)
-    w = emulator.initial_weights()["h->h"] + 0.01  # nonzero where no synapse exists too
-    mask = np.asarray(program.ir.edge_attrs("h->h")["mask"])
+    w = emulator.initial_weights()["h->h"] + 0.01  # sparse: one weight per existing synapse
+    synapses = program.ir.edge_attrs("h->h")["weights"]
     scale = emulator.scales["h->h"]
     hw = emulator.hw_weights("h->h", w)
-    expected = np.clip(np.rint(w.numpy().astype(np.float64) * scale), -63, 63) * mask
-    assert np.array_equal(hw, expected.astype(np.int16)) and (~mask).any()
+    expected = np.clip(np.rint(w.numpy().astype(np.float64) * scale), -63, 63)
+    assert np.array_equal(hw, expected.astype(np.int16)) and hw.shape == (synapses.nnz,)
+    mask = synapses.mask()  # the synapse matrix: the hardware weights where synapses exist, 0 elsewhere
+    assert (~mask).any() and np.array_equal(synapses.to_dense(hw)[mask], hw) and not synapses.to_dense(hw)[~mask].any()
+    exported = emulator.export({**emulator.initial_weights(), "h->h": w}).ir.edge_attrs("h->h")
+    assert np.array_equal(exported["legalization"].hw_weights, hw)
     assert emulator.limit("h->h") == pytest.approx(63 / scale)
     w.requires_grad_(True)
     twin = emulator.twin_weights({"h->h": w})["h->h"]

@@ -43,6 +43,32 @@ def test_a_silent_population_is_named_with_the_factor_its_weights_need():
     assert only.message.startswith("population 'g'")
 
 
+def test_a_silent_population_behind_a_sparse_projection_gets_the_same_numbers():
+    """A one_to_one projection holds its weights as a vector (one per synapse): the check scatters it onto
+    the matrix, so the figures are the dense projection's above (peak w / e, factor e / w)."""
+    w = 2.0
+    emulator = emulator_for(compile_text((QUIET % w).replace("dense(init = constant(2.0))",
+                                                             "one_to_one(init = constant(2.0))")))
+    assert emulator.initial_weights()["x->h"].shape == (1,)  # the vector form
+    [h, g] = silent_populations(emulator, emulator.initial_weights(), torch.ones(3, 1))
+    assert h.message.startswith("population 'h' emitted no spike on the first batch (3 samples): its membrane "
+                                f"peaks at {w / math.e:.2g} ")
+    assert f"scale the initial weights of x -> h (mean {w:.2g}, std 0) up by at least {math.e / w:.2g}x" in h.message
+    assert "all its sources (h) are silent too" in g.message
+
+
+@pytest.mark.parametrize("target", ["reference", "bss2"])
+def test_training_a_network_silent_behind_sparse_projections_warns_and_trains(tmp_path, target):
+    """snnc.train runs the check on the first batch: with sparse projections (into h, and recurrent) it
+    warns as for dense ones instead of failing on the weight vectors (a size mismatch before)."""
+    text = ON_DIGITS.replace("dense(init = constant(0.02))", "sparse(p = 0.5, init = constant(0.02))").replace(
+        "proj h -> g", "proj h -> h : sparse(p = 0.5, init = constant(0.01))\n    proj h -> g")
+    program = compile_text(text, target=target)
+    result = snnc.train(program, target=target, epochs=1, train_samples=16, test_samples=8, out=tmp_path / "a")
+    assert [d.code for d in result.diagnostics] == ["W450", "W450"]
+    assert result.weights["x->h"].shape == (program.ir.edge_attrs("x->h")["weights"].nnz,)
+
+
 ON_DIGITS = QUIET.replace("input x[1]", "input x[8, 8]").replace("g[2]", "g[10]") % 0.02
 
 

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import snnc
+from snnc.compiler.ir.synapses import same_synapses, values_of
 from snnc.runtime import training
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
@@ -84,8 +85,6 @@ def test_evaluate_counts_correct_predictions_over_all_samples():
     assert evaluate_as_run(emulator, weights, x, predictions, seed=0)["accuracy"] == 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="after main 46df5bf, snnc.train of this network (a sparse projection, reference)"
-                   " fails in core.simulate: 'size mismatch, got input (288), mat (288x6), vec (13)'; to investigate")
 def test_an_epoch_s_loss_accuracy_and_spikes_are_those_of_its_batch():
     program = compile_text(LEGAL, seed=2)
     (x, y), (x_test, y_test) = data(24, 1), data(12, 2)
@@ -104,30 +103,30 @@ def test_an_epoch_s_loss_accuracy_and_spikes_are_those_of_its_batch():
     assert row["test_accuracy"] == int((tested == y_test).sum()) / 12
 
 
-@pytest.mark.xfail(strict=True, reason="main 46df5bf stores a sparse projection's weights as a SparseWeights vector "
-                   "(no edge 'mask'); this test still reads the dense form: to adapt (issue 16)")
 def test_legalize_clips_to_the_limit_keeps_signs_and_zeroes_absent_synapses():
     program = compile_text(LEGAL, target="bss2", seed=3)
     emulator = emulator_for(program)
     limit = limits(program)
-    mask = torch.as_tensor(np.asarray(program.ir.edge_attrs("x->h")["mask"]))
-    assert 0 < int(mask.sum()) < mask.numel()
+    synapses = program.ir.edge_attrs("x->h")["weights"]  # sparse: its weights are one per existing synapse
+    assert 0 < synapses.nnz < 6 * 5
     pattern = torch.tensor([3.0, -3.0, 0.5, -0.5, 0.0])
     weights = {name: pattern.repeat(w.numel() // 5 + 1)[:w.numel()].reshape(w.shape) * limit[name]
                for name, w in emulator.initial_weights().items()}
     before = {k: w.clone() for k, w in weights.items()}
     emulator.legalize_(weights)
-    expected_xh = torch.where(mask, before["x->h"].clamp(0, limit["x->h"]), torch.zeros(()))
-    assert torch.equal(weights["x->h"], expected_xh)  # positive: negatives to 0, beyond the limit to the limit
+    assert weights["x->h"].shape == (synapses.nnz,)  # only existing synapses have weights
+    # positive: negatives to 0, beyond the limit to the limit
+    assert torch.equal(weights["x->h"], before["x->h"].clamp(0, limit["x->h"]))
+    dense = emulator.dense("x->h", weights["x->h"])  # what the general core applies: 0 where no synapse exists
+    mask = torch.as_tensor(synapses.mask())
+    assert not dense[~mask].any() and torch.equal(dense[mask], weights["x->h"])
     assert torch.equal(weights["h->o"], before["h->o"].clamp(-limit["h->o"], limit["h->o"]))
 
 
-@pytest.mark.xfail(strict=True, reason="main 46df5bf stores a sparse projection's weights as a SparseWeights vector "
-                   "(no edge 'mask'); this test still reads the dense form: to adapt (issue 16)")
 def test_weights_stay_what_the_chip_holds_after_every_step_of_training_on_bss2():
     program = compile_text(LEGAL, target="bss2", seed=4)
     limit = limits(program)
-    mask = np.asarray(program.ir.edge_attrs("x->h")["mask"])
+    synapses = program.ir.edge_attrs("x->h")["weights"]
     (x, y), test = data(32, 3), data(8, 4)
     steps = []
     original = training.Trainer.epoch
@@ -153,7 +152,10 @@ def test_weights_stay_what_the_chip_holds_after_every_step_of_training_on_bss2()
     for name, w in result.weights.items():
         assert float(w.abs().max()) <= limit[name] * (1 + 1e-6), name
         assert float(w.abs().max()) == pytest.approx(limit[name], rel=1e-6)  # clipped, not rescaled
-    assert float(result.weights["x->h"].min()) == 0.0 and not result.weights["x->h"][~torch.as_tensor(mask)].any()
+    assert float(result.weights["x->h"].min()) == 0.0
+    trained = result.program.ir.edge_attrs("x->h")["weights"]  # only the existing synapses, none added
+    assert same_synapses(trained, synapses) and result.weights["x->h"].shape == (synapses.nnz,)
+    assert np.array_equal(trained.values, result.weights["x->h"].numpy())
     assert result.program.ir.graph.graph["training"] == {
         "method": "surrogate", "epochs": 1, "chip_seed": 1, "seed": 0, "data": result.metrics["config"]["data"],
         "test_samples": 8, "twin": "spikes",
@@ -161,6 +163,7 @@ def test_weights_stay_what_the_chip_holds_after_every_step_of_training_on_bss2()
     for name, attrs in result.program.ir.edge_attrs_by_name().items():
         hw = attrs["legalization"].hw_weights
         assert int(np.abs(hw).max()) == 63 and (name != "x->h" or int(hw.min()) == 0), name
+        assert hw.shape == np.shape(values_of(attrs["weights"])), name  # one per synapse
 
 
 WITHOUT = """\
@@ -197,3 +200,30 @@ def test_a_projection_that_reaches_no_output_gets_a_zero_gradient_and_changes_no
     for name in ("x->h", "h->o"):
         assert bool(gradients["without"][name].abs().sum() > 0), name
         assert torch.allclose(gradients["dead_end"][name], gradients["without"][name], rtol=1e-5, atol=1e-7), name
+
+
+def test_training_a_sparse_network_on_the_general_core_is_training_it_dense_at_its_synapses():
+    """An always_on population sends the network to the general core (dense matrices): one optimizer step
+    (one batch) of the sparse program moves each synapse's weight exactly as the same program with its sparse
+    projection held as a matrix (zero where no synapse) moves that entry (Adam works per entry)."""
+    text = LEGAL.replace("    pop    o[3]", "    pop    b[1] : always_on\n    pop    o[3]").replace(
+        "    output o", "    proj b -> o : dense(init = constant(0.05))\n    output o")
+    sparse_program = compile_text(text, seed=5)
+    dense_program = compile_text(text.replace("sparse(p = 0.5,", "dense("), seed=5)
+    assert not emulator_for(sparse_program).fast_path()
+    synapses = sparse_program.ir.edge_attrs("x->h")["weights"]
+    for program in (sparse_program, dense_program):  # the same starting weights
+        for _, _, key, attrs in program.ir.edges():
+            value = sparse_program.ir.edge_attrs(key)["weights"]
+            attrs["weights"] = value.to_dense() if key == "x->h" and program is dense_program else value
+    (x, y), test = data(16, 6), data(8, 7)
+    trained = [snnc.train(program, data=((x.numpy(), y.numpy()), (test[0].numpy(), test[1].numpy())), epochs=1,
+                          batch=16, lr=0.05).weights for program in (sparse_program, dense_program)]
+    of_sparse, of_dense = trained
+    assert of_sparse["x->h"].shape == (synapses.nnz,)
+    at_synapses = of_dense["x->h"][torch.from_numpy(synapses.sources).long(), torch.from_numpy(synapses.indices).long()]
+    moved = float((of_sparse["x->h"] - torch.from_numpy(synapses.values)).abs().max())
+    assert moved > 1e-3  # the step changed them
+    torch.testing.assert_close(of_sparse["x->h"], at_synapses, rtol=0, atol=1e-6)
+    for key in ("h->o", "b->o"):
+        torch.testing.assert_close(of_sparse[key], of_dense[key], rtol=0, atol=1e-6)
