@@ -149,6 +149,9 @@ class DiagnosticBag:
             raise SnncError(self.sorted(), sources)
 
 
+FOLD_AFTER = 5  # diagnostics of one code at one place rendered in full; the rest counted
+
+
 class SnncError(Exception):
     """The one error type for bad input: carries every diagnostic of the run (errors and warnings)."""
 
@@ -163,7 +166,19 @@ class SnncError(Exception):
         return cls([error(code, message, span)], sources)
 
     def render(self) -> str:
-        body = "\n".join(d.render(self.sources) for d in self.diagnostics)
+        """Every diagnostic, except that past FOLD_AFTER of one code at one place (a network too big for
+        thousands of buses) the rest are counted in one line; `diagnostics` (and `--json`) keep them all."""
+        shown, folded = [], {}
+        for d in self.diagnostics:
+            key = (d.code, d.span, d.severity)
+            folded[key] = folded.get(key, 0) + 1
+            if folded[key] <= FOLD_AFTER or d.span is None:  # a file's own problems (a target's keys) all show
+                shown.append(d.render(self.sources))
+        for (code, span, severity), count in folded.items():
+            if count > FOLD_AFTER and span is not None:
+                shown.append(f"{span}: note: {count - FOLD_AFTER:,} more {severity}[{code}] like these here "
+                             "(--json lists every one)")
+        body = "\n".join(shown)
         count = sum(d.severity is Severity.ERROR for d in self.diagnostics)
         if count > 1:
             body += f"\n{count} errors"

@@ -271,3 +271,19 @@ def test_errors_in_two_networks_of_one_file_are_reported_together():
     text = network(MINIMAL.replace("5 ms", "5"), "a") + network(MINIMAL.replace("dense", "dens"), "b")
     rendered = errors_of(text)
     assert "'tau_mem' of LIF is a time" in rendered and "unknown connectivity 'dens'" in rendered
+
+
+def test_many_diagnostics_of_one_code_at_one_place_are_counted_past_five():
+    from snnc.diagnostics import FOLD_AFTER, SnncError, Span, error
+
+    here, there = Span("net.snn", 8, 5), Span("net.snn", 9, 5)
+    failure = SnncError([error("E407", f"bus {i}", here) for i in range(7)] + [error("E406", "rows", here),
+                                                                              error("E407", "other", there)])
+    lines = failure.render().splitlines()
+    assert FOLD_AFTER == 5
+    assert lines == [f"net.snn:8:5: error[E407]: bus {i}" for i in range(5)] + [
+        "net.snn:8:5: error[E406]: rows", "net.snn:9:5: error[E407]: other",
+        "net.snn:8:5: note: 2 more error[E407] like these here (--json lists every one)", "9 errors"]
+    assert len(failure.diagnostics) == 9  # all kept for --json and callers
+    unplaced = SnncError([error("E202", f"key {i}") for i in range(7)])  # a file's own problems: all shown
+    assert unplaced.render().splitlines() == [f"error[E202]: key {i}" for i in range(7)] + ["7 errors"]
