@@ -405,9 +405,13 @@ def test_a_padi_bus_has_32_drivers_at_the_limit_and_one_past():
     ]
 
 
-def test_label_groups_per_bus_at_the_limit_and_one_past(tmp_path):
+@pytest.mark.parametrize("targets, connectivity, busiest", [(1, "dense positive", 9), (20, "sparse(p = 0.5)", 11)])
+def test_label_groups_per_bus_at_the_limit_and_one_past(tmp_path, targets, connectivity, busiest):
     # A variant with a 1-bit row-select address (2 label groups per bus) and 2-bit labels (4 sources per
-    # group): a hemisphere's 4 buses tell 4 * 2 * 4 = 32 host sources apart, 33 is one past.
+    # group): a hemisphere's 4 buses tell 4 * 2 * 4 = 32 host sources apart, 33 is one past. Dense sources
+    # share one pattern; sparse ones each have their own, and past the count no placement can fit, so the
+    # router tries one quick placement (dealt round robin: the busiest bus gets 11) instead of every
+    # strategy, pattern by pattern (a 20k -> 10k sparse network took minutes that way).
     path = tmp_path / "narrow.yaml"
     path.write_text(BSS2_YAML.replace("row_select_bits: 5", "row_select_bits: 1").replace(
         "address_bits: 6", "address_bits: 2"))
@@ -415,8 +419,8 @@ def test_label_groups_per_bus_at_the_limit_and_one_past(tmp_path):
     def body(inputs: int) -> str:
         return network(f"""
     input x[{inputs}] : rate(max_rate = 10 Hz)
-    pop y[1] : {LIF}
-    proj x -> y : dense positive
+    pop y[{targets}] : {LIF}
+    proj x -> y : {connectivity}
     output y : spike_count""")
 
     limit = snnc.compile("net.snn", text=body(32), target=str(path))
@@ -425,33 +429,9 @@ def test_label_groups_per_bus_at_the_limit_and_one_past(tmp_path):
     with pytest.raises(SnncError) as info:
         snnc.compile("net.snn", text=body(33), target=str(path))
     assert info.value.render().splitlines()[0] == (
-        "net.snn:5:5: error[E407]: partition 0, chip 0: PADI bus 0 of hemisphere 0 carries 9 sources and needs 3 "
-        "label groups, its 1-bit row-select address tells 2 apart; projection 'x->y' brings the most (9)")
-
-
-def test_sparse_sources_past_a_hemispheres_labels_are_refused_by_count(tmp_path):
-    # The same narrow chip (32 host sources per hemisphere), sources with distinct sparse patterns: 32
-    # route, 33 cannot under any placement, so the router tries one quick placement (dealt round robin)
-    # instead of every strategy, pattern by pattern (a 20k -> 10k sparse network took minutes that way).
-    path = tmp_path / "narrow.yaml"
-    path.write_text(BSS2_YAML.replace("row_select_bits: 5", "row_select_bits: 1").replace(
-        "address_bits: 6", "address_bits: 2"))
-
-    def body(inputs: int) -> str:
-        return network(f"""
-    input x[{inputs}] : rate(max_rate = 10 Hz)
-    pop y[20] : {LIF}
-    proj x -> y : sparse(p = 0.5)
-    output y : spike_count""")
-
-    limit = snnc.compile("net.snn", text=body(32), target=str(path))
-    assert placement_problems(limit) == []
-    assert [(len(b.groups), b.sources) for b in limit.ir.graph.graph["routing"][0].buses] == [(2, 8)] * 4
-    with pytest.raises(SnncError) as info:
-        snnc.compile("net.snn", text=body(33), target=str(path))
-    assert info.value.render().splitlines()[0] == (
-        "net.snn:5:5: error[E407]: partition 0, chip 0: PADI bus 0 of hemisphere 0 carries 11 sources and needs 3 "
-        "label groups, its 1-bit row-select address tells 2 apart; projection 'x->y' brings the most (11)")
+        f"net.snn:5:5: error[E407]: partition 0, chip 0: PADI bus 0 of hemisphere 0 carries {busiest} sources and "
+        f"needs 3 label groups, its 1-bit row-select address tells 2 apart; projection 'x->y' brings the most "
+        f"({busiest})")
 
 
 def _layered_network(sizes: list[int], signs: list[str], recurrent: bool) -> str:
