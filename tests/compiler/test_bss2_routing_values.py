@@ -184,7 +184,10 @@ def test_e404_names_every_population_of_a_recurrent_unit_and_its_circuits():
     proj b -> a : dense
     output b : spike_count"""))
     rendered = info.value.render()
-    assert "error[E404]: recurrent populations 'a', 'b' " in rendered
-    assert ("needs 800 neuron circuits (2 per neuron for 204 signed inputs in 'a'; 2 per neuron for 200 signed "
-            "inputs in 'b'), bss2 has 512") in rendered
-    assert "note: it fits on 2 chips at once: compile with --chips 2" in rendered
+    # plural subject, plural verbs and pronouns (the singular case: test_bss2_placement, population 'hidden')
+    assert ("error[E404]: recurrent populations 'a', 'b' do not fit: needs 800 neuron circuits (2 per neuron "
+            "for 204 signed inputs in 'a'; 2 per neuron for 200 signed inputs in 'b'), bss2 has 512") in rendered
+    assert ("note: they are recurrent (projections 'a->b', 'b->a'), so they cannot be split into partitions run "
+            "one after another") in rendered
+    assert "note: they fit on 2 chips at once: compile with --chips 2" in rendered
+    assert "does not fit" not in rendered and "it fits" not in rendered

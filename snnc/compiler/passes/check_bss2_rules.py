@@ -101,15 +101,17 @@ class CheckBss2Rules(Pass):
             what = "; ".join(f"{c} per neuron for {merge[n].fan_in.describe()}"
                              + ("" if len(names) == 1 else f" in '{n}'") for n, _, c in members)
             loops = [p.name for p in ir.projections() if p.source in names and p.target in names]
-            subject = f"population '{names[0]}'" if len(names) == 1 else \
-                "recurrent populations " + ", ".join(f"'{n}'" for n in names)
-            notes = [Note(f"it is recurrent (projection{'s' if len(loops) > 1 else ''} "
-                          + ", ".join(f"'{p}'" for p in loops) + "), so it cannot be split into partitions "
+            # subject, pronoun and verbs agree: one population "does not fit", several "do not fit"
+            subject, they, are, fit, does = (f"population '{names[0]}'", "it", "is", "fits", "does") \
+                if len(names) == 1 else ("recurrent populations " + ", ".join(f"'{n}'" for n in names),
+                                         "they", "are", "fit", "do")
+            notes = [Note(f"{they} {are} recurrent (projection{'s' if len(loops) > 1 else ''} "
+                          + ", ".join(f"'{p}'" for p in loops) + f"), so {they} cannot be split into partitions "
                           "run one after another")]
             enough = next((n for n in range(chips + 1, 4 * chips + needed // chip.circuits + 2)
                            if fits_at_once(members, chip, n)), None)
             if enough is not None:
-                notes.append(Note(f"it fits on {enough} chips at once: compile with --chips {enough}"))
+                notes.append(Note(f"{they} {fit} on {enough} chips at once: compile with --chips {enough}"))
             ctx.diagnostics.add(error(
-                "E404", f"{subject} does not fit: needs {needed:,} neuron circuits ({what}), {have}",
+                "E404", f"{subject} {does} not fit: needs {needed:,} neuron circuits ({what}), {have}",
                 ir.decl(names[0]).span, *notes))
