@@ -13,7 +13,7 @@ from snnc.compiler.families import load_target
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.passes.base import Pass
 from snnc.compiler.targets import Target, builtin_targets
-from snnc.interop.nir_source import as_snn, compile_nir, is_nir, run_nir, train_nir
+from snnc.interop.nir_source import as_snn, compile_nir, is_nir, retarget_nir, run_nir, train_nir
 from snnc.interop.options import ImportOptions
 
 
@@ -72,7 +72,9 @@ def train(program: CompiledProgram | str | Path, **options: Any):
     N - 1 processes: call it under `if __name__ == "__main__":`."""
     from snnc.runtime.training import train as train_in_the_loop
 
-    return train_nir(program, **options) if is_nir(program) else train_in_the_loop(program, **options)
+    if is_nir(program):
+        return train_nir(program, **options)
+    return train_in_the_loop(retarget_nir(program, options.get("target"), options.get("chips")), **options)
 
 
 def run(program: CompiledProgram | str | Path, **options: Any):
@@ -83,7 +85,9 @@ def run(program: CompiledProgram | str | Path, **options: Any):
     final test accuracy (`differences`). Imports torch."""
     from snnc.runtime.inference import run as run_on_emulator
 
-    return run_nir(program, **options) if is_nir(program) else run_on_emulator(program, **options)
+    if is_nir(program):
+        return run_nir(program, **options)
+    return run_on_emulator(retarget_nir(program, options.get("target"), options.get("chips")), **options)
 
 
 def to_torch(program: CompiledProgram | str | Path, *, twin: bool = False, **options: Any):

@@ -20,19 +20,16 @@ from snnc.diagnostics import SnncError, error
 Program = CompiledProgram | str | Path  # a compiled program, its directory, or a .snn source
 
 
-def deploy(program: CompiledProgram, target: str | Target, chips: int | None = None) -> CompiledProgram:
+def deploy(program: CompiledProgram, target: str | Target, chips: int | None = None,
+           converted: Path | None = None) -> CompiledProgram:
     """The trained `program` compiled for `target` (over `chips` chips) without retraining: its source goes
     through the target's pipeline with the trained weights in place of the initial ones (then legalized,
-    placed, routed)."""
-    source = Path(program.source.get("path", ""))
-    try:
-        digest = hashlib.sha256(source.read_bytes()).hexdigest()
-    except OSError:
-        raise SnncError([error("E460", f"cannot deploy '{program.name}' to another target: its source "
-                               f"'{source}' is not readable from here")]) from None
-    if digest != program.source.get("sha256"):
-        raise SnncError([error("E460", f"cannot deploy '{program.name}' to another target: its source "
-                               f"'{source}' changed since it was compiled")])
+    placed, routed). A source that is not a .snn program (a .nir file) is compiled from `converted`, the
+    .snn it converts to (snnc.interop.nir_source.retarget_nir); the deployed program keeps its record."""
+    source = unchanged_source(program)
+    if "nir" in program.source and converted is None:
+        raise SnncError([error("E460", f"cannot deploy '{program.name}' to another target here: its source "
+                               f"'{source}' is a NIR graph (deploy it with snnc.run or snnc.train)")])
     trained = {key: attrs["weights"] for key, attrs in program.ir.edge_attrs_by_name().items()}
 
     def inject(p, ir: NetworkIR) -> None:  # after each pass (compile_program): p.name names it
@@ -43,20 +40,42 @@ def deploy(program: CompiledProgram, target: str | Target, chips: int | None = N
                                            f"'{key}' has other synapses than when it was trained")])
                 attrs["weights"] = np.array(trained[key]) if not is_sparse(trained[key]) else trained[key]
 
-    deployed = compile_program(source, target=target, network=program.name, seed=program.seed, chips=chips,
-                               after_pass=inject)
+    deployed = compile_program(converted or source, target=target, network=program.name, seed=program.seed,
+                               chips=chips, after_pass=inject)
+    deployed.source = dict(program.source)
     deployed.ir.graph.graph["training"] = dict(program.ir.graph.graph.get("training", {}),
                                                deployed_from=program.target.name)
     return deployed
 
 
+def unchanged_source(program: CompiledProgram) -> Path:
+    """The source file `program` was compiled from; SnncError (E460) if it is not readable or changed since."""
+    source = Path(program.source.get("path", ""))
+    try:
+        digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    except OSError:
+        raise SnncError([error("E460", f"cannot deploy '{program.name}' to another target: its source "
+                               f"'{source}' is not readable from here")]) from None
+    if digest != program.source.get("sha256"):
+        raise SnncError([error("E460", f"cannot deploy '{program.name}' to another target: its source "
+                               f"'{source}' changed since it was compiled")])
+    return source
+
+
+def deployment_target(program: CompiledProgram, target: str | Target | None, chips: int | None) -> Target | None:
+    """The target (a name, a path or a Target) over `chips` chips that `program` must be deployed onto, or
+    None when it was compiled for them."""
+    wanted = load_target(target if target is not None else program.target, chips)
+    if wanted.name == program.target.name and (chips is None or chips == program.target.chips):
+        return None
+    return wanted
+
+
 def retarget(program: CompiledProgram, target: str | Target | None, chips: int | None) -> CompiledProgram:
     """`program` as it is, or deployed onto `target` (a name, a path or a Target) and/or over `chips` chips
     when either differs from what it was compiled for."""
-    wanted = load_target(target if target is not None else program.target, chips)
-    if wanted.name == program.target.name and (chips is None or chips == program.target.chips):
-        return program
-    return deploy(program, wanted, chips)
+    wanted = deployment_target(program, target, chips)
+    return program if wanted is None else deploy(program, wanted, chips)
 
 
 def is_source(program: Program) -> bool:

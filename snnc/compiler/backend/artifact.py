@@ -41,7 +41,7 @@ class CompiledProgram:
     ir: NetworkIR
     target: Target
     seed: int
-    source: dict[str, str]  # {"path", "sha256"}
+    source: dict[str, Any]  # {"path", "sha256"}, and "nir" (its import options) for a .nir file
     diagnostics: list[dict[str, Any]] = field(default_factory=list)
     path: Path | None = None  # the directory it was loaded from or written to
 

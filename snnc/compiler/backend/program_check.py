@@ -44,9 +44,19 @@ class Record(BaseModel):
     model_config = STRICT
 
 
+class NirImportRecord(Record):
+    """How a .nir source was read (snnc.interop.options.ImportOptions)."""
+
+    dt: float | None
+    steps: Annotated[int, Field(ge=1, le=MAX_INT)] | None
+    readout: str | None
+    reset: str
+
+
 class SourceRecord(Record):
     path: str
     sha256: str
+    nir: NirImportRecord | None = None  # a program compiled from a .nir file
 
 
 class TargetRecord(Record):
