@@ -95,18 +95,21 @@ def test_the_graph_holds_the_readers_view(tmp_path):
     assert g.metadata["snnc.timestep"] == 5e-4 and g.metadata["snnc.encoder"] == "latency(t_max = 0.015 s)"
 
 
+# spikes in, current-based LIF that bss2 takes (also tests/interop/test_nir_source.py's network)
+CHIP = """network chip {
+    timestep 0.5 ms
+    duration 20 ms
+    input x[16] : spikes
+    pop h[12] : LIF(tau_mem = 5 ms, tau_syn = 5 ms)
+    pop o[4]  : LIF(tau_mem = 5 ms, tau_syn = 5 ms)
+    proj x -> h : dense(init = normal(0.2, 0.3))
+    proj h -> o : dense(init = normal(0, 0.5))
+    output o : spike_count
+}"""
+
+
 def test_bss2_exports_the_hardware_weights_over_their_scale(tmp_path):
-    text = """network chip {
-        timestep 0.5 ms
-        duration 20 ms
-        input x[16] : spikes
-        pop h[12] : LIF(tau_mem = 5 ms, tau_syn = 5 ms)
-        pop o[4]  : LIF(tau_mem = 5 ms, tau_syn = 5 ms)
-        proj x -> h : dense(init = normal(0.2, 0.3))
-        proj h -> o : dense(init = normal(0, 0.5))
-        output o : spike_count
-    }"""
-    (tmp_path / "chip.snn").write_text(text)
+    (tmp_path / "chip.snn").write_text(CHIP)
     program = snnc.compile(tmp_path / "chip.snn", target="bss2")
     export_nir(program, tmp_path / "chip.nir")
     g = nir.read(tmp_path / "chip.nir")

@@ -19,30 +19,18 @@ from snnc.interop.nir_source import retarget_nir
 from snnc.interop.options import ImportOptions
 from snnc.runtime.deployment import deploy
 from tests.interop.conftest import spike_trains
+from tests.interop.test_nir_export import CHIP
 
 STEPS = 15  # of the spike data: the import takes them from there (no --steps)
 
 
-NET = """network net {
-    timestep 1 ms
-    duration 15 ms
-    input  x[12]      : spikes
-    pop    hidden[8]  : LIF(tau_mem = 5 ms, tau_syn = 5 ms)
-    pop    out[3]     : LIF(tau_mem = 5 ms, tau_syn = 5 ms)
-    proj x -> hidden  : dense(init = normal(0.4, 0.3))
-    proj hidden -> out : dense(init = normal(0.4, 0.3))
-    output out : spike_count
-}
-"""
-
-
 @pytest.fixture
 def model(tmp_path):
-    """A .nir file (snnc's export of NET, which bss2 takes too) and spike data (N, T, C) for it in an .npz."""
-    (tmp_path / "net.snn").write_text(NET)
+    """A .nir file (snnc's export of CHIP, which bss2 takes too) and spike data (N, T, C) for it in an .npz."""
+    (tmp_path / "net.snn").write_text(CHIP)
     export_nir(snnc.compile(tmp_path / "net.snn"), tmp_path / "net.nir")
     (tmp_path / "net.snn").unlink()  # the .nir file is the source from here on
-    np.savez(tmp_path / "spikes.npz", x=spike_trains(24, STEPS, 12, p=0.4), y=np.arange(24) % 3)
+    np.savez(tmp_path / "spikes.npz", x=spike_trains(24, STEPS, 16, p=0.4), y=np.arange(24) % 3)
     return tmp_path / "net.nir", tmp_path / "spikes.npz"
 
 
@@ -65,9 +53,11 @@ def test_a_program_trained_from_a_nir_file_names_it_as_its_source(model, tmp_pat
     result = snnc.train(path, data=data, epochs=1, batch=8)
     of_snn = snnc.train(tmp_path / "imported.snn", data=data, epochs=1, batch=8)
     assert result.program.source == recorded(path)
-    assert sorted(result.weights) == sorted(of_snn.weights) == ["hidden->out", "x->hidden"]
+    assert sorted(result.weights) == sorted(of_snn.weights) == ["h->o", "x->h"]
+    initial = snnc.compile(path, nir=ImportOptions(steps=STEPS)).ir.edge_attrs_by_name()
     for key, weights in result.weights.items():
         assert np.array_equal(weights.numpy(), of_snn.weights[key].numpy()), key
+        assert not np.array_equal(weights.numpy(), initial[key]["weights"]), key  # trained: they moved
         assert np.array_equal(as_dense(trained.ir.edge_attrs_by_name()[key]["weights"])[0], weights.numpy()), key
 
 
