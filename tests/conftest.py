@@ -30,6 +30,16 @@ def network(body: str, name: str = "n") -> str:
     return f"network {name} {{\n{body}\n}}\n"
 
 
+def timed_network(name: str, duration: str, body: str, timestep: str = "1 ms") -> str:
+    """network(body, name) stepping `timestep` for `duration` (body: the rest of its statements)."""
+    return network(f"    timestep {timestep}\n    duration {duration}\n{body}", name)
+
+
+def train_block(*statements: str) -> str:
+    """A `train { ... }` block of `statements`, one a line."""
+    return "train {\n" + "".join(f"    {s}\n" for s in statements) + "}\n"
+
+
 MINIMAL = """\
     input  x[4] : latency(t_max = 10 ms)
     pop    y[3] : LIF(tau_mem = 5 ms, tau_syn = 5 ms)

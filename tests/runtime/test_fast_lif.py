@@ -12,13 +12,11 @@ from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
 from snnc.runtime.in_the_loop import in_the_loop
 from snnc.runtime.twin import SmoothSpike, SpikingTwin
+from tests.conftest import timed_network
 from tests.runtime.conftest import TINY, compile_text
 
 # Feed-forward with what the kernels handle: refractory periods, delays, a population with two inputs.
-FEED_FORWARD = """\
-network ff {
-    timestep 1 ms
-    duration 25 ms
+FEED_FORWARD = timed_network("ff", "25 ms", """\
     input  x[12] : latency(t_max = 15 ms)
     pop    h1[10] : LIF(tau_mem = 5 ms, tau_syn = 3 ms, v_th = 0.6, v_reset = -0.1, refractory = 2 ms)
     pop    h2[8]  : LIF(tau_mem = 4 ms, tau_syn = 4 ms, v_th = 0.5, v_leak = 0.05)
@@ -28,25 +26,18 @@ network ff {
     proj h1 -> h2 : dense(init = normal(0.2, 0.4))
     proj h2 -> o  : dense(init = normal(0.1, 0.5))
     proj h1 -> o  : dense(init = normal(0, 0.5)) delay 1 ms
-    output o : %s
-}
-"""
+    output o : %s""")
 LI_OUT = FEED_FORWARD % (3, "LI(tau_mem = 4 ms, tau_syn = 3 ms)", "max_membrane")
 SPIKING_OUT = FEED_FORWARD % (4, "LIF(tau_mem = 4 ms, tau_syn = 3 ms, v_th = 0.3)", "spike_count")
 
 # bss2 has no programmable delays (its fixed event latency is 0 steps at this timestep).
-BSS2_NET = """\
-network small {
-    timestep 1 ms
-    duration 20 ms
+BSS2_NET = timed_network("small", "20 ms", """\
     input  x[16] : latency(t_max = 12 ms)
     pop    h[12] : LIF(tau_mem = 5 ms, tau_syn = 5 ms, v_th = 0.5, refractory = 1 ms)
     pop    o[4]  : LI(tau_mem = 5 ms, tau_syn = 5 ms)
     proj x -> h : dense(init = normal(0.2, 0.3))
     proj h -> o : dense(init = normal(0, 0.5))
-    output o : max_membrane
-}
-"""
+    output o : max_membrane""")
 # ... with a sparse recurrent projection (the fast path's recurrence: test_fast_recurrent.py)
 BSS2_RECURRENT = BSS2_NET.replace(
     "    proj h -> o", "    proj h -> h : sparse(p = 0.3, init = normal(0.05, 0.3))\n    proj h -> o")
@@ -54,11 +45,44 @@ BSS2_RECURRENT = BSS2_NET.replace(
 
 def pair(text: str, target: str = "reference", **options):
     """The same program on two emulators: the fast path and the general core."""
-    program = compile_text(text, target=target)
+    return pair_of_program(compile_text(text, target=target), **options)
+
+
+def pair_of_program(program, **options):
+    """(program, its fast path, its general core)."""
     fast, general = emulator_for(program, **options), emulator_for(program, **options)
     general.fast = False
     assert fast.fast_path() and not general.fast_path()
     return program, fast, general
+
+
+def assert_same_observation(a, b):
+    """The fast path's observation `a` is the core's `b`: the same spikes and activity, membranes and scores
+    to float32 rounding (a step's input rows are summed in another order than the core's matmuls)."""
+    assert a.spikes.keys() == b.spikes.keys() and a.membrane.keys() == b.membrane.keys()
+    for name in b.spikes:
+        assert torch.equal(a.spikes[name], b.spikes[name]), name
+    for name in b.membrane:
+        torch.testing.assert_close(a.membrane[name], b.membrane[name], rtol=0, atol=1e-5)
+    torch.testing.assert_close(a.scores, b.scores, rtol=0, atol=1e-5)
+    assert torch.equal(a.activity, b.activity)
+
+
+def assert_gradients_close(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor], zero: set[str] = frozenset()):
+    """The fast adjoint's gradients `a` equal autograd's through the core `b` to 1e-5 of b's largest entry;
+    those named in `zero` are zero in both, the others are not."""
+    assert a.keys() == b.keys()
+    for projection in b:
+        scale = float(b[projection].abs().max())
+        assert (scale == 0) == (projection in zero), projection
+        torch.testing.assert_close(a[projection], b[projection], rtol=0, atol=1e-5 * scale)
+
+
+def loss_of(labels):
+    """A loss of the scores that reaches every output (cross entropy, and their squares)."""
+    def loss(scores):
+        return torch.nn.functional.cross_entropy(5 * scores, labels) + scores.square().mean()
+    return loss
 
 
 def batch(program, n: int = 24, seed: int = 0):
@@ -72,13 +96,7 @@ def test_reference_fast_path_has_the_spikes_of_the_core(text):
     stimulus = batch(program)
     a, b = fast.observe(stimulus, fast.initial_weights()), general.observe(stimulus, general.initial_weights())
     assert sum(float(z.sum()) for z in b.spikes.values()) > 20  # the comparison is about spiking networks
-    assert a.spikes.keys() == b.spikes.keys() and a.membrane.keys() == b.membrane.keys()
-    for name in b.spikes:
-        assert torch.equal(a.spikes[name], b.spikes[name]), name
-    for name in b.membrane:  # float32: the step's input rows are summed in another order than the matmul
-        torch.testing.assert_close(a.membrane[name], b.membrane[name], rtol=0, atol=1e-5)
-    torch.testing.assert_close(a.scores, b.scores, rtol=0, atol=1e-5)
-    assert torch.equal(a.activity, b.activity)
+    assert_same_observation(a, b)
 
 
 @pytest.mark.parametrize("text", [BSS2_NET, BSS2_RECURRENT])
@@ -114,16 +132,8 @@ def test_the_adjoint_equals_autograd_through_the_core(text, target):
     float32 rounding (1e-5 of the largest gradient entry)."""
     program, fast, general = pair(text, target=target, chip_seed=1)
     stimulus = batch(program, 16, seed=2)
-    labels = torch.arange(16) % 3
-
-    def loss_of(scores):
-        return torch.nn.functional.cross_entropy(5 * scores, labels) + scores.square().mean()
-
-    a, b = grads(fast, stimulus, loss_of), grads(general, stimulus, loss_of)
-    for name in b:
-        assert b[name].abs().max() > 0, name
-        scale = float(b[name].abs().max())
-        torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-5 * scale)
+    loss = loss_of(torch.arange(16) % 3)
+    assert_gradients_close(grads(fast, stimulus, loss), grads(general, stimulus, loss))
 
 
 def test_the_general_core_runs_what_the_fast_path_does_not():

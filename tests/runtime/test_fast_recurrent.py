@@ -14,38 +14,33 @@ import torch
 from snnc.runtime.emulators import core, fast_groups, fast_lif, fast_threads
 from snnc.runtime.emulators.base import Stimulus, emulator_for
 from snnc.runtime.twin import SuperSpike
+from tests.conftest import timed_network
 from tests.runtime.conftest import TINY, compile_text
-from tests.runtime.test_fast_lif import batch, grads, pair
+from tests.runtime.test_fast_lif import (
+    LI_OUT,
+    assert_gradients_close,
+    assert_same_observation,
+    batch,
+    grads,
+    loss_of,
+    pair,
+    pair_of_program,
+)
 
-# A two-population cycle (a <-> b), self-projections (two of a -> a, with different delays), sparse and
-# dense weights, delays of 0, 1 and 2 steps, refractory periods, inputs into both, an LI readout of both.
-TWO_CYCLE = """\
-network cycle {
-    timestep 1 ms
-    duration 25 ms
-    input  x[12] : latency(t_max = 15 ms)
-    pop    a[10] : LIF(tau_mem = 5 ms, tau_syn = 3 ms, v_th = 0.6, v_reset = -0.1, refractory = 2 ms)
-    pop    b[8]  : LIF(tau_mem = 4 ms, tau_syn = 4 ms, v_th = 0.5, v_leak = 0.05)
-    pop    o[3]  : LI(tau_mem = 4 ms, tau_syn = 3 ms)
-    proj x -> a : dense(init = normal(0.25, 0.3))
-    proj x -> b : dense(init = normal(0.1, 0.3)) delay 2 ms
-    proj a -> b : dense(init = normal(0.2, 0.4))
+# test_fast_lif's feed-forward network (h1, h2 as a, b; an LI readout of both) closed into a two-population
+# cycle (a <-> b) with self-projections (two of a -> a, with different delays): sparse and dense weights,
+# delays of 0, 1 and 2 steps, refractory periods, inputs into both.
+TWO_CYCLE = LI_OUT.replace("network ff", "network cycle").replace("h1", "a").replace("h2", "b").replace(
+    "    proj b -> o", """\
     proj b -> a : sparse(p = 0.5, init = normal(0.1, 0.4)) delay 2 ms
     proj a -> a : sparse(p = 0.3, init = normal(0, 0.4))
     proj a -> a : sparse(p = 0.2, init = normal(0.1, 0.3)) delay 1 ms
     proj b -> b : dense(init = normal(0, 0.3)) delay 1 ms
-    proj b -> o : dense(init = normal(0.1, 0.5))
-    proj a -> o : dense(init = normal(0, 0.5)) delay 1 ms
-    output o : max_membrane
-}
-"""
+    proj b -> o""")
 
 # The readout population is recurrent itself and counts spikes (the loss reaches a recurrent group's
 # spikes directly); h -> h has no delay.
-RECURRENT_READOUT = """\
-network readout {
-    timestep 1 ms
-    duration 20 ms
+RECURRENT_READOUT = timed_network("readout", "20 ms", """\
     input  x[12] : latency(t_max = 12 ms)
     pop    h[16] : LIF(tau_mem = 5 ms, tau_syn = 3 ms, v_th = 0.5, refractory = 1 ms)
     pop    o[4]  : LIF(tau_mem = 4 ms, tau_syn = 3 ms, v_th = 0.3)
@@ -53,16 +48,11 @@ network readout {
     proj h -> h : sparse(p = 0.2, init = normal(0.05, 0.3))
     proj h -> o : dense(init = normal(0.1, 0.4))
     proj o -> o : dense(init = normal(-0.05, 0.2)) delay 2 ms
-    output o : spike_count
-}
-"""
+    output o : spike_count""")
 
 # v_leak = v_th: every neuron of `a` spikes at step 0 with its membrane exactly at the threshold, and again
 # whenever it relaxes back to rest; its spikes reach `b` with no delay and `a` itself one step later.
-AT_THRESHOLD = """\
-network threshold {
-    timestep 1 ms
-    duration 16 ms
+AT_THRESHOLD = timed_network("threshold", "16 ms", """\
     input  x[6] : latency(t_max = 10 ms)
     pop    a[5] : LIF(tau_mem = 4 ms, tau_syn = 3 ms, v_th = 0.0, v_reset = -0.5, refractory = 3 ms)
     pop    b[4] : LIF(tau_mem = 4 ms, tau_syn = 3 ms, v_th = 0.4)
@@ -73,9 +63,7 @@ network threshold {
     proj b -> a : dense(init = normal(0, 0.3)) delay 2 ms
     proj b -> o : dense(init = normal(0, 0.5))
     proj a -> o : dense(init = normal(0, 0.5))
-    output o : max_membrane
-}
-"""
+    output o : max_membrane""")
 
 NETWORKS = {"two_cycle": TWO_CYCLE, "recurrent_readout": RECURRENT_READOUT, "at_threshold": AT_THRESHOLD,
             "tiny": TINY,  # h -> h 1 ms; the same reaching only the current of the last of its 12 steps, and none
@@ -92,20 +80,7 @@ def pair_of(name: str):
     program = compile_text(AT_THRESHOLD.replace("v_th = 0.0, v_reset = -0.5", "v_th = 0.3, v_reset = -0.5"))
     decl = program.ir.decl("a")
     program.ir.node_attrs("a")["decl"] = dataclasses.replace(decl, model=dataclasses.replace(decl.model, v_th=0.0))
-    fast, general = emulator_for(program), emulator_for(program)
-    general.fast = False
-    assert fast.fast_path() and not general.fast_path()
-    return program, fast, general
-
-
-def assert_same_observation(a, b):
-    assert a.spikes.keys() == b.spikes.keys() and a.membrane.keys() == b.membrane.keys()
-    for name in b.spikes:
-        assert torch.equal(a.spikes[name], b.spikes[name]), name
-    for name in b.membrane:  # float32: a step's input is summed in another order than the core's matmuls
-        torch.testing.assert_close(a.membrane[name], b.membrane[name], rtol=0, atol=1e-5)
-    torch.testing.assert_close(a.scores, b.scores, rtol=0, atol=1e-5)
-    assert torch.equal(a.activity, b.activity)
+    return pair_of_program(program)
 
 
 @pytest.mark.parametrize("name", NETWORKS)
@@ -142,22 +117,6 @@ def test_a_recurrent_spike_at_step_zero_moves_the_membrane_from_the_next_step_on
     torch.testing.assert_close(v_b[1], torch.full((4,), k_syn * 5 * 0.1), rtol=0, atol=1e-6)
     torch.testing.assert_close(v_a[4], torch.full((5,), -0.5 * a_mem + k_syn * a_syn ** 2 * 5 * 0.2), rtol=0,
                                atol=1e-6)
-
-
-def assert_gradients_close(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor], zero: set[str] = frozenset()):
-    """The fast adjoint's gradients `a` equal autograd's through the core `b` to 1e-5 of b's largest entry;
-    those named in `zero` are zero in both."""
-    assert a.keys() == b.keys()
-    for projection in b:
-        scale = float(b[projection].abs().max())
-        assert (scale == 0) == (projection in zero), projection
-        torch.testing.assert_close(a[projection], b[projection], rtol=0, atol=1e-5 * scale)
-
-
-def loss_of(labels):
-    def loss(scores):
-        return torch.nn.functional.cross_entropy(5 * scores, labels) + scores.square().mean()
-    return loss
 
 
 @pytest.mark.parametrize("name", [n for n in NETWORKS if n != "at_threshold"])  # at_threshold: below
