@@ -17,24 +17,20 @@ from snnc.runtime import seeds
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.emulators.bss2 import BSS2Emulator
 from snnc.runtime.encoders import encode
+from tests.conftest import timed_network
 from tests.runtime.conftest import TINY_BSS2
 
 # Every figure different, so that one read in place of another shows.
 FIGURES = {"tau_mem_mismatch": 0.01, "tau_syn_mismatch": 0.02, "threshold_mismatch": 0.03, "leak_mismatch": 0.04,
            "weight_mismatch": 0.06, "membrane_noise": 0.05}
 
-WIDE = """\
-network wide {
-    timestep 1 ms
-    duration 6 ms
+WIDE = timed_network("wide", "6 ms", """\
     input  x[4] : latency(t_max = 5 ms)
     pop    h[600] : LIF(tau_mem = 4 ms, tau_syn = 3 ms, v_th = 0.7, v_leak = 0.1, v_reset = 0.0, refractory = 1 ms)
     pop    o[3] : LI(tau_mem = 4 ms, tau_syn = 3 ms, v_leak = 0.2)
     proj x -> h : dense(init = normal(0, 0.5))
     proj h -> o : dense(init = normal(0, 0.5))
-    output o : max_membrane
-}
-"""
+    output o : max_membrane""")
 
 
 SHIPPED = Path(bss2_target.__file__).with_suffix(".yaml")
@@ -144,14 +140,11 @@ def test_the_cadc_reads_the_membrane_in_codes_over_the_readout_range(wide):
 
 @pytest.mark.parametrize("fast", [True, False])
 def test_observed_membrane_is_the_noisy_trajectory_read_by_the_cadc(fast):
-    text = """network quiet {
-        timestep 1 ms
-        duration 8 ms
-        input x[2] : latency(t_max = 5 ms)
-        pop   o[2] : LI(tau_mem = 4 ms, tau_syn = 3 ms, v_leak = 0.3)
-        proj x -> o : dense(init = constant(0.0))
-        output o : max_membrane
-    }"""
+    text = timed_network("quiet", "8 ms", """\
+    input x[2] : latency(t_max = 5 ms)
+    pop   o[2] : LI(tau_mem = 4 ms, tau_syn = 3 ms, v_leak = 0.3)
+    proj x -> o : dense(init = constant(0.0))
+    output o : max_membrane""")
     program = snnc.compile("quiet.snn", text=text, target="bss2")
     emulator = emulator_for(program, noise_seed=2)
     emulator.fast = fast

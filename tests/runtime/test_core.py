@@ -12,7 +12,7 @@ from snnc.diagnostics import SnncError
 from snnc.runtime.emulators import analog, core
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
-from tests.conftest import REPO
+from tests.conftest import REPO, timed_network
 from tests.runtime.conftest import compile_text
 
 
@@ -54,14 +54,11 @@ def test_a_silent_input_leaves_the_membrane_at_rest():
     assert torch.all(observation.membrane["o"] == 0)
 
 
-CURRENT_DRIVEN = """network drive {
-    timestep 0.5 ms
-    duration 40 ms
+CURRENT_DRIVEN = timed_network("drive", "40 ms", """\
     input x[1] : current(scale = 1.0)
     pop   n[1] : %s
     proj x -> n : dense(init = constant(3.0))
-    output n : %s
-}"""
+    output n : %s""", timestep="0.5 ms")
 
 
 def test_lif_fires_resets_and_holds_for_the_refractory_period():
@@ -91,16 +88,13 @@ def test_constant_current_settles_the_synaptic_current_at_x_times_w():
     assert float(observation.membrane["n"][-1, 0, 0]) == pytest.approx(1.5, rel=1e-6)  # V -> I -> x w
 
 
-RELAY = """network relay {
-    timestep 1 ms
-    duration 15 ms
+RELAY = timed_network("relay", "15 ms", """\
     input x[1] : latency(t_max = 4 ms)
     pop   a[1] : LIF(tau_mem = 2 ms, tau_syn = 1 ms, v_th = 0.1)
     pop   b[1] : LI(tau_mem = 2 ms, tau_syn = 1 ms)
     proj x -> a : dense(init = constant(5.0))
     proj a -> b : dense(init = constant(1.0)) delay %s
-    output b : max_membrane
-}"""
+    output b : max_membrane""")
 
 
 @pytest.mark.parametrize("delay", [0, 3])
@@ -113,19 +107,16 @@ def test_a_delay_shifts_the_target_response_by_its_steps(delay):
 
 
 def test_zero_delay_recurrence_is_causal_and_grouped():
-    text = """network loop {
-        timestep 1 ms
-        duration 10 ms
-        input x[1] : latency(t_max = 2 ms)
-        pop   a[1] : LIF(tau_mem = 2 ms, tau_syn = 1 ms, v_th = 0.1)
-        pop   b[1] : LIF(tau_mem = 2 ms, tau_syn = 1 ms, v_th = 0.1)
-        pop   o[1] : LI(tau_mem = 2 ms, tau_syn = 1 ms)
-        proj x -> a : dense(init = constant(5.0))
-        proj a -> b : dense(init = constant(5.0))
-        proj b -> a : dense(init = constant(5.0))
-        proj b -> o : dense(init = constant(1.0))
-        output o : max_membrane
-    }"""
+    text = timed_network("loop", "10 ms", """\
+    input x[1] : latency(t_max = 2 ms)
+    pop   a[1] : LIF(tau_mem = 2 ms, tau_syn = 1 ms, v_th = 0.1)
+    pop   b[1] : LIF(tau_mem = 2 ms, tau_syn = 1 ms, v_th = 0.1)
+    pop   o[1] : LI(tau_mem = 2 ms, tau_syn = 1 ms)
+    proj x -> a : dense(init = constant(5.0))
+    proj a -> b : dense(init = constant(5.0))
+    proj b -> a : dense(init = constant(5.0))
+    proj b -> o : dense(init = constant(1.0))
+    output o : max_membrane""")
     observation, emulator = observe(text, [[1.0]])
     assert emulator.plan.groups == (("a", "b"), ("o",))
     a = torch.nonzero(observation.spikes["a"][:, 0, 0]).flatten().tolist()
@@ -163,14 +154,11 @@ def test_models_without_spiking_dynamics_are_refused_with_their_statement(tmp_pa
     assert "population 'h': the spiking emulator does not simulate 'photon_detector'" in info.value.render()
 
 
-WINDOWED = """network windows {
-    timestep %s
-    duration 10 ms
+WINDOWED = timed_network("windows", "10 ms", """\
     input x[2] : current(scale = 1.0)
     pop   n[1] : LI(tau_mem = 3 ms, tau_syn = 2 ms)
     proj x -> n : dense(init = constant(1.5))
-    output n : max_membrane
-}"""
+    output n : max_membrane""", timestep="%s")
 
 
 def test_windows_are_integrated_exactly_where_a_boundary_cuts_a_step():

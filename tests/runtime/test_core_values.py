@@ -15,18 +15,14 @@ from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
 from snnc.runtime.readouts import first_spike, max_membrane, spike_count, value
 from snnc.runtime.twin import SuperSpike
+from tests.conftest import timed_network
 from tests.runtime.conftest import compile_text
 
-ONE = """\
-network one {
-    timestep 1 ms
-    duration 10 ms
+ONE = timed_network("one", "10 ms", """\
     input x[1] : latency(t_max = 8 ms)
     pop   h[1] : LIF(tau_mem = 4 ms, tau_syn = 3 ms, v_th = 10.0)
     proj x -> h : dense(init = constant(1.0))
-    output h : spike_count
-}
-"""
+    output h : spike_count""")
 
 
 def setting(text: str):
@@ -58,17 +54,12 @@ def test_a_membrane_exactly_at_threshold_spikes(path):
     assert core.heaviside("h", 0, torch.tensor([0.0, -1e-7, 1e-7])).tolist() == [1.0, 0.0, 1.0]
 
 
-RECURRENT = """\
-network loop {
-    timestep 1 ms
-    duration 6 ms
+RECURRENT = timed_network("loop", "6 ms", """\
     input x[1] : latency(t_max = 5 ms)
     pop   h[2] : MODEL
     proj x -> h : dense(init = constant(0.0))
     proj h -> h : dense(init = constant(0.0))
-    output h : spike_count
-}
-"""
+    output h : spike_count""")
 
 
 @pytest.mark.parametrize("delay", [0, 1, 2])
@@ -132,18 +123,13 @@ def test_superspike_defaults_to_a_sharpness_of_ten():
     assert SuperSpike()(u.detach(), observed).tolist() == [0.0, 1.0, 0.0]  # the substrate's spikes
 
 
-GRAD = """\
-network grad {
-    timestep 1 ms
-    duration 10 ms
+GRAD = timed_network("grad", "10 ms", """\
     input x[2] : latency(t_max = 8 ms)
     pop   h[1] : LIF(tau_mem = 4 ms, tau_syn = 2 ms, v_th = 0.3, v_leak = 0.0, v_reset = 0.0)
     pop   o[1] : LI(tau_mem = 5 ms, tau_syn = 3 ms)
     proj x -> h : dense(init = constant(1.0))
     proj h -> o : dense(init = constant(1.0))
-    output o : max_membrane
-}
-"""
+    output o : max_membrane""")
 
 
 def hand_gradients(w_in: list[float], w_out: float, spikes_at: list[int], steps: int = 10):

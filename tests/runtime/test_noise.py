@@ -17,14 +17,12 @@ from snnc.runtime import checkpoint, seeds
 from snnc.runtime.emulators import fast_lif, fast_noise, fast_threads, philox
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
+from tests.conftest import timed_network
 from tests.runtime.conftest import compile_text
 from tests.runtime.test_fast_lif import BSS2_NET, BSS2_RECURRENT
 
 # A recurrent cycle of two populations whose sizes are not multiples of 4: one kernel group, two segments.
-CYCLE = """\
-network cycle {
-    timestep 1 ms
-    duration 20 ms
+CYCLE = timed_network("cycle", "20 ms", """\
     input  x[16] : latency(t_max = 12 ms)
     pop    a[7] : LIF(tau_mem = 5 ms, tau_syn = 5 ms, v_th = 0.5, refractory = 1 ms)
     pop    b[5] : LIF(tau_mem = 4 ms, tau_syn = 5 ms, v_th = 0.4)
@@ -33,9 +31,7 @@ network cycle {
     proj a -> b : dense(init = normal(0.2, 0.4))
     proj b -> a : sparse(p = 0.5, init = normal(0.05, 0.3))
     proj b -> o : dense(init = normal(0, 0.5))
-    output o : max_membrane
-}
-"""
+    output o : max_membrane""")
 
 # Random123's kat_vectors (philox4x32 10): counter, key, result.
 KNOWN_ANSWERS = [

@@ -12,18 +12,16 @@ import snnc
 from snnc.cli import run as cli
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.silence import silent_populations
+from tests.conftest import timed_network
 from tests.runtime.conftest import compile_text
 
-QUIET = """network quiet {
-    timestep 1 ms
-    duration 20 ms
+QUIET = timed_network("quiet", "20 ms", """\
     input x[1] : latency(t_max = 10 ms)
     pop   h[1] : LIF(tau_mem = 4 ms, tau_syn = 4 ms, v_th = 1.0)
     pop   g[2] : LIF(tau_mem = 4 ms, tau_syn = 4 ms, v_th = 1.0)
     proj x -> h : dense(init = constant(%s))
     proj h -> g : dense(init = constant(1.0))
-    output g : spike_count
-}"""
+    output g : spike_count""")
 
 
 def test_a_silent_population_is_named_with_the_factor_its_weights_need():

@@ -11,14 +11,12 @@ import torch
 from snnc.compiler.ir.synapses import SparseWeights
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.in_the_loop import in_the_loop
+from tests.conftest import timed_network
 from tests.runtime.conftest import compile_text
 from tests.runtime.test_fast_lif import batch
 
 # Sparse into, within and out of the hidden layer (one sign-constrained), next to a dense one.
-SPARSE = """\
-network sparse {
-    timestep 1 ms
-    duration 20 ms
+SPARSE = timed_network("sparse", "20 ms", """\
     input  x[16] : latency(t_max = 12 ms)
     pop    h[12] : LIF(tau_mem = 5 ms, tau_syn = 3 ms, v_th = 0.4, refractory = 1 ms)
     pop    g[6]  : LIF(tau_mem = 4 ms, tau_syn = 3 ms, v_th = 0.3)
@@ -29,9 +27,7 @@ network sparse {
     proj h -> g : sparse(p = 0.5, init = normal(0.2, 0.2)) positive
     proj g -> o : sparse(p = 0.6, init = normal(0.1, 0.5))
     proj h -> o : dense(init = normal(0, 0.3))
-    output o : max_membrane
-}
-"""
+    output o : max_membrane""")
 SPARSE_KEYS = ("x->h", "h->h", "h->g", "g->o")
 DENSE = SPARSE.replace("sparse(p = 0.4,", "dense(").replace("sparse(p = 0.3,", "dense(").replace(
     "sparse(p = 0.5,", "dense(").replace("sparse(p = 0.6,", "dense(")

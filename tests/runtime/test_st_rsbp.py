@@ -14,7 +14,7 @@ from snnc.runtime.encoders import encode
 from snnc.runtime.methods import twin_for
 from snnc.runtime.methods.spsp import Kernel, Source, spsp
 from snnc.runtime.methods.st_rsbp import MIN_SELF_FACTOR
-from tests.conftest import REPO
+from tests.conftest import REPO, timed_network, train_block
 from tests.runtime.conftest import compile_text
 
 
@@ -57,14 +57,11 @@ def test_spsp_of_observed_trains_equals_the_definition_for_any_chunking(delay):
         torch.testing.assert_close(got.double(), expected, rtol=1e-5, atol=1e-5)
 
 
-ONE_SYNAPSE = """network one {
-    timestep 1 ms
-    duration 30 ms
+ONE_SYNAPSE = timed_network("one", "30 ms", """\
     input x[1] : latency(t_max = 20 ms)
     pop   o[1] : LIF(tau_mem = 5 ms, tau_syn = 3 ms, v_th = 1.0)
     proj x -> o : dense(init = constant(4.0))
-    output o : spike_count
-}"""
+    output o : spike_count""")
 
 
 def test_gradient_of_one_synapse_is_the_hand_computed_spsp_over_threshold():
@@ -90,17 +87,14 @@ def test_gradient_of_one_synapse_is_the_hand_computed_spsp_over_threshold():
     assert grad == pytest.approx(-e / factor, rel=1e-4)  # descent raises the weight
 
 
-RECURRENT_PAIR = """network pair {
-    timestep 1 ms
-    duration 40 ms
+RECURRENT_PAIR = timed_network("pair", "40 ms", """\
     input x[2] : rate(max_rate = 300 Hz)
     pop   a[2] : LIF(tau_mem = 5 ms, tau_syn = 3 ms, v_th = 1.0, refractory = 1 ms)
     pop   h[2] : LIF(tau_mem = 5 ms, tau_syn = 3 ms, v_th = 1.0, refractory = 1 ms)
     proj x -> a : dense(init = constant(1.5))
     proj a -> h : dense(init = constant(1.5))
     proj h -> h : dense(init = constant(0.4))
-    output h : spike_count
-}"""
+    output h : spike_count""")
 
 
 def test_a_recurrent_group_solves_its_spike_train_level_system():
@@ -139,45 +133,27 @@ def test_a_recurrent_group_solves_its_spike_train_level_system():
     assert not torch.allclose(mu, own)  # the recurrence matters to what the layer below receives
 
 
-RATE_CODED = """network rate_rec {
-    timestep 1 ms
-    duration 60 ms
+# rate-coded 8x8 digits into populations of one LIF model, four epochs
+RATE_INPUT = """\
     neuron lif = LIF(tau_mem = 10 ms, tau_syn = 5 ms, v_th = 1.0, refractory = 2 ms)
     input  pixels[64]  : rate(max_rate = 200 Hz)
+"""
+FOUR_EPOCHS = train_block("epochs 4", "batch 32", "optimizer adam(lr = 5e-3)")
+RATE_CODED = timed_network("rate_rec", "60 ms", RATE_INPUT + """\
     pop    hidden[40]  : lif
     pop    out[10]     : lif
     proj pixels -> hidden : dense(init = normal(0.08, 0.1))
     proj hidden -> hidden : sparse(p = 0.2, init = normal(0, 0.05))
     proj hidden -> out    : dense(init = normal(0.3, 0.15))
-    output out : spike_count
-}
-train {
-    epochs 4
-    batch 32
-    optimizer adam(lr = 5e-3)
-}
-"""
-
-
-DEEP_FEED_FORWARD = """network deep_ff {
-    timestep 1 ms
-    duration 60 ms
-    neuron lif = LIF(tau_mem = 10 ms, tau_syn = 5 ms, v_th = 1.0, refractory = 2 ms)
-    input  pixels[64]  : rate(max_rate = 200 Hz)
+    output out : spike_count""") + FOUR_EPOCHS
+DEEP_FEED_FORWARD = timed_network("deep_ff", "60 ms", RATE_INPUT + """\
     pop    h1[48]      : lif
     pop    h2[32]      : lif
     pop    out[10]     : lif
     proj pixels -> h1 : dense(init = normal(0.08, 0.1))
     proj h1 -> h2     : dense(init = normal(0.08, 0.15))
     proj h2 -> out    : dense(init = normal(0.25, 0.15))
-    output out : spike_count
-}
-train {
-    epochs 4
-    batch 32
-    optimizer adam(lr = 5e-3)
-}
-"""
+    output out : spike_count""") + FOUR_EPOCHS
 
 
 @pytest.mark.parametrize("text, target, loss_ratio, least", [

@@ -18,21 +18,17 @@ from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
 from snnc.runtime.evaluation import evaluate, evaluate_as_run
 from snnc.runtime.in_the_loop import in_the_loop
+from tests.conftest import timed_network
 from tests.runtime.conftest import compile_text
 
 # A sign-constrained sparse projection (positive) and a signed dense one, 6 -> 5 -> 3.
-LEGAL = """\
-network legal {
-    timestep 1 ms
-    duration 12 ms
+LEGAL = timed_network("legal", "12 ms", """\
     input  x[6] : latency(t_max = 8 ms)
     pop    h[5] : LIF(tau_mem = 4 ms, tau_syn = 3 ms, v_th = 0.5, refractory = 1 ms)
     pop    o[3] : LI(tau_mem = 4 ms, tau_syn = 3 ms)
     proj x -> h : sparse(p = 0.5, init = uniform(0, 0.3)) positive
     proj h -> o : dense(init = normal(0, 0.5))
-    output o : max_membrane
-}
-"""
+    output o : max_membrane""")
 
 
 def data(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -166,18 +162,13 @@ def test_weights_stay_what_the_chip_holds_after_every_step_of_training_on_bss2()
         assert hw.shape == np.shape(values_of(attrs["weights"])), name  # one per synapse
 
 
-WITHOUT = """\
-network fed {
-    timestep 1 ms
-    duration 10 ms
+WITHOUT = timed_network("fed", "10 ms", """\
     input  x[3] : latency(t_max = 8 ms)
     pop    h[4] : LIF(tau_mem = 4 ms, tau_syn = 3 ms, v_th = 0.3)
     pop    o[2] : LI(tau_mem = 4 ms, tau_syn = 3 ms)
     proj x -> h : dense(init = uniform(0.5, 1.5))
     proj h -> o : dense(init = normal(0, 0.5))
-    output o : max_membrane
-}
-"""
+    output o : max_membrane""")
 DEAD_END = WITHOUT.replace("    output o", "    pop    d[2] : LI(tau_mem = 4 ms, tau_syn = 3 ms)\n"
                            "    proj x -> d : dense(init = constant(0.5))\n    output o")
 
