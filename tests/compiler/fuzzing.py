@@ -1,5 +1,5 @@
 """What the fuzz tests of the three surfaces (source, target file, compiled program) share: how many
-examples each runs and the hypothesis settings.
+examples each runs, the hypothesis settings, and the key paths of a document to mutate (`key_paths`).
 
 Example counts: SNNC_FUZZ_EXAMPLES (`make fuzz`) is the examples per surface, drawn afresh each run; without
 it the suite runs fixed draws of SUITE_EXAMPLES per surface (the same ones each time, a few thousand in all).
@@ -28,3 +28,15 @@ def fuzz(surface: str, test: str):
                     derandomize=not RANDOM, database=None, print_blob=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                            HealthCheck.data_too_large])
+
+
+def key_paths(tree, prefix=()) -> list[tuple]:
+    """Every key path in a tree of dicts and lists (a YAML or JSON document), the root's () first."""
+    found = [prefix]
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            found += key_paths(value, prefix + (key,))
+    elif isinstance(tree, list):
+        for i, value in enumerate(tree):
+            found += key_paths(value, prefix + (i,))
+    return found

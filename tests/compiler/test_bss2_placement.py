@@ -170,12 +170,19 @@ def compile_text(text: str, **kwargs):
     return snnc.compile("net.snn", text=text, target="bss2", **kwargs)
 
 
-def three_layers(inputs: int, hidden: int) -> str:
-    """x[inputs] -> h[hidden] (LIF) -> o[10] (LI), dense and signed."""
+def error_lines(text: str, count: int, **kwargs) -> list[str]:
+    """The first `count` lines of the rendered errors of compiling `text` for bss2 (which must fail)."""
+    with pytest.raises(SnncError) as info:
+        compile_text(text, **kwargs)
+    return info.value.render().splitlines()[:count]
+
+
+def three_layers(inputs: int, hidden: int, outputs: int = 10) -> str:
+    """x[inputs] -> h[hidden] (LIF) -> o[outputs] (LI), dense and signed."""
     return network(f"""
     input x[{inputs}] : latency(t_max = 10 ms)
     pop h[{hidden}] : {LIF}
-    pop o[10] : LI(tau_mem = 6 ms, tau_syn = 6 ms)
+    pop o[{outputs}] : LI(tau_mem = 6 ms, tau_syn = 6 ms)
     proj x -> h : dense
     proj h -> o : dense
     output o : max_membrane""")
@@ -206,9 +213,7 @@ def test_256_246_10_fills_the_chip_exactly():
 
 
 def test_latency_digits_has_a_delay_the_chip_cannot_program():
-    with pytest.raises(SnncError) as info:
-        compile_text(LATENCY_DIGITS)
-    assert info.value.render().splitlines()[:3] == [
+    assert error_lines(LATENCY_DIGITS, 3) == [
         "net.snn:15:5: error[E161]: target 'bss2' has no programmable synaptic delays: its spikes reach their "
         "synapses after a fixed latency, and 'hidden->hidden' has delay 1 ms",
         "        proj hidden -> hidden : sparse(p = 0.1, init = normal(0, 0.02)) delay 1 ms",
@@ -219,9 +224,7 @@ def test_latency_digits_has_a_delay_the_chip_cannot_program():
 def test_recurrent_latency_digits_without_delay_takes_three_packed_circuits_and_two_chips():
     # The 10% recurrence adds at most 36 signed synapses to a hidden neuron's 256 inputs (584 of 592
     # rows, packed per column), not 246: 3 circuits instead of 4, but still more than one chip has.
-    with pytest.raises(SnncError) as info:
-        compile_text(NO_DELAY)
-    assert info.value.render().splitlines()[:5] == [
+    assert error_lines(NO_DELAY, 5) == [
         "net.snn:11:5: error[E404]: population 'hidden' does not fit: needs 738 neuron circuits (3 per neuron for "
         "502 signed inputs (584 synapses on the busiest neuron)), bss2 has 512",
         "        pop    hidden[246]    : hw",
@@ -375,9 +378,7 @@ def test_a_circuit_takes_at_most_64_rows_from_one_padi_bus():
     assert placement_problems(limit) == []
     [bus] = [b for b in limit.ir.graph.graph["routing"][0].buses if (b.hemisphere, b.bus) == (0, 0)]
     assert (bus.drivers, bus.groups[0].exc_rows, bus.groups[0].inh_rows) == (32, 32, 32)
-    with pytest.raises(SnncError) as info:
-        compile_text(network(ON_BUS_0 + "\n    proj a -> y : dense\n    proj b -> y : dense positive"))
-    assert info.value.render().splitlines()[:3] == [
+    assert error_lines(network(ON_BUS_0 + "\n    proj a -> y : dense\n    proj b -> y : dense positive"), 3) == [
         "net.snn:13:5: error[E406]: projection 'b->y' oversubscribes PADI bus 0: the spikes of its on-chip sources "
         "(event outputs 0 and 4) reach 'y' only over that bus, whose 32 synapse drivers give a neuron circuit "
         "64 rows; a neuron of 'y' (1 circuit) needs 65 there",
@@ -394,9 +395,7 @@ def test_a_padi_bus_has_32_drivers_at_the_limit_and_one_past():
     assert placement_problems(limit) == []
     [bus] = [b for b in limit.ir.graph.graph["routing"][0].buses if (b.hemisphere, b.bus) == (0, 0)]
     assert (bus.drivers, len(bus.groups)) == (32, 1)
-    with pytest.raises(SnncError) as info:
-        compile_text(network(body + "\n    proj b -> y : dense positive"))
-    assert info.value.render().splitlines()[:4] == [
+    assert error_lines(network(body + "\n    proj b -> y : dense positive"), 4) == [
         "net.snn:14:5: error[E407]: partition 0, chip 0: PADI bus 0 of hemisphere 0 carries 34 sources and needs 33 "
         "synapse drivers, it has 32; projection 'a->z' brings the most (32)",
         "        proj a -> z : dense negative",

@@ -10,7 +10,14 @@ import pytest
 
 import snnc
 from snnc.diagnostics import SnncError
-from tests.compiler.test_bss2_placement import BSS2_YAML, FEED_FORWARD, LIF, placement_problems
+from tests.compiler.test_bss2_placement import (
+    BSS2_YAML,
+    FEED_FORWARD,
+    LIF,
+    ON_BUS_0,
+    placement_problems,
+    three_layers,
+)
 from tests.conftest import network
 
 
@@ -77,21 +84,11 @@ def test_a_neuron_of_exactly_a_chip_s_circuits_fits_the_rule_and_one_more_does_n
             "excitatory inputs, a bss2 chip has 8") in errors(8 * 256 + 1)
 
 
-def three_layers(hidden: int) -> str:
-    return network(f"""
-    input x[4] : latency(t_max = 10 ms)
-    pop h[{hidden}] : {LIF}
-    pop o[2] : LI(tau_mem = 6 ms, tau_syn = 6 ms)
-    proj x -> h : dense
-    proj h -> o : dense
-    output o : max_membrane""")
-
-
 def test_w402_from_the_second_partition_on():
     # h[504] on 504 circuits, o[2] on 4 merged circuits each (504 signed inputs: 1,008 rows): 512, one chip
-    one = snnc.compile("net.snn", text=three_layers(504), target="bss2")
+    one = snnc.compile("net.snn", text=three_layers(4, 504, 2), target="bss2")
     assert len(one.ir.graph.graph["partitions"]) == 1 and "W402" not in codes(one)
-    two = snnc.compile("net.snn", text=three_layers(505), target="bss2")  # 513 circuits
+    two = snnc.compile("net.snn", text=three_layers(4, 505, 2), target="bss2")  # 513 circuits
     assert [p.populations for p in two.ir.graph.graph["partitions"]] == [("h", "o"), ("o",)]  # o's second neuron
     assert [d["message"] for d in two.diagnostics if d["code"] == "W402"] == [
         "the network does not fit on 1 chip at once: it runs as 2 partitions one after another, spikes between "
@@ -127,22 +124,12 @@ def test_w401_at_the_budget_of_events_between_chips_and_one_past(tmp_path, budge
 
 
 def test_e406_counts_the_rows_of_the_oversubscribed_bus_only():
-    # a (columns 0..31) sends over bus 0, e (32..63, event output 1) and b (160, event output 5) over bus 1:
-    # y's circuit takes 64 rows from each bus; b's excitatory row is the 65th of bus 1 (bus 0's 64 apart)
-    body = f"""
-    input x[1] : rate(max_rate = 10 Hz)
-    pop a[32] : {LIF}
-    pop e[32] : {LIF}
-    pop f[96] : {LIF}
-    pop b[1] : {LIF}
-    pop y[1] : {LIF}
-    proj x -> a : dense
-    proj x -> e : dense
-    proj x -> f : dense
-    proj x -> b : dense
-    proj a -> y : dense
-    proj e -> y : dense
-    output y : spike_count"""
+    # ON_BUS_0 with e between a and f: a (columns 0..31) sends over bus 0, e (32..63, event output 1) and b
+    # (160, event output 5) over bus 1: y's circuit takes 64 rows from each bus; b's excitatory row is the
+    # 65th of bus 1 (bus 0's 64 apart)
+    body = ON_BUS_0.replace("    pop f[96]", f"    pop e[32] : {LIF}\n    pop f[96]").replace(
+        "    proj x -> f", "    proj x -> e : dense\n    proj x -> f")
+    body += "\n    proj a -> y : dense\n    proj e -> y : dense"
     limit = snnc.compile("net.snn", text=network(body), target="bss2")
     assert placement_problems(limit) == []
     assert [(r.hemisphere, r.bus, r.drivers) for r in limit.ir.graph.graph["routing"][0].buses] == [(0, 0, 32),
@@ -155,17 +142,24 @@ def test_e406_counts_the_rows_of_the_oversubscribed_bus_only():
         "a neuron of 'y' (1 circuit) needs 65 there")
 
 
+def into_a_cycle(first: str, second: str, loop: str) -> str:
+    """x[4] -> first -> second (populations `name[size]` of LIF), the cycle closed by the projection `loop`;
+    second read out."""
+    a, b = first.split("[")[0], second.split("[")[0]
+    return network(f"""
+    input x[4] : latency(t_max = 10 ms)
+    pop {first} : {LIF}
+    pop {second} : {LIF}
+    proj x -> {a} : dense
+    proj {a} -> {b} : dense
+    proj {loop} : dense
+    output {b} : spike_count""")
+
+
 def test_a_recurrent_population_that_does_not_fit_beside_the_others_starts_a_partition():
     # h: 500 circuits; r: 20 neurons of 5 circuits (500 + 20 signed inputs: 1,040 rows) must run at once,
     # and 100 do not fit beside h's 500 on the chip's 512: r opens partition 1
-    program = snnc.compile("net.snn", target="bss2", text=network(f"""
-    input x[4] : latency(t_max = 10 ms)
-    pop h[500] : {LIF}
-    pop r[20] : {LIF}
-    proj x -> h : dense
-    proj h -> r : dense
-    proj r -> r : dense
-    output r : spike_count"""))
+    program = snnc.compile("net.snn", target="bss2", text=into_a_cycle("h[500]", "r[20]", "r -> r"))
     assert program.ir.node_attrs("r")["merge"].circuits_per_neuron == 5
     assert [(p.index, [(c.population, c.start, c.stop, c.chip) for c in p.chunks])
             for p in program.ir.graph.graph["partitions"]] == [(0, [("h", 0, 500, 0)]), (1, [("r", 0, 20, 0)])]
@@ -175,14 +169,7 @@ def test_a_recurrent_population_that_does_not_fit_beside_the_others_starts_a_par
 def test_e404_names_every_population_of_a_recurrent_unit_and_its_circuits():
     # a and b form one cycle of 200 + 200 neurons of 2 circuits each: 800 at once, a chip has 512
     with pytest.raises(SnncError) as info:
-        snnc.compile("net.snn", target="bss2", text=network(f"""
-    input x[4] : latency(t_max = 10 ms)
-    pop a[200] : {LIF}
-    pop b[200] : {LIF}
-    proj x -> a : dense
-    proj a -> b : dense
-    proj b -> a : dense
-    output b : spike_count"""))
+        snnc.compile("net.snn", target="bss2", text=into_a_cycle("a[200]", "b[200]", "b -> a"))
     rendered = info.value.render()
     # plural subject, plural verbs and pronouns (the singular case: test_bss2_placement, population 'hidden')
     assert ("error[E404]: recurrent populations 'a', 'b' do not fit: needs 800 neuron circuits (2 per neuron "

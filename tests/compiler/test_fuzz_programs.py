@@ -29,7 +29,7 @@ from snnc.compiler.backend.report import build_report, render_markdown, render_s
 from snnc.diagnostics import SnncError
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
-from tests.compiler.fuzzing import fuzz
+from tests.compiler.fuzzing import fuzz, key_paths
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
@@ -81,17 +81,6 @@ def npz(arrays: dict[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
-def json_paths(value, prefix=()) -> list[tuple]:
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += json_paths(item, prefix + (key,))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            found += json_paths(item, prefix + (i,))
-    return found
-
-
 def only_snnc_errors(files: dict[str, bytes | None], run_it: bool = True) -> None:
     """Load the program these files make: it loads (and then reports and runs) or raises SnncError."""
     with tempfile.TemporaryDirectory() as folder:
@@ -123,7 +112,7 @@ def corrupted_json(draw) -> dict[str, bytes]:
     document = copy.deepcopy(json.loads(files["program.json"]))
     recipe = [name]
     for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(json_paths(document)[1:]))
+        path = draw(st.sampled_from(key_paths(document)[1:]))
         parent = document
         for key in path[:-1]:
             parent = parent[key]
@@ -143,7 +132,7 @@ def corrupted_json(draw) -> dict[str, bytes]:
         after = json.dumps(parent[key])[:60] if (isinstance(parent, dict) and key in parent) or (
             isinstance(parent, list) and isinstance(key, int) and key < len(parent)) else "(deleted)"
         recipe.append(f"{'.'.join(map(str, path))} {action}: {before} -> {after}")
-        if len(json_paths(document)) < 2:
+        if len(key_paths(document)) < 2:
             break
     return Corrupted({"program.json": json.dumps(document).encode(), "weights.npz": files["weights.npz"]}, recipe)
 

@@ -26,7 +26,7 @@ from snnc.compiler.targets import TARGET_DIR
 from snnc.diagnostics import SnncError
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
-from tests.compiler.fuzzing import fuzz
+from tests.compiler.fuzzing import fuzz, key_paths
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
@@ -52,24 +52,12 @@ VALUES = st.one_of(
 )
 
 
-def paths(data, prefix=()) -> list[tuple]:
-    """Every key path in the YAML's tree."""
-    found = [prefix]
-    if isinstance(data, dict):
-        for key, value in data.items():
-            found += paths(value, prefix + (key,))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            found += paths(value, prefix + (i,))
-    return found
-
-
 @st.composite
 def mutated_data(draw) -> dict:
     """A target's data with a few values replaced, deleted, scaled or copied elsewhere."""
     data = copy.deepcopy(draw(st.sampled_from(DATA)))
     for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(paths(data)[1:]))
+        path = draw(st.sampled_from(key_paths(data)[1:]))
         parent = data
         for key in path[:-1]:
             parent = parent[key]
@@ -84,7 +72,7 @@ def mutated_data(draw) -> dict:
             parent[draw(st.sampled_from(["chips", "noise", "resources", "extra", "weight_bits"]))] = parent.pop(key)
         else:
             parent[key] = draw(VALUES)
-        if not paths(data)[1:]:
+        if not key_paths(data)[1:]:
             break
     return data
 

@@ -3,13 +3,12 @@ reported with their key path."""
 
 from __future__ import annotations
 
-import pytest
 import yaml
 
 from snnc.compiler.families import load_target
 from snnc.compiler.targets import TARGET_DIR
 from snnc.compiler.targets.onn import Optics
-from snnc.diagnostics import SnncError
+from tests.compiler.test_bss2_target import rendered_errors
 
 
 def variant(tmp_path, change) -> str:
@@ -19,12 +18,6 @@ def variant(tmp_path, change) -> str:
     path = tmp_path / "my_onn.yaml"
     path.write_text(yaml.safe_dump(spec))
     return str(path)
-
-
-def rendered_error(path: str) -> str:
-    with pytest.raises(SnncError) as info:
-        load_target(path)
-    return info.value.render()
 
 
 def test_onn_target_loads_with_its_resources():
@@ -46,7 +39,7 @@ def test_unknown_and_missing_keys_are_named(tmp_path):
     def change(spec):
         spec["resources"]["chanels"] = spec["resources"].pop("channels")
 
-    text = rendered_error(variant(tmp_path, change))
+    text = rendered_errors(variant(tmp_path, change))
     assert "resources.channels: missing" in text
     assert "resources.chanels: unknown key (did you mean 'channels'?)" in text
 
@@ -57,10 +50,10 @@ def test_values_that_make_no_device_are_named(tmp_path):
         spec["noise"]["detector_efficiency"] = 1.5
         spec["resources"]["signed_weights"] = "mirror"
 
-    text = rendered_error(variant(tmp_path, change))
+    text = rendered_errors(variant(tmp_path, change))
     assert "resources.signed_weights: expected one of 'auto', 'differential', 'offset', got 'mirror'" in text
     spec_ok = variant(tmp_path, lambda s: (s["resources"].update(detectors=0),
                                            s["noise"].update(detector_efficiency=1.5)))
-    text = rendered_error(spec_ok)
+    text = rendered_errors(spec_ok)
     assert "resources.detectors: must be >= 1, got 0" in text
     assert "noise.detector_efficiency: must be <= 1, got 1.5" in text
