@@ -30,9 +30,22 @@ def shape_problems(shape: tuple[int, ...]) -> list[tuple[str, str]]:
     return []
 
 
+class Shaped:
+    """What inputs and populations share: their neurons, `shape` flattened row-major to `size`."""
+
+    shape: tuple[int, ...]  # declared by each record (a field there)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    def problems(self) -> list[tuple[str, str]]:
+        return shape_problems(self.shape)
+
+
 @serializable
 @dataclass(frozen=True, kw_only=True)
-class Input:
+class Input(Shaped):
     """An external stimulus: `input NAME[SHAPE] : ENCODER`; flattened row-major to `size`."""
 
     name: str
@@ -40,17 +53,10 @@ class Input:
     encoder: Any = catalogue("encoder")  # an encoder from snnc.compiler.ir.encoders
     span: Span | None = None
 
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
-
-    def problems(self) -> list[tuple[str, str]]:
-        return shape_problems(self.shape)
-
 
 @serializable
 @dataclass(frozen=True, kw_only=True)
-class Population:
+class Population(Shaped):
     """A group of neurons of one model: `pop NAME[SHAPE] : MODEL`."""
 
     name: str
@@ -58,13 +64,6 @@ class Population:
     model: Any = catalogue("neuron")  # a neuron model from snnc.compiler.ir.neurons
     model_alias: str | None = None  # the `neuron NAME = ...` it was declared with, if any
     span: Span | None = None
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
-
-    def problems(self) -> list[tuple[str, str]]:
-        return shape_problems(self.shape)
 
 
 @serializable
