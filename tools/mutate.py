@@ -91,6 +91,17 @@ GROUPS = (
            f"{TC}/test_legalize_weights.py", f"{TC}/test_onn_legalize.py", f"{TC}/test_onn_place.py",
            f"{TC}/test_bss2_estimates.py", f"{TC}/test_families.py", f"{TC}/test_driver.py",
            f"{TC}/test_bss2_routing_values.py", f"{TC}/test_pass_values.py", f"{TR}/test_core_extensions.py")),
+    # the batch router's kernels are numba's: run as Python, as the fast kernels are
+    Group("bss2-batch", (f"{CT}/bss2_batch.py", f"{CT}/bss2_batch_kernels.py", f"{CT}/bss2_demand.py"),
+          (f"{TC}/test_bss2_batch_routing.py", f"{TC}/test_bss2_placement.py", f"{TC}/test_bss2_routing_values.py",
+           f"{TC}/test_bss2_batch_kernels.py"),
+          {"NUMBA_DISABLE_JIT": "1"}),
+    Group("sparse", ("snnc/compiler/ir/synapses.py", f"{EM}/sparse.py"),
+          (f"{TC}/test_ir.py", f"{TR}/test_sparse_dense.py", f"{TC}/test_bss2_placement.py",
+           f"{TC}/test_legalize_weights.py")),
+    # the Philox kernels as Python (numba's LLVM overloads of philox's uint32 helpers are not run then: the
+    # fast kernels' tests compare the compiled draws with philox.normals, outside mutmut)
+    Group("fast-noise", (f"{EM}/fast_noise.py",), (f"{TR}/test_noise.py",), {"NUMBA_DISABLE_JIT": "1"}),
 )
 # route_synapses is the routing group's
 EXCLUDED_FROM = {"passes": (f"{CP}/route_synapses.py",)}

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from snnc.compiler.ir.synapses import SparseWeights
+from snnc.runtime.emulators import sparse
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.in_the_loop import in_the_loop
 from tests.conftest import timed_network
@@ -113,3 +114,16 @@ def test_a_sparse_projection_too_large_to_make_dense_is_an_error_where_the_core_
     with pytest.raises(SnncError) as info:
         emulator.observe(stimulus, emulator.initial_weights())
     assert "error[E484]: projection 'x->h' has" in info.value.render() and "72,000,000 entries" in info.value.render()
+
+
+def test_a_records_flat_index_is_computed_once_and_never_another_records():
+    """sparse.flat_index: each synapse's place in the (pre, post) matrix, kept per record (the same tensor on
+    every call), and a record never gets the index of another that had its id before it."""
+    mask = np.array([[1, 0, 1], [0, 0, 0], [0, 1, 1]], bool)
+    synapses = SparseWeights.from_dense(np.arange(9, dtype=np.float32).reshape(3, 3), mask)
+    index = sparse.flat_index(synapses)
+    assert index.tolist() == [0, 2, 7, 8] and index.dtype == torch.int64
+    assert sparse.flat_index(synapses) is index
+    other = SparseWeights.from_dense(np.ones((3, 3), np.float32), ~mask)
+    sparse._flat[id(other)] = (synapses, index)  # as if `other` took the id of a record now gone
+    assert sparse.flat_index(other).tolist() == [1, 3, 4, 5, 6]
