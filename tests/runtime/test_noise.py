@@ -56,35 +56,51 @@ def test_numba_draws_the_values_numpy_draws_in_any_split_of_the_batch(n):
     fast_noise.fill(split, 123, 4567, 9, 0, 17)
     fast_noise.fill(split, 123, 4567, 9, 17, 33)
     assert np.array_equal(whole[:, :, :n], expected) and np.array_equal(split[:, :, :n], expected)
-    # counters (block q, sample, step, call): block q gives neurons q + l Q, l = 0 .. 7 (word l // 2, cos, sin)
+    # counters (block q, sample, step, call): block q gives neurons q + l Q, l = 0 .. 7 (word l // 2, low, high)
     q = philox.blocks(n)
     assert q == -(-n // 8)
     words = philox.philox4x32(np.uint64(0), np.uint64(5), np.uint64(3), np.uint64(9), np.uint64(123),
                               np.uint64(4567))
-    lanes = [z for word in words for z in philox.gaussian_pair(np.uint32(word))]
+    lanes = [z for word in words for z in philox.normal_pair(np.uint32(word))]
     for lane, z in enumerate(lanes):
         if lane * q < n:
             assert expected[3, 5, lane * q] == z
 
 
-def test_the_transform_is_box_muller_to_float32_rounding():
-    """Against float64 Box-Muller on the same 20-bit uniforms and angles (12 bits: 4096 directions at the
-    centres of equal steps, starting at -pi/4)."""
-    w = np.arange(0, 1 << 32, 4099, dtype=np.uint64).astype(np.uint32)
-    a, b = philox.gaussian_pair(w)
-    radius = np.sqrt(-2 * np.log(((w >> 12) + 1.0) * 2.0 ** -20))
-    step = ((w >> 2) & 1023) + 0.5
-    angle = (w & 3) * (np.pi / 2) + (step / 1024 - 0.5) * (np.pi / 2)
-    assert np.abs(a - radius * np.cos(angle)).max() < 1e-6 and np.abs(b - radius * np.sin(angle)).max() < 1e-6
-    largest = philox.gaussian_pair(np.uint32(0))  # u1 = 2^-20, the smallest angle step's centre
-    assert float(np.hypot(*largest)) == pytest.approx(math.sqrt(40 * math.log(2)))
-    assert float(largest[0]) == pytest.approx(math.sqrt(40 * math.log(2)) * math.cos(math.pi / 4 * (1 / 1024 - 1)))
-    directions = philox.gaussian_pair(np.arange(4096, dtype=np.uint32) | np.uint32(0xFFFFF000))  # u1 = 1: radius 0
-    assert not directions[0].any() and not directions[1].any()
-    unit = philox.gaussian_pair(np.arange(4096, dtype=np.uint32) | np.uint32(0x9A209000))  # one radius, all angles
-    r = float(np.hypot(unit[0][0], unit[1][0]))
-    assert abs(float(unit[0].astype(np.float64).mean())) < 1e-6 * r and abs(float(unit[1].mean())) < 1e-6 * r
-    assert float((unit[0].astype(np.float64) ** 2).mean()) == pytest.approx(r * r / 2, rel=1e-6)
+def test_the_transform_is_the_normals_mean_over_each_of_65536_quantile_bins():
+    """Entry h of the table is E[Z | Phi(Z) in [h, h + 1) / 2^16], checked against float64 from torch (ndtri for
+    the edges, the difference of densities for the mean); the 16 bits of each half of a word pick the entry."""
+    table, n = philox.NORMALS.astype(np.float64), philox.QUANTILES
+    assert n == 65536 and table.shape == (n,) and philox.NORMALS.dtype == np.float32
+    edges = torch.special.ndtri(torch.arange(1, n, dtype=torch.float64) / n).numpy()
+    lower, upper = np.concatenate([[-np.inf], edges]), np.concatenate([edges, [np.inf]])
+    density = np.exp(-lower ** 2 / 2) - np.exp(-upper ** 2 / 2)
+    expected = n * density / math.sqrt(2 * math.pi)
+    assert np.all(np.abs(table - expected) < 2e-7 * np.maximum(np.abs(expected), 1.0))
+    assert np.all(table[:-1] < edges) and np.all(edges < table[1:])  # each inside its bin, increasing
+    assert np.array_equal(philox.NORMALS, -philox.NORMALS[::-1]) and table.sum() == 0.0  # symmetric
+    # pinned: the central bins, the quartile's bin and the outermost (the largest normal drawn, 4.39 sigma)
+    assert philox.NORMALS[n // 2] == np.float32(1.912405605253298e-05)
+    assert philox.NORMALS[3 * n // 4] == np.float32(0.6745137572288513)
+    assert philox.NORMALS[-1] == np.float32(4.387511253356934) == -philox.NORMALS[0]
+    w = np.array([0x0001FFFF, 0x80000000, 0xFFFF0000], np.uint32)
+    low, high = philox.normal_pair(w)
+    assert np.array_equal(low, philox.NORMALS[[0xFFFF, 0, 0]])
+    assert np.array_equal(high, philox.NORMALS[[1, n // 2, n - 1]])
+
+
+def test_the_transforms_distribution_is_normal_to_its_resolution():
+    """The exact moments and CDF of the drawn distribution (each entry has probability 2^-16), as docs/runtime.md
+    states them: mean 0, std 1 - 7.4e-7, kurtosis 3 - 1.7e-4, the CDF within 0.63 of a bin (9.5e-6) of the
+    normal's everywhere, the worst at the outermost bins."""
+    table, n = philox.NORMALS.astype(np.float64), philox.QUANTILES
+    second, fourth = (table ** 2).mean(), (table ** 4).mean()
+    assert 1 - math.sqrt(second) == pytest.approx(7.40e-7, abs=0.01e-7)
+    assert fourth / second ** 2 - 3 == pytest.approx(-1.677e-4, abs=0.005e-4)
+    cdf = 0.5 * (1 + torch.erf(torch.from_numpy(table) / math.sqrt(2))).numpy()
+    h = np.arange(n)
+    error = np.maximum(cdf - h / n, (h + 1) / n - cdf)  # just below and just above each atom
+    assert error.max() == pytest.approx(9.526e-6, rel=1e-3) and error.argmax() in (0, n - 1)
 
 
 def test_the_noise_is_gaussian_with_the_yamls_standard_deviation():

@@ -233,9 +233,9 @@ def _step(t, b0, b1, state, x, has_x, drive, recurrence, noise, spikes, is_force
     (block, N + PAD), scratch): the normals of this step are drawn first where the Noise has segments (fast_noise).
     `is_forced` and `record` are literals."""
     _events(drive, t, b0, b1, x, has_x)
-    spec, normals, words, z = noise
+    spec, normals, words = noise
     if spec.segments.shape[0] > 0:
-        draw(spec, t, b0, b1, normals, words, z)
+        draw(spec, t, b0, b1, normals, words)
     noise = (normals, spec.scale)
     if recurrence.edges.shape[0] == 0:
         _neurons(t, b0, b1, state, x, has_x, noise, spikes[0], is_forced, neurons, outputs, record, surrogate,
@@ -276,7 +276,7 @@ def forward(drive, recurrence, neurons, noise, forced, outputs, lo, hi):
     ref, has_x = np.zeros((BLOCK, n), np.int32), np.zeros(BLOCK, np.bool_)
     unused = np.empty((1, 1, n), F32)
     words = scratch_words(n, BLOCK)
-    drawn = (noise, np.zeros((BLOCK, n + PAD), F32), np.empty(words, np.uint32), np.empty((2, words), F32))
+    drawn = (noise, np.zeros((BLOCK, n + PAD), F32), np.empty(words, np.uint32))
     state, written = (v, i, ref), (z_out, v_out)
     no_surrogate, no_passes = (neurons.v_leak, F32(0.0), np.empty((0, 0, 0), F32)), (unused, unused)
     for b0 in range(lo, hi, BLOCK):

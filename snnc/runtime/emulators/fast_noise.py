@@ -5,7 +5,6 @@ array. The source is philox.py's; the overloads below give its numpy helpers the
 from __future__ import annotations
 
 import numpy as np
-from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic, overload
 
@@ -14,38 +13,6 @@ from snnc.runtime.emulators import philox
 U64, U32 = np.uint64, np.uint32
 INLINE = dict(cache=True, inline="always", error_model="numpy")
 JIT = dict(cache=True, fastmath=False, nogil=True, error_model="numpy")
-
-
-@intrinsic
-def _bitcast_to_int(_typingctx, x):
-    def codegen(_context, builder, _signature, args):
-        return builder.bitcast(args[0], ir.IntType(32))
-
-    return types.uint32(types.float32), codegen
-
-
-@intrinsic
-def _bitcast_to_float(_typingctx, i):
-    def codegen(_context, builder, _signature, args):
-        return builder.bitcast(args[0], ir.FloatType())
-
-    return types.float32(types.uint32), codegen
-
-
-@intrinsic
-def _unsigned_to_float(_typingctx, i):
-    def codegen(_context, builder, _signature, args):
-        return builder.uitofp(args[0], ir.FloatType())
-
-    return types.float32(types.uint32), codegen
-
-
-@intrinsic
-def _select_value(_typingctx, condition, a, b):
-    def codegen(_context, builder, _signature, args):
-        return builder.select(*args)
-
-    return a(types.boolean, a, a), codegen
 
 
 def _uint32_operation(helper, result, build) -> None:
@@ -67,37 +34,14 @@ def _uint32_operation(helper, result, build) -> None:
 
 for _helper, _result, _build in (
         (philox.shift_right, types.uint32, lambda b, x, y: b.lshr(x, y)),
-        (philox.bit_and, types.uint32, lambda b, x, y: b.and_(x, y)),
-        (philox.bit_or, types.uint32, lambda b, x, y: b.or_(x, y)),
-        (philox.plus, types.uint32, lambda b, x, y: b.add(x, y)),
-        (philox.minus, types.uint32, lambda b, x, y: b.sub(x, y)),
-        (philox.above, types.boolean, lambda b, x, y: b.icmp_unsigned(">", x, y)),
-        (philox.equal, types.boolean, lambda b, x, y: b.icmp_unsigned("==", x, y))):
+        (philox.bit_and, types.uint32, lambda b, x, y: b.and_(x, y))):
     _uint32_operation(_helper, _result, _build)
 
 
-@overload(philox.select, inline="always")
-def _select(condition, a, b):
-    return lambda condition, a, b: _select_value(condition, a, b)
-
-
-@overload(philox.float_bits, inline="always")
-def _float_bits(x):
-    return lambda x: _bitcast_to_int(x)
-
-
-@overload(philox.bits_float, inline="always")
-def _bits_float(i):
-    return lambda i: _bitcast_to_float(i)
-
-
-@overload(philox.to_float, inline="always")
-def _to_float(i):
-    return lambda i: _unsigned_to_float(i)
-
-
 philox4x32 = njit(**INLINE)(philox.philox4x32)
-gaussian_pair = njit(**INLINE)(philox.gaussian_pair)
+normal_pair = njit(**INLINE)(philox.normal_pair)
+low_normal = njit(**INLINE)(philox.low_normal)
+high_normal = njit(**INLINE)(philox.high_normal)
 
 
 @njit(**INLINE)
@@ -121,45 +65,35 @@ def _words(words, blocks, t, b0, b1, call, k0, k1, sample_inner):
 
 
 @njit(**INLINE)
-def _normals(words, z, count):
-    """z[0, i], z[1, i] = the pair of normals of words[i], i < count (one flat loop: an outer loop over
-    the four words kept LLVM from vectorizing it, 4.2 instead of 0.9 ns a normal, measured)."""
-    for i in range(U64(count)):
-        a, b = gaussian_pair(words[i])
-        z[U64(0), i] = a
-        z[U64(1), i] = b
-
-
-@njit(**INLINE)
-def _segment(out, c0, n, t, b0, b1, call, k0, k1, words, z):
+def _segment(out, c0, n, t, b0, b1, call, k0, k1, words):
     """out[b - b0, c0 + l Q + q] = normal l of block q (Q = ceil(n / 8)) of sample b at step t, b0 <= b < b1,
     8 Q columns and up to 2 LANES past them (scratch, or the next segment's, overwritten after). The Philox
-    words of all the samples first, then their transform, then the placement: flat loops that LLVM
-    vectorizes (one loop doing all three kept the transform scalar where it was inlined: 2x slower). A
-    sample's blocks are padded to a multiple of 8 (blocks q >= Q are drawn and dropped), so no loop has a
-    scalar remainder: 31 blocks, for 246 neurons, took as long on their 7 left over as on 24 vectorized.
-    Fewer than 8 blocks loop over the samples innermost instead (10 neurons: 5.5 -> 1.6 ns a normal)."""
+    words of all the samples first, then each looked up and placed: flat loops that LLVM vectorizes (the
+    lookup as gathers from the constant table). A sample's blocks are padded to a multiple of 8 (blocks
+    q >= Q are drawn and dropped), so no loop has a scalar remainder: 31 blocks, for 246 neurons, took as
+    long on their 7 left over as on 24 vectorized. Fewer than 8 blocks loop over the samples innermost
+    instead (10 neurons: 5.5 -> 1.6 ns a normal)."""
     q_count = (n + philox.LANES - 1) // philox.LANES
     rows = U64(b1 - b0)
     sample_inner = q_count < 8
     blocks = q_count if sample_inner else (q_count + 7) // 8 * 8
     count = rows * U64(blocks)
     _words(words, blocks, t, b0, b1, call, k0, k1, sample_inner)
-    _normals(words, z, U64(4) * count)
     for j in range(rows):
         for word in range(U64(4)):
             column = U64(c0) + U64(2) * word * U64(q_count)
             if sample_inner:
                 first = word * count + j
                 for q in range(U64(q_count)):
-                    out[j, column + q] = z[U64(0), first + q * rows]
-                    out[j, column + U64(q_count) + q] = z[U64(1), first + q * rows]
+                    low, high = normal_pair(words[first + q * rows])
+                    out[j, column + q] = low
+                    out[j, column + U64(q_count) + q] = high
             else:
                 first = word * count + j * U64(blocks)
                 for q in range(U64(blocks)):
-                    out[j, column + q] = z[U64(0), first + q]
+                    out[j, column + q] = low_normal(words[first + q])
                 for q in range(U64(blocks)):
-                    out[j, column + U64(q_count) + q] = z[U64(1), first + q]
+                    out[j, column + U64(q_count) + q] = high_normal(words[first + q])
 
 
 @njit(**INLINE)
@@ -169,15 +103,15 @@ def scratch_words(n, rows):
 
 
 @njit(**JIT)
-def draw(noise, t, b0, b1, out, words, z):
+def draw(noise, t, b0, b1, out, words):
     """out[b - b0, c] = the standard normal of column c for sample b at step t, b0 <= b < b1, for every
     segment of the Noise (a population: its columns and Philox key); `words` (>= 4 (b1 - b0) Q,) uint32
-    and `z` (2, same) float32 are scratch. Compiled on its own, not inlined into the kernels: LLVM
+    is scratch. Compiled on its own, not inlined into the kernels: LLVM
     vectorizes it the same wherever it is called from."""
     segments, call = noise.segments, U64(noise.call)
     for s in range(segments.shape[0]):
         c0, c1 = segments[s, 0], segments[s, 1]
-        _segment(out, c0, c1 - c0, t, b0, b1, call, U64(segments[s, 2]), U64(segments[s, 3]), words, z)
+        _segment(out, c0, c1 - c0, t, b0, b1, call, U64(segments[s, 2]), U64(segments[s, 3]), words)
 
 
 @njit(**JIT)
@@ -187,9 +121,9 @@ def fill(out, k0, k1, call, lo, hi):
     steps, n = out.shape[0], out.shape[2] - philox.PAD
     rows = 16
     size = scratch_words(n, rows)
-    words, z = np.empty(size, np.uint32), np.empty((2, size), np.float32)
+    words = np.empty(size, np.uint32)
     call, k0, k1 = U64(call), U64(k0), U64(k1)
     for t in range(steps):
         for b0 in range(lo, hi, rows):
             b1 = min(b0 + rows, hi)
-            _segment(out[t, b0:b1], 0, n, t, b0, b1, call, k0, k1, words, z)
+            _segment(out[t, b0:b1], 0, n, t, b0, b1, call, k0, k1, words)
