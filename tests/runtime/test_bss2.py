@@ -37,6 +37,29 @@ def test_deployed_weights_are_the_compiled_hardware_weights_with_synapse_mismatc
         assert torch.equal(emulator.twin_weights(weights)[name], hw_over_scale)  # the twin: no mismatch
 
 
+def test_weights_deployed_again_are_reused_only_while_their_values_are_the_same():
+    """deploy keeps the last weights it deployed per projection: equal values (the same tensor, or a copy)
+    give the same deployed tensor, and any change (an optimizer step, a write through .data, which torch's
+    version counter does not see) deploys anew, as a fresh emulator of the same chip would."""
+    emulator = tiny_bss2(chip_seed=1)
+    weights = {k: w.requires_grad_(True) for k, w in emulator.initial_weights().items()}
+    name = next(iter(weights))
+    first = emulator.deploy(weights)[name]
+    assert emulator.deploy(weights)[name] is first
+    assert emulator.deploy({k: w.detach().clone() for k, w in weights.items()})[name] is first
+    optimizer = torch.optim.Adam(list(weights.values()), lr=0.05)
+    sum((w ** 2).sum() for w in weights.values()).backward()
+    optimizer.step()
+    changes = [lambda: None, lambda: weights[name].data.mul_(-1.5), lambda: weights[name].data[0].zero_()]
+    previous = first
+    for change in changes:  # the first: the optimizer's step above
+        change()
+        deployed = emulator.deploy(weights)[name]
+        assert not torch.equal(deployed, previous)
+        assert torch.equal(deployed, tiny_bss2(chip_seed=1).deploy(weights)[name])
+        previous = deployed
+
+
 def test_one_chip_seed_is_one_chip():
     a, b, other = tiny_bss2(chip_seed=4), tiny_bss2(chip_seed=4), tiny_bss2(chip_seed=5)
     assert torch.equal(a.actual["h"].tau_mem, b.actual["h"].tau_mem)
