@@ -67,33 +67,39 @@ def test_numba_draws_the_values_numpy_draws_in_any_split_of_the_batch(n):
             assert expected[3, 5, lane * q] == z
 
 
+def drawn_values() -> np.ndarray:
+    """The 2^16 values a 16-bit half of a word can give, each with probability 2^-16, in increasing order."""
+    return np.sort(philox.normal(np.arange(philox.QUANTILES, dtype=np.uint32)).astype(np.float64))
+
+
 def test_the_transform_is_the_normals_mean_over_each_of_65536_quantile_bins():
-    """Entry h of the table is E[Z | Phi(Z) in [h, h + 1) / 2^16], checked against float64 from torch (ndtri for
-    the edges, the difference of densities for the mean); the 16 bits of each half of a word pick the entry."""
-    table, n = philox.NORMALS.astype(np.float64), philox.QUANTILES
-    assert n == 65536 and table.shape == (n,) and philox.NORMALS.dtype == np.float32
+    """Value h (in increasing order) is E[Z | Phi(Z) in [h, h + 1) / 2^16], checked against float64 from torch
+    (ndtri for the edges, the difference of densities for the mean); 15 bits of a half pick the magnitude,
+    the 16th its sign, and each half of a word gives one normal."""
+    table, n = drawn_values(), philox.QUANTILES
+    assert n == 65536 and philox.MAGNITUDES.shape == (n // 2,) and philox.MAGNITUDES.dtype == np.float32
     edges = torch.special.ndtri(torch.arange(1, n, dtype=torch.float64) / n).numpy()
     lower, upper = np.concatenate([[-np.inf], edges]), np.concatenate([edges, [np.inf]])
     density = np.exp(-lower ** 2 / 2) - np.exp(-upper ** 2 / 2)
     expected = n * density / math.sqrt(2 * math.pi)
     assert np.all(np.abs(table - expected) < 2e-7 * np.maximum(np.abs(expected), 1.0))
-    assert np.all(table[:-1] < edges) and np.all(edges < table[1:])  # each inside its bin, increasing
-    assert np.array_equal(philox.NORMALS, -philox.NORMALS[::-1]) and table.sum() == 0.0  # symmetric
-    # pinned: the central bins, the quartile's bin and the outermost (the largest normal drawn, 4.39 sigma)
-    assert philox.NORMALS[n // 2] == np.float32(1.912405605253298e-05)
-    assert philox.NORMALS[3 * n // 4] == np.float32(0.6745137572288513)
-    assert philox.NORMALS[-1] == np.float32(4.387511253356934) == -philox.NORMALS[0]
+    assert np.all(table[:-1] < edges) and np.all(edges < table[1:])  # one value inside each bin
+    assert np.array_equal(table, -table[::-1]) and table.sum() == 0.0  # symmetric
+    # pinned: the central bins, the upper quartile's and the outermost (the largest normal drawn, 4.39 sigma)
+    assert philox.normal(np.uint32(0x8000)) == np.float32(1.912405605253298e-05) == -philox.normal(np.uint32(0))
+    assert philox.normal(np.uint32(0x8000 + 0x4000)) == np.float32(0.6745137572288513)
+    assert philox.normal(np.uint32(0xFFFF)) == np.float32(4.387511253356934) == -philox.normal(np.uint32(0x7FFF))
     w = np.array([0x0001FFFF, 0x80000000, 0xFFFF0000], np.uint32)
     low, high = philox.normal_pair(w)
-    assert np.array_equal(low, philox.NORMALS[[0xFFFF, 0, 0]])
-    assert np.array_equal(high, philox.NORMALS[[1, n // 2, n - 1]])
+    assert np.array_equal(low, philox.normal(np.array([0xFFFF, 0, 0], np.uint32)))
+    assert np.array_equal(high, philox.normal(np.array([1, 0x8000, 0xFFFF], np.uint32)))
 
 
 def test_the_transforms_distribution_is_normal_to_its_resolution():
-    """The exact moments and CDF of the drawn distribution (each entry has probability 2^-16), as docs/runtime.md
-    states them: mean 0, std 1 - 7.4e-7, kurtosis 3 - 1.7e-4, the CDF within 0.63 of a bin (9.5e-6) of the
-    normal's everywhere, the worst at the outermost bins."""
-    table, n = philox.NORMALS.astype(np.float64), philox.QUANTILES
+    """The exact moments and CDF of the drawn distribution, as docs/runtime.md states them: mean 0, std
+    1 - 7.4e-7, kurtosis 3 - 1.7e-4, the CDF within 0.63 of a bin (9.5e-6) of the normal's everywhere, the
+    worst at the outermost bins."""
+    table, n = drawn_values(), philox.QUANTILES
     second, fourth = (table ** 2).mean(), (table ** 4).mean()
     assert 1 - math.sqrt(second) == pytest.approx(7.40e-7, abs=0.01e-7)
     assert fourth / second ** 2 - 3 == pytest.approx(-1.677e-4, abs=0.005e-4)

@@ -38,10 +38,14 @@ for _helper, _result, _build in (
     _uint32_operation(_helper, _result, _build)
 
 
+def _inline(helper) -> None:
+    """Compile philox's `helper` (w) where numba code calls it (philox's functions call one another)."""
+    overload(helper, inline="always")(lambda w: helper)
+
+
+for _helper in (philox.normal, philox.low_normal, philox.high_normal, philox.normal_pair):
+    _inline(_helper)
 philox4x32 = njit(**INLINE)(philox.philox4x32)
-normal_pair = njit(**INLINE)(philox.normal_pair)
-low_normal = njit(**INLINE)(philox.low_normal)
-high_normal = njit(**INLINE)(philox.high_normal)
 
 
 @njit(**INLINE)
@@ -85,15 +89,15 @@ def _segment(out, c0, n, t, b0, b1, call, k0, k1, words):
             if sample_inner:
                 first = word * count + j
                 for q in range(U64(q_count)):
-                    low, high = normal_pair(words[first + q * rows])
+                    low, high = philox.normal_pair(words[first + q * rows])
                     out[j, column + q] = low
                     out[j, column + U64(q_count) + q] = high
             else:
                 first = word * count + j * U64(blocks)
                 for q in range(U64(blocks)):
-                    out[j, column + q] = low_normal(words[first + q])
+                    out[j, column + q] = philox.low_normal(words[first + q])
                 for q in range(U64(blocks)):
-                    out[j, column + U64(q_count) + q] = high_normal(words[first + q])
+                    out[j, column + U64(q_count) + q] = philox.high_normal(words[first + q])
 
 
 @njit(**INLINE)

@@ -8,14 +8,16 @@ The functions are written once, for numpy arrays; fast_noise.py compiles the sam
 kernels (its overloads keep `shift_right` and `bit_and` in 32 bits there), so both give the same bits
 (tests/runtime/test_noise.py).
 
-The transform, two normals from each 32-bit word: each 16-bit half h picks NORMALS[h], the mean of the
-standard normal over its h-th quantile bin (Phi(Z) in [h, h + 1) / 2^16): an exact inverse-CDF draw at
-16-bit resolution, one table lookup a normal (the kernels gather from the 256 KB table, compiled in as a
-constant). Its distribution, computed from the table (tests/runtime/test_noise.py): mean exactly 0
-(symmetric), standard deviation 1 - 7.4e-7, kurtosis 3 - 1.7e-4, |z| <= 4.39 (a normal passes that once
-in 87,000 draws), and its CDF within 9.5e-6 of the normal's everywhere (0.63 of a bin's 2^-16, at the
-outermost bins). It replaced Box-Muller on 20 + 12 bits of a word (ln, sqrt, sin and cos as series:
-0.52 ns a normal against 0.3 for the lookup, microbenchmark), whose tails reached 5.27 sigma.
+The transform, two normals from each 32-bit word: each 16-bit half picks one of the 2^16 equally likely
+quantile bins of the standard normal and gives the normal's mean over that bin (`normal`: 15 bits index a
+table of the upper half's MAGNITUDES, the 16th gives the sign): an exact inverse-CDF draw at 16-bit
+resolution, one table lookup a normal (the kernels gather from the 128 KB table, compiled in as a
+constant; a 256 KB table of both signs took 10% longer). Its distribution, computed from the table
+(tests/runtime/test_noise.py): mean exactly 0 (symmetric), standard deviation 1 - 7.4e-7, kurtosis
+3 - 1.7e-4, |z| <= 4.39 (a normal passes that once in 87,000 draws), and its CDF within 9.5e-6 of the
+normal's everywhere (0.63 of a bin's 2^-16, at the outermost bins). It replaced Box-Muller on 20 + 12
+bits of a word (ln, sqrt, sin and cos as series: 0.52 ns a normal against 0.3 for the lookup,
+microbenchmark), whose tails reached 5.27 sigma.
 
 Counters: a population of n neurons takes Q = ceil(n / 8) Philox blocks per (sample, step, call); block q
 (counter (q, sample, step, call), the population's key) gives neurons q + l Q for l = 0 .. 7 (word l // 2:
@@ -59,43 +61,49 @@ def philox4x32(c0, c1, c2, c3, k0, k1):
 
 
 QUANTILES = 1 << 16  # equal-probability bins of the standard normal; 16 bits of a Philox word pick one
-_LOW16, _16 = U32(0xFFFF), U32(16)
+_LOW16, _16, _15, _7FFF = U32(0xFFFF), U32(16), U32(15), U32(0x7FFF)
+_ONE, _TWO = F32(1.0), F32(2.0)
 
 
 def _bin_means() -> np.ndarray:
-    """(QUANTILES,) float32: entry h the mean of a standard normal Z over its h-th quantile bin, Phi(Z) in
-    [h, h + 1) / QUANTILES: n (phi(a) - phi(b)) for the bin's edges a = Phi^-1(h / n), b = Phi^-1((h + 1) / n),
-    written as -n phi(a) expm1(-(b - a)(b + a) / 2) so that the central bins lose no digits to cancellation.
-    Computed in float64 by the standard library (statistics.NormalDist: Wichura's AS241, ~1e-16), the upper
-    half mirrored onto the lower, so the table is exactly antisymmetric (its sum exactly 0)."""
+    """(QUANTILES / 2,) float32: entry k the mean of a standard normal Z over the k-th quantile bin above its
+    median, Phi(Z) in [1/2 + k / n, 1/2 + (k + 1) / n) with n = QUANTILES: n (phi(a) - phi(b)) for its edges
+    a and b, written as -n phi(a) expm1(-(b - a)(b + a) / 2) so that the central bins lose no digits to
+    cancellation. Computed in float64 by the standard library (statistics.NormalDist's inverse CDF:
+    Wichura's AS241, ~1e-16 relative)."""
     n, half = QUANTILES, QUANTILES // 2
     inverse = statistics.NormalDist().inv_cdf
     edges = [0.0, *(inverse(0.5 + k / n) for k in range(1, half)), math.inf]
-    upper = []
+    means = []
     for a, b in zip(edges, edges[1:], strict=False):
         density = math.exp(-a * a / 2) / math.sqrt(2 * math.pi)
-        upper.append(n * density if b == math.inf else -n * density * math.expm1(-(b - a) * (b + a) / 2))
-    upper = np.array(upper, np.float32)
-    return np.concatenate([-upper[::-1], upper])
+        means.append(n * density if b == math.inf else -n * density * math.expm1(-(b - a) * (b + a) / 2))
+    return np.array(means, np.float32)
 
 
-NORMALS = _bin_means()
-NORMALS.flags.writeable = False  # numba compiles it into the kernels as a constant
+MAGNITUDES = _bin_means()
+MAGNITUDES.flags.writeable = False  # numba compiles it into the kernels as a constant
+
+
+def normal(w):
+    """The standard normal (float32) of 16 random bits w (uint32 below 2^16): MAGNITUDES[w mod 2^15], negative
+    where bit 15 is clear, so each of the normal's 2^16 quantile bins has one w. A product with +-1: exact."""
+    return MAGNITUDES[bit_and(w, _7FFF)] * (F32(shift_right(w, _15)) * _TWO - _ONE)
 
 
 def low_normal(w):
-    """The standard normal (float32) of a 32-bit word's (uint32) low 16 bits: the mean of their bin (NORMALS)."""
-    return NORMALS[bit_and(w, _LOW16)]
+    """The standard normal (float32) of a 32-bit word's (uint32) low 16 bits."""
+    return normal(bit_and(w, _LOW16))
 
 
 def high_normal(w):
     """The standard normal (float32) of a 32-bit word's (uint32) high 16 bits."""
-    return NORMALS[shift_right(w, _16)]
+    return normal(shift_right(w, _16))
 
 
 def normal_pair(w):
     """Two independent standard normals from one 32-bit word: of its low and of its high 16 bits."""
-    return NORMALS[bit_and(w, _LOW16)], NORMALS[shift_right(w, _16)]
+    return low_normal(w), high_normal(w)
 
 
 LANES = 8  # normals per Philox block: a pair per 32-bit word
