@@ -182,9 +182,16 @@ class BSS2Emulator(SpikingEmulator):
 
     def quantize_membrane(self, name: str, v: Tensor) -> Tensor:
         """The CADC's code of `v` (readout_bits over readout_range), in model units."""
-        p = self.nominal[name]
-        unit = p.threshold_unit()
-        low = p.v_leak + self.readout_range[0] * unit
-        lsb = (self.readout_range[1] - self.readout_range[0]) * unit / ((1 << self.readout_bits) - 1)
-        code = torch.clamp(torch.round((v - low) / lsb), 0, (1 << self.readout_bits) - 1)
-        return low + code * lsb
+        low, lsb = self.readout_grid[name]
+        code = torch.clamp_((v - low).div_(lsb).round_(), 0, (1 << self.readout_bits) - 1)
+        return code.mul_(lsb).add_(low)
+
+    @cached_property
+    def readout_grid(self) -> dict[str, tuple[Tensor, Tensor]]:
+        """Per population, the CADC's lowest level and its step (N,), in model units."""
+        grid = {}
+        for name, p in self.nominal.items():
+            unit = p.threshold_unit()
+            low = p.v_leak + self.readout_range[0] * unit
+            grid[name] = low, (self.readout_range[1] - self.readout_range[0]) * unit / ((1 << self.readout_bits) - 1)
+        return grid
