@@ -14,7 +14,7 @@ import torch
 
 from snnc.diagnostics import SnncError
 from snnc.runtime import checkpoint, seeds
-from snnc.runtime.emulators import fast_lif, fast_noise, fast_threads, philox
+from snnc.runtime.emulators import core, fast_kernels, fast_lif, fast_noise, fast_threads, philox
 from snnc.runtime.emulators.base import emulator_for
 from snnc.runtime.encoders import encode
 from tests.conftest import timed_network
@@ -164,15 +164,24 @@ def test_the_noise_is_the_same_on_any_number_of_threads_and_in_any_batch(text):
 
 
 def test_the_kernels_add_the_noise_the_core_adds():
-    """An unstimulated LI neuron's first membrane is v_leak + its noise: the kernel's draw, bit for bit."""
+    """Unstimulated, every neuron's membrane is the leak's recursion plus its noise, step by step: the kernels'
+    draws (a block of steps at a time, fast_kernels.STEPS_DRAWN; 20 steps are 8 + 8 + 4) are the core's
+    noise tensors bit for bit, in a group of two populations and in a population of its own."""
+    assert fast_kernels.STEPS_DRAWN == 8
     emulator = emulator_for(compile_text(CYCLE, target="bss2"), noise_seed=3)
     x = torch.zeros(9, 16)
     noise = emulator.membrane_noise(9)
     trace = fast_lif.simulate(emulator.plan, emulator.neuron_params(), emulator.deploy(emulator.initial_weights()),
                               encode(emulator.ir, x).events, noise=noise)
-    leak = emulator.neuron_params()["o"].v_leak
-    assert torch.equal(trace.membrane["o"][0], leak + noise["o"][0])
-    assert float(noise["o"][0].abs().min()) > 0
+    assert emulator.plan.steps == 20
+    for name in ("a", "b", "o"):
+        p = emulator.neuron_params()[name]
+        a_mem = core.Coefficients.of(p, emulator.plan.dt).a_mem
+        v = p.v_leak.expand(9, -1)
+        for t in range(20):
+            v = p.v_leak + a_mem * (v - p.v_leak) + noise[name][t]
+            assert torch.equal(trace.membrane[name][t], v), (name, t)
+        assert float(noise[name].abs().min()) > 0
 
 
 def test_the_stream_state_restores_and_refuses_a_torch_generators():

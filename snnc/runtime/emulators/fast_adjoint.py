@@ -56,7 +56,7 @@ def adjoint(drive, recurrence, neurons, observed, surrogate, loss, down, grad_x,
     scratch = (np.empty((block, n), F32), np.empty((block, n), F32), np.empty((block, n), F32),
                np.empty(block, F32), np.zeros((ring, n, block), F32))
     zeros = np.zeros((1, 1, n), F32)
-    quiet = (Noise(np.zeros((0, 4), np.int64), 0, np.zeros(n, F32)), np.zeros((1, n), F32),  # the twin: no noise
+    quiet = (Noise(np.zeros((0, 4), np.int64), 0, np.zeros(n, F32)), np.zeros((1, 1, n), F32),  # the twin: no noise
              np.empty(0, np.uint32))
     passes = (np.ones((steps, block, n), F32), np.zeros((steps, block, n), F32))  # pass_v, pass_z
     state, unwritten = (v, i, ref), (np.empty((1, 1, n), F32), np.empty((1, 1, n), F32))

@@ -38,6 +38,11 @@ from snnc.runtime.emulators.philox import PAD
 
 F32 = np.float32
 BLOCK = 16  # samples advanced together through a step: the (T, B, N) outputs are written in order
+# The membrane noise of up to STEPS_DRAWN steps is drawn at a time, in a buffer of at most NOISE_BYTES
+# (or one step): drawn step by step between the neurons' updates, the noise cost 1.5-2.5 us a sample more
+# on the benchmark's network (its table and words kept leaving the caches), bss2 inference 82-83% of
+# reference's instead of 85-86% (runtime_throughput, one kernel thread, measured in turns).
+STEPS_DRAWN, NOISE_BYTES = 8, 1 << 19
 JIT = dict(cache=True, fastmath=False, nogil=True, error_model="numpy")
 INLINE = dict(cache=True, inline="always", error_model="numpy")
 
@@ -183,9 +188,9 @@ def _neurons(t, b0, b1, state, x, has_x, noise, forced, is_forced, neurons, outp
     a gradient passes the step, in passes = (pass_v, pass_z): pass_v[t, b - b0] = dV/dV' (1 - z, 0 while
     held) and pass_z = dz/dV' (the SuperSpike surrogate 1 / (1 + beta |V' - v_th| / unit)^2 / unit, 0
     while held; fast_adjoint evaluates it on surrogate.membrane instead where given). `is_forced`,
-    `record` and `currents` are literals at every call site. `noise` = (standard normals (rows, N + PAD):
-    row b - b0, or row 0 for all when it has one; the neurons' scales (N,)) adds z * scale to the membrane,
-    the core's noise tensor bit for bit. One call per step and block of samples:
+    `record` and `currents` are literals at every call site. `noise` = (standard normals (S, rows, N + PAD) of
+    S steps: [t % S, b - b0], or row 0 for all samples when it has one; the neurons' scales (N,)) adds
+    z * scale to the membrane, the core's noise tensor bit for bit. One call per step and block of samples:
     every call of an inlined function takes and drops a reference on each array argument (an atomic
     operation), which cost more than a small population's whole step when it was made per sample."""
     v, i, ref = state
@@ -194,15 +199,16 @@ def _neurons(t, b0, b1, state, x, has_x, noise, forced, is_forced, neurons, outp
     unit, beta, _ = surrogate
     pass_v, pass_z = passes
     normals, scale = noise
+    tn = t % normals.shape[0]
     one, zero = F32(1.0), F32(0.0)
     n_neurons = v.shape[1]
     for b in range(b0, b1):
         j = b - b0
-        jn = j * (normals.shape[0] > 1)
+        jn = j * (normals.shape[1] > 1)
         tz, bz = t * (z_out.shape[0] > 1), b * (z_out.shape[1] > 1)
         tv, bv = t * (v_out.shape[0] > 1), b * (v_out.shape[1] > 1)
         for n in range(n_neurons):
-            vn = v_leak[n] + a_mem[n] * (v[j, n] - v_leak[n]) + k_syn[n] * i[j, n] + normals[jn, n] * scale[n]
+            vn = v_leak[n] + a_mem[n] * (v[j, n] - v_leak[n]) + k_syn[n] * i[j, n] + normals[tn, jn, n] * scale[n]
             r = ref[j, n]
             vn = v_reset[n] if r > 0 else vn  # a refractory neuron is held at v_reset (ref stays 0 without one)
             u = vn - v_th[n]
@@ -230,12 +236,13 @@ def _step(t, b0, b1, state, x, has_x, drive, recurrence, noise, spikes, is_force
     """Step t of the samples b0 <= b < b1: the input from earlier groups, the neurons, and in a recurrent
     group its own spikes (`spikes` = (z, start, index), _recurrent_events: forced ones, or those the
     forward wrote, this step's included) into this step's current. `noise` = (Noise, standard normals
-    (block, N + PAD), scratch): the normals of this step are drawn first where the Noise has segments (fast_noise).
-    `is_forced` and `record` are literals."""
+    (S, block, N + PAD), scratch): where the Noise has segments, the normals of steps t .. t + S - 1 are
+    drawn first at every S-th step (fast_noise). `is_forced` and `record` are literals."""
     _events(drive, t, b0, b1, x, has_x)
     spec, normals, words = noise
-    if spec.segments.shape[0] > 0:
-        draw(spec, t, b0, b1, normals, words)
+    drawn = normals.shape[0]
+    if spec.segments.shape[0] > 0 and t % drawn == 0:
+        draw(spec, t, min(t + drawn, drive.src.shape[0]), b0, b1, normals, words)
     noise = (normals, spec.scale)
     if recurrence.edges.shape[0] == 0:
         _neurons(t, b0, b1, state, x, has_x, noise, spikes[0], is_forced, neurons, outputs, record, surrogate,
@@ -262,7 +269,8 @@ def _rest(b0, b1, state, v_leak):
 def forward(drive, recurrence, neurons, noise, forced, outputs, lo, hi):
     """Simulate one group (its Drive, Recurrence and Neurons) on samples [lo, hi); writes the Outputs (a
     recurrent group reads its own spikes back from outputs.z, which must then be a full (T, B, N) array).
-    `noise` (Noise) is drawn for each block and step and added to the membrane after integration;
+    `noise` (Noise) is drawn for each block, STEPS_DRAWN steps at a time, and added to the membrane after
+    integration;
     `forced` (T, B, N) replaces the threshold crossings by given spikes (the twin's replay; (0, 0, 0): none)."""
     steps, n = drive.src.shape[0], drive.w.shape[1]
     z_out, v_out = outputs
@@ -276,7 +284,9 @@ def forward(drive, recurrence, neurons, noise, forced, outputs, lo, hi):
     ref, has_x = np.zeros((BLOCK, n), np.int32), np.zeros(BLOCK, np.bool_)
     unused = np.empty((1, 1, n), F32)
     words = scratch_words(n, BLOCK)
-    drawn = (noise, np.zeros((BLOCK, n + PAD), F32), np.empty(words, np.uint32))
+    chunk = max(1, min(STEPS_DRAWN, NOISE_BYTES // (4 * BLOCK * (n + PAD))))
+    shape = (chunk, BLOCK, n + PAD) if noise.segments.shape[0] > 0 else (1, 1, n + PAD)  # zeros: no noise
+    drawn = (noise, np.zeros(shape, F32), np.empty(words, np.uint32))
     state, written = (v, i, ref), (z_out, v_out)
     no_surrogate, no_passes = (neurons.v_leak, F32(0.0), np.empty((0, 0, 0), F32)), (unused, unused)
     for b0 in range(lo, hi, BLOCK):

@@ -69,14 +69,15 @@ def _words(words, blocks, t, b0, b1, call, k0, k1, sample_inner):
 
 
 @njit(**INLINE)
-def _segment(out, c0, n, t, b0, b1, call, k0, k1, words):
-    """out[b - b0, c0 + l Q + q] = normal l of block q (Q = ceil(n / 8)) of sample b at step t, b0 <= b < b1,
-    8 Q columns and up to 2 LANES past them (scratch, or the next segment's, overwritten after). The Philox
-    words of all the samples first, then each looked up and placed: flat loops that LLVM vectorizes (the
-    lookup as gathers from the constant table). A sample's blocks are padded to a multiple of 8 (blocks
-    q >= Q are drawn and dropped), so no loop has a scalar remainder: 31 blocks, for 246 neurons, took as
-    long on their 7 left over as on 24 vectorized. Fewer than 8 blocks loop over the samples innermost
-    instead (10 neurons: 5.5 -> 1.6 ns a normal)."""
+def _segment(out, k, r0, c0, n, t, b0, b1, call, k0, k1, words):
+    """out[k, r0 + b - b0, c0 + l Q + q] = normal l of block q (Q = ceil(n / 8)) of sample b at step t,
+    b0 <= b < b1, 8 Q columns and up to 2 LANES past them (scratch, or the next segment's, overwritten
+    after). The Philox words of all the samples first, then each looked up and placed: flat loops that LLVM
+    vectorizes (the lookup as gathers from the constant table; one loop doing both took 0.64 instead of
+    0.53 ns a normal). A sample's blocks are padded to a multiple of 8 (blocks q >= Q are drawn and
+    dropped), so no loop has a scalar remainder: 31 blocks, for 246 neurons, took as long on their 7 left
+    over as on 24 vectorized. Fewer than 8 blocks loop over the samples innermost instead (10 neurons: 5.5
+    -> 1.6 ns a normal with Box-Muller, 1.25 with the table)."""
     q_count = (n + philox.LANES - 1) // philox.LANES
     rows = U64(b1 - b0)
     sample_inner = q_count < 8
@@ -90,14 +91,14 @@ def _segment(out, c0, n, t, b0, b1, call, k0, k1, words):
                 first = word * count + j
                 for q in range(U64(q_count)):
                     low, high = philox.normal_pair(words[first + q * rows])
-                    out[j, column + q] = low
-                    out[j, column + U64(q_count) + q] = high
+                    out[k, U64(r0) + j, column + q] = low
+                    out[k, U64(r0) + j, column + U64(q_count) + q] = high
             else:
                 first = word * count + j * U64(blocks)
                 for q in range(U64(blocks)):
-                    out[j, column + q] = philox.low_normal(words[first + q])
+                    out[k, U64(r0) + j, column + q] = philox.low_normal(words[first + q])
                 for q in range(U64(blocks)):
-                    out[j, column + U64(q_count) + q] = philox.high_normal(words[first + q])
+                    out[k, U64(r0) + j, column + U64(q_count) + q] = philox.high_normal(words[first + q])
 
 
 @njit(**INLINE)
@@ -107,15 +108,17 @@ def scratch_words(n, rows):
 
 
 @njit(**JIT)
-def draw(noise, t, b0, b1, out, words):
-    """out[b - b0, c] = the standard normal of column c for sample b at step t, b0 <= b < b1, for every
-    segment of the Noise (a population: its columns and Philox key); `words` (>= 4 (b1 - b0) Q,) uint32
-    is scratch. Compiled on its own, not inlined into the kernels: LLVM
-    vectorizes it the same wherever it is called from."""
+def draw(noise, t0, t1, b0, b1, out, words):
+    """out[t - t0, b - b0, c] = the standard normal of column c for sample b at step t, t0 <= t < t1, b0 <= b
+    < b1, for every segment of the Noise (a population: its columns and Philox key); `words` (>= 4 (b1 - b0)
+    Q,) uint32 is scratch. Compiled on its own, not inlined into the kernels: LLVM vectorizes it the same
+    wherever it is called from."""
     segments, call = noise.segments, U64(noise.call)
-    for s in range(segments.shape[0]):
-        c0, c1 = segments[s, 0], segments[s, 1]
-        _segment(out, c0, c1 - c0, t, b0, b1, call, U64(segments[s, 2]), U64(segments[s, 3]), words)
+    for t in range(t0, t1):
+        for s in range(segments.shape[0]):
+            c0, c1 = segments[s, 0], segments[s, 1]
+            _segment(out, t - t0, 0, c0, c1 - c0, t, b0, b1, call, U64(segments[s, 2]), U64(segments[s, 3]),
+                     words)
 
 
 @njit(**JIT)
@@ -130,4 +133,4 @@ def fill(out, k0, k1, call, lo, hi):
     for t in range(steps):
         for b0 in range(lo, hi, rows):
             b1 = min(b0 + rows, hi)
-            _segment(out[t, b0:b1], 0, n, t, b0, b1, call, k0, k1, words)
+            _segment(out, t, b0, 0, n, t, b0, b1, call, k0, k1, words)
