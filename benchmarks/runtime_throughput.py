@@ -12,7 +12,7 @@ CPU time beside it (all threads of this process: less sensitive to other work on
 Measured 2026-12-01 15:19-15:20 UTC, load average 1.4-2.0, three runs with --repeats 7 (docs/runtime.md,
 "Membrane noise"): bss2 / reference inference 84-86% wall-clock, 84-87% CPU time, training 88-91%;
 main before the noise table and the deploy cache, in turns with them: 72-76%, 72-77%, training 82-84%.
-Six more runs at load 1.5-1.9: 78%, 83% (five), 84%.
+Six more runs at load 1.5-1.9: 78%, 83% (four), 84%.
 
     .venv/bin/python benchmarks/runtime_throughput.py [--threads 1] [--batch 256] [--batches 4]
         [--repeats 5] [--json build/bench_runtime.json]
