@@ -12,6 +12,7 @@ from snnc.compiler.ir.units import Dim
 from snnc.compiler.passes.base import Pass, PassContext
 from snnc.compiler.targets.bss2 import Chip
 from snnc.compiler.targets.bss2_layout import fits_at_once, population_units
+from snnc.compiler.targets.bss2_spread import HEADROOM, Spread, spreads
 from snnc.diagnostics import Note, error
 
 
@@ -89,17 +90,21 @@ class CheckBss2Rules(Pass):
                     "E403", f"population '{name}' does not fit: one neuron needs {c_of[name]:,} merged neuron "
                     f"circuits for {merge[name].fan_in.describe()}, a {target} chip has {chip.circuits:,}",
                     ir.decl(name).span))
+        spread, unroutable = self._spreads(ir, ctx, chip, set(order) - too_wide)
         for recurrent, names in population_units(ir.graph, order):
-            if not recurrent or too_wide & set(names):
+            if not recurrent or (too_wide | unroutable) & set(names):
                 continue
-            members = [(n, ir.size(n), c_of[n]) for n in names]
+            members = [(n, ir.size(n), c_of[n], spread[n].per_chip if n in spread else None) for n in names]
             if fits_at_once(members, chip, chips):
                 continue
-            needed = sum(size * c for _, size, c in members)
+            if set(names) & set(spread):
+                self._spread_too_few_chips(ir, ctx, chip, chips, names, members, spread)
+                continue
+            needed = sum(size * c for _, size, c, _ in members)
             have = f"{target} has {chip.circuits * chips:,}" if chips == 1 else \
                 f"{chips} {target} chips have {chip.circuits * chips:,}"
             what = "; ".join(f"{c} per neuron for {merge[n].fan_in.describe()}"
-                             + ("" if len(names) == 1 else f" in '{n}'") for n, _, c in members)
+                             + ("" if len(names) == 1 else f" in '{n}'") for n, _, c, _ in members)
             loops = [p.name for p in ir.projections() if p.source in names and p.target in names]
             # subject, pronoun and verbs agree: one population "does not fit", several "do not fit"
             subject, they, are, fit, does = (f"population '{names[0]}'", "it", "is", "fits", "does") \
@@ -115,3 +120,44 @@ class CheckBss2Rules(Pass):
             ctx.diagnostics.add(error(
                 "E404", f"{subject} {does} not fit: needs {needed:,} neuron circuits ({what}), {have}",
                 ir.decl(names[0]).span, *notes))
+
+    @staticmethod
+    def _spreads(ir: NetworkIR, ctx: PassContext, chip: Chip, names: set[str]) -> tuple[dict[str, Spread], set[str]]:
+        """The populations spread thin so their hemispheres' sources fit (bss2_spread), and those whose
+        hemisphere cannot take their sources even holding a single neuron (E408 each)."""
+        found, unroutable = {}, set()
+        for name, result in spreads(ir, chip).items():
+            if name not in names:
+                continue
+            if isinstance(result, Spread):
+                found[name] = result
+                continue
+            unroutable.add(name)
+            ctx.diagnostics.add(error(
+                "E408", f"population '{name}' cannot be routed: a hemisphere holding only one of its neurons "
+                f"receives {result.sources:,} distinct sources and needs about {result.drivers} synapse drivers; "
+                f"it tells apart {chip.sources_per_hemisphere:,} sources ({chip.buses} PADI buses x "
+                f"{min(chip.label_groups, chip.drivers_per_bus)} label groups x {chip.labels} labels) and has "
+                f"{chip.drivers} drivers, of which a spread population is planned to use "
+                f"{HEADROOM:.0%}", ir.decl(name).span))
+        return found, unroutable
+
+    @staticmethod
+    def _spread_too_few_chips(ir: NetworkIR, ctx: PassContext, chip: Chip, chips: int, names: list[str],
+                              members: list, spread: dict[str, Spread]) -> None:
+        """E408: a recurrent unit with a spread population does not fit the chips at once."""
+        low, high = chips, 2 * chips
+        while not fits_at_once(members, chip, high):
+            low, high = high, 2 * high
+        while high - low > 1:  # fewest chips that fit, between low (too few) and high
+            middle = (low + high) // 2
+            low, high = (low, middle) if fits_at_once(members, chip, middle) else (middle, high)
+        thin = ", ".join(f"'{n}' at most {spread[n].per_chip} neurons per chip (a chip holds {spread[n].dense})"
+                         for n in names if n in spread)
+        s = spread[next(n for n in names if n in spread)]
+        ctx.diagnostics.add(error(
+            "E408", f"recurrent population{'s' if len(names) > 1 else ''} {', '.join(repr(n) for n in names)} "
+            f"need{'' if len(names) > 1 else 's'} {high:,} chips at once, {chips:,} given: spread so that each "
+            f"hemisphere's sources fit its PADI buses' label groups ({thin}; packed densely one hemisphere would "
+            f"receive {s.sources_dense:,} distinct sources, it tells apart {chip.sources_per_hemisphere:,})",
+            ir.decl(names[0]).span, Note(f"it fits on {high:,} chips at once: compile with --chips {high}")))

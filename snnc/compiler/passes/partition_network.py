@@ -14,6 +14,7 @@ from snnc.compiler.ir.synapses import is_sparse
 from snnc.compiler.passes.base import InternalError, Pass, PassContext
 from snnc.compiler.targets.bss2 import Chip
 from snnc.compiler.targets.bss2_layout import PackedChunk, pack, population_units
+from snnc.compiler.targets.bss2_spread import Spread, spreads
 from snnc.diagnostics import warning
 
 
@@ -36,11 +37,22 @@ class PartitionNetwork(Pass):
         chip: Chip = ctx.target.substrate
         chips = chip.chips
         order = [p.name for p in ir.populations()]
-        units = [(recurrent, [(n, ir.size(n), ir.node_attrs(n)["merge"].circuits_per_neuron) for n in names])
+        spread = {name: s for name, s in spreads(ir, chip).items() if isinstance(s, Spread)}
+        units = [(recurrent, [(n, ir.size(n), ir.node_attrs(n)["merge"].circuits_per_neuron,
+                               spread[n].per_chip if n in spread else None) for n in names])
                  for recurrent, names in population_units(ir.graph, order)]
         chunks = pack(units, chip, chips)
         if chunks is None:  # check_bss2_rules reports what does not fit before this pass runs
             raise InternalError("a recurrent subnetwork passed check_bss2_rules but does not fit")
+        for name, s in spread.items():
+            ir.node_attrs(name)["spread"] = s.per_chip  # neurons per chip (place_neurons spreads them)
+            used = len({(c.partition, c.chip) for c in chunks if c.population == name})
+            ctx.diagnostics.add(warning(
+                "W403", f"population '{name}' is spread over {used:,} chips, at most {s.per_chip} of its neurons "
+                f"per chip (a chip holds {s.dense}): packed densely one hemisphere would receive "
+                f"{s.sources_dense:,} distinct sources and need {s.drivers_dense} synapse drivers, it tells apart "
+                f"{chip.sources_per_hemisphere:,} and has {chip.drivers}; spread, {s.sources:,} and "
+                f"about {s.drivers}", ir.decl(name).span))
         count = max(c.partition for c in chunks) + 1
         where = {name: (np.full(ir.size(name), -1, np.int64), np.full(ir.size(name), -1, np.int64))
                  for name in order}

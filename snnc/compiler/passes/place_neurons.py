@@ -35,12 +35,33 @@ class PlaceNeurons(Pass):
             for chunk in partition.chunks:
                 by_chip.setdefault(chunk.chip, []).append(chunk)
             for chip_index, chunks in sorted(by_chip.items()):
-                self._place_chip(chip, chip_index, chunks, placed)
+                if len(chunks) == 1 and "spread" in ir.node_attrs(chunks[0].population):
+                    self._place_spread(chip, chip_index, chunks[0], placed)
+                else:
+                    self._place_chip(chip, chip_index, chunks, placed)
         for name, circuits in placed.items():
             if (circuits < 0).any():
                 raise InternalError(f"population '{name}' has unplaced neurons")
             ir.node_attrs(name)["placement"] = Placement(circuits.astype(np.int32))
         return ir
+
+    @staticmethod
+    def _place_spread(chip: Chip, chip_index: int, chunk: Chunk, placed: dict) -> None:
+        """A population spread thin (bss2_spread) has the chip to itself: its neurons go evenly over the
+        hemispheres and, at even strides, over the columns, so their spikes leave through every event
+        output (every PADI bus) and each hemisphere receives the sources of its share of the neurons."""
+        out = placed[chunk.population]
+        n, c = chunk.stop - chunk.start, out.shape[1]
+        neuron = np.arange(n)
+        if c == 1:
+            share = -(-n // chip.hemispheres)
+            hemisphere, column = neuron % chip.hemispheres, (neuron // chip.hemispheres) * chip.columns // share
+            out[chunk.start:chunk.stop, 0] = circuit_ids(chip, chip_index, hemisphere, column)
+            return
+        base = (neuron * (chip.columns // n))[:, None]
+        slot = np.arange(c)[None, :]
+        out[chunk.start:chunk.stop] = circuit_ids(chip, chip_index, slot % chip.hemispheres,
+                                                  base + slot // chip.hemispheres)
 
     def _place_chip(self, chip: Chip, chip_index: int, chunks: list[Chunk], placed: dict) -> None:
         free = np.ones((chip.hemispheres, chip.columns), bool)

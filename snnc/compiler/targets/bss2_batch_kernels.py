@@ -95,3 +95,89 @@ def route(start, order, column, projection, exc, inh, host, hosts, routed, first
                         exc_row[order[e]] = row
                     else:
                         inh_row[order[e]] = row
+
+
+
+@njit(cache=True, nogil=True)
+def first_fit(start, column, exc, inh, group_bus, load, used, free_labels, buses, label_groups, drivers_per_bus,
+              order):  # pragma: no cover - compiled
+    """Host sources (CSR `start` over their synapses' columns and signs), in `order`, each to the first label
+    group with a free label that takes it without a new driver; else to the open group, or a new one on the
+    bus with the fewest drivers, whose drivers grow least, where its bus has them (else where it overflows
+    least, so the overflow is reported). Groups g with group_bus[g] >= 0 exist (`load` (groups, 2, columns),
+    `used` (groups, labels) and `free_labels` theirs); the arrays have room for every group that may open.
+    Returns each source's group and label, and the number of groups."""
+    groups = 0
+    for g in range(len(group_bus)):
+        if group_bus[g] >= 0:
+            groups = g + 1
+    rows = np.zeros((len(group_bus), 2), np.int64)
+    drivers = np.zeros(buses, np.int64)
+    count = np.zeros(buses, np.int64)
+    for g in range(groups):
+        rows[g, 0] = load[g, 0].max()
+        rows[g, 1] = load[g, 1].max()
+        drivers[group_bus[g]] += (rows[g, 0] + rows[g, 1] + 1) // 2
+        count[group_bus[g]] += 1
+    group_of = np.full(len(start) - 1, -1, np.int64)
+    label_of = np.full(len(start) - 1, -1, np.int64)
+    for k in order:
+        best, best_key, free_fit = -1, np.int64(1) << 62, False
+        for g in range(groups):
+            if free_labels[g] == 0:
+                continue
+            new_exc, new_inh = rows[g, 0], rows[g, 1]
+            for e in range(start[k], start[k + 1]):
+                if exc[e]:
+                    new_exc = max(new_exc, load[g, 0, column[e]] + 1)
+                if inh[e]:
+                    new_inh = max(new_inh, load[g, 1, column[e]] + 1)
+            cost = (new_exc + new_inh + 1) // 2 - (rows[g, 0] + rows[g, 1] + 1) // 2
+            if cost == 0:  # free: into the emptiest such group, so the groups fill evenly
+                if not free_fit or free_labels[g] > free_labels[best]:
+                    best, free_fit = g, True
+                continue
+            if free_fit:
+                continue
+            bus = group_bus[g]
+            key = (np.int64(drivers[bus] + cost > drivers_per_bus) << 40) + (cost << 20) + drivers[bus]
+            if key < best_key:
+                best, best_key = g, key
+        if not free_fit:
+            bus = -1  # a new group: on the bus with the fewest drivers that has a free row-select address
+            for b in range(buses):
+                if count[b] < label_groups and (bus < 0 or drivers[b] < drivers[bus]):
+                    bus = b
+            new_exc, new_inh = 0, 0
+            for e in range(start[k], start[k + 1]):
+                new_exc = 1 if exc[e] else new_exc
+                new_inh = 1 if inh[e] else new_inh
+            cost = (new_exc + new_inh + 1) // 2
+            if bus >= 0:
+                opened = (np.int64(drivers[bus] + cost > drivers_per_bus) << 40) + (cost << 20) <= best_key
+            else:  # every address taken: past the limit only if no group has a label left (reported)
+                opened = best < 0
+                bus = np.argmin(count)
+            if opened:
+                best = groups
+                group_bus[best] = bus
+                count[bus] += 1
+                groups += 1
+        g = best
+        old = (rows[g, 0] + rows[g, 1] + 1) // 2
+        for e in range(start[k], start[k + 1]):
+            if exc[e]:
+                load[g, 0, column[e]] += 1
+                rows[g, 0] = max(rows[g, 0], load[g, 0, column[e]])
+            if inh[e]:
+                load[g, 1, column[e]] += 1
+                rows[g, 1] = max(rows[g, 1], load[g, 1, column[e]])
+        drivers[group_bus[g]] += (rows[g, 0] + rows[g, 1] + 1) // 2 - old
+        label = 0
+        while used[g, label]:
+            label += 1
+        used[g, label] = True
+        free_labels[g] -= 1
+        group_of[k] = g
+        label_of[k] = label
+    return group_of, label_of, groups

@@ -68,6 +68,8 @@ def assign_slots(chip: Chip, circuits_per_neuron: int, size: int, inputs: list[I
     # group keeps free labels in each hemisphere for host sources. Host sources fill slot after slot.
     dealt = [sorted(range(c), key=lambda t: (t % chip.hemispheres, t))]
     window = max(1, COST_ENTRIES // size)  # sources whose costs are held at once
+    if (quick := _dealt_at_once(chip, c, size, inputs, runs, dealt[0], window)) is not None:
+        return quick, None
     for bus, run in runs:
         start = 0
         for candidates in (dealt if bus >= 0 else [list(range(c))]):
@@ -91,6 +93,43 @@ def assign_slots(chip: Chip, circuits_per_neuron: int, size: int, inputs: list[I
                          + _load(inputs, run[start:], size).max())
             return slots, SlotOverflow(input=k, bus=bus, needed=needed)
     return slots, None
+
+
+def _dealt_at_once(chip: Chip, c: int, size: int, inputs: list[Input], runs: list, dealt: list[int], window: int
+                   ) -> list[np.ndarray] | None:
+    """The slots assign_slots deals when no slot fills up (each run round-robin over its slots, `window`
+    sources at a time), all at once; None where a slot's rows (or a bus's) would overflow, which the
+    source-by-source dealing handles. Checked on the final loads: they bound every earlier one."""
+    slots = [np.full(len(i.event_output), -1, np.int64) for i in inputs]
+    for bus, run in runs:
+        if not run:
+            continue
+        active = np.asarray(dealt if bus >= 0 else range(c), np.int64)
+        k, i = np.asarray(run, np.int64).reshape(-1, 2).T
+        t = active[np.arange(len(run)) % window % len(active)]
+        for input_index in np.unique(k).tolist():
+            mine = k == input_index
+            slots[input_index][i[mine]] = t[mine]
+    total, per_bus = np.zeros((c, size), np.int64), np.zeros((c, chip.buses, size), np.int64)
+    for inp, slot in zip(inputs, slots):
+        synapses = inp.exc + inp.inh
+        bus = np.where(inp.event_output >= 0, inp.event_output % chip.buses, -1)
+        if inp.synapses is None:
+            total += synapses * np.bincount(slot, minlength=c)[:, None]
+            fixed = bus >= 0
+            per_bus += synapses * np.bincount(slot[fixed] * chip.buses + bus[fixed],
+                                              minlength=c * chip.buses).reshape(c, chip.buses, 1)
+            continue
+        source, target = inp.synapses.sources, inp.synapses.indices.astype(np.int64)
+        t = slot[source]
+        total += synapses * np.bincount(t * size + target, minlength=c * size).reshape(c, size)
+        b = bus[source]
+        fixed = b >= 0
+        per_bus += synapses * np.bincount((t[fixed] * chip.buses + b[fixed]) * size + target[fixed],
+                                          minlength=c * chip.buses * size).reshape(c, chip.buses, size)
+    if total.max(initial=0) > chip.rows or per_bus.max(initial=0) > 2 * chip.drivers_per_bus:
+        return None
+    return slots
 
 
 def _fits_one_circuit(chip: Chip, size: int, inputs: list[Input]) -> bool:
@@ -210,11 +249,15 @@ class _Partition:
     chunks: list[PackedChunk] = field(default_factory=list)
 
 
-def pack(units: list[tuple[bool, list[tuple[str, int, int]]]], chip: Chip, chips: int) -> list[PackedChunk] | None:
+Member = tuple  # (population, size, circuits per neuron, neurons per chip or None: as many as fit)
+
+
+def pack(units: list[tuple[bool, list[Member]]], chip: Chip, chips: int) -> list[PackedChunk] | None:
     """Chunks of every population: `units` in dependency order, each (recurrent, [(population, size,
-    circuits per neuron)]). A feed-forward population fills the chips of the current partition in order
-    and spills into the next partitions; a recurrent unit goes into one partition whole (its neurons
-    must run at once) or into a fresh one. None when a recurrent unit fits no partition."""
+    circuits per neuron, neurons per chip)]). A feed-forward population fills the chips of the current
+    partition in order and spills into the next partitions; a recurrent unit goes into one partition whole
+    (its neurons must run at once) or into a fresh one. A population spread thin (a number of neurons per
+    chip, bss2_spread) takes chips of its own. None when a recurrent unit fits no partition."""
     partitions = [_Partition([ChipFill(chip) for _ in range(chips)])]
     for recurrent, members in units:
         if recurrent:
@@ -227,40 +270,45 @@ def pack(units: list[tuple[bool, list[tuple[str, int, int]]]], chip: Chip, chips
                     return None
                 partitions.append(fresh)
             continue
-        for name, size, c in members:
+        for name, size, c, per_chip in members:
             start = 0
             while start < size:
                 current = partitions[-1]
-                start = _fill(current, name, start, size, c, len(partitions) - 1)
+                start = _fill(current, name, start, size, c, len(partitions) - 1, per_chip)
                 if start < size:
                     partitions.append(_Partition([ChipFill(chip) for _ in range(chips)]))
     return [chunk for p in partitions for chunk in p.chunks]
 
 
-def fits_at_once(members: list[tuple[str, int, int]], chip: Chip, chips: int) -> bool:
+def fits_at_once(members: list[Member], chip: Chip, chips: int) -> bool:
     """Whether these populations fit on `chips` empty chips at the same time."""
     return _try_at_once(_Partition([ChipFill(chip) for _ in range(chips)]), members, 0) is not None
 
 
-def _fill(partition: _Partition, name: str, start: int, size: int, c: int, index: int) -> int:
-    """Put neurons from `start` on the partition's open chips; the new start."""
-    while start < size and partition.cursor < len(partition.fills):
-        fill = partition.fills[partition.cursor]
-        n = min(fill.room(c), size - start)
+def _fill(partition: _Partition, name: str, start: int, size: int, c: int, index: int,
+          per_chip: int | None = None) -> int:
+    """Put neurons from `start` on the partition's open chips; the new start. Spread (`per_chip`): at most
+    that many on each chip, on chips nothing else takes (their hemispheres' sources are its own)."""
+    fills = partition.fills
+    if per_chip is not None and partition.cursor < len(fills) and fills[partition.cursor].circuits_used:
+        partition.cursor += 1
+    while start < size and partition.cursor < len(fills):
+        fill = fills[partition.cursor]
+        n = min(fill.room(c), size - start, per_chip or size)
         if n > 0:
             fill.take(c, n)
             partition.chunks.append(PackedChunk(name, start, start + n, index, partition.cursor))
             start += n
-        if start < size:
+        if start < size or per_chip is not None:
             partition.cursor += 1
     return start
 
 
-def _try_at_once(partition: _Partition, members: list[tuple[str, int, int]], index: int) -> _Partition | None:
+def _try_at_once(partition: _Partition, members: list[Member], index: int) -> _Partition | None:
     trial = _Partition([ChipFill(f.chip, f.columns_used, f.circuits_used) for f in partition.fills],
                        partition.cursor, list(partition.chunks))
-    for name, size, c in members:
-        if _fill(trial, name, 0, size, c, index) < size:
+    for name, size, c, per_chip in members:
+        if _fill(trial, name, 0, size, c, index, per_chip) < size:
             return None
     partition.fills, partition.cursor, partition.chunks = trial.fills, trial.cursor, trial.chunks
     return partition

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from snnc.compiler.targets.bss2 import Chip
+from snnc.compiler.targets.bss2_batch import available
+from snnc.compiler.targets.bss2_split import even_split, water_fill
 
 
 @dataclass
@@ -111,25 +113,28 @@ def route_hemisphere(demand: Demand, chip: Chip) -> tuple[list[Group], list[BusP
     evenly over just enough groups for their labels, or over one more group per bus (finer groups trade
     labels for rows), or water-filled by load; the first placement that fits is kept (else the one that
     overflows least). Many host sources of distinct synapses (sparse projections: each source its own
-    pattern, which the others place one pattern at a time) are first dealt round-robin at once. More
-    sources than the hemisphere tells apart fit no placement: one quick one says by how much."""
+    pattern, which the others place one pattern at a time) are first dealt round-robin at once, then first
+    fit. More sources than the hemisphere tells apart fit no placement: one quick one says by how much."""
+    from snnc.compiler.targets.bss2_first_fit import deal_first_fit  # (it imports this module)
     best, patterns, (hosts, host_of_unit) = None, None, _hosts(demand)
     strategies = [(_deal_evenly, 0), (_deal_evenly, 1), (_level_evenly, 1), (_level_evenly, 0)]
     many_patterns = len(hosts) > chip.labels and _pattern_count(demand, host_of_unit, len(hosts)) > chip.labels
     if len(hosts) + len(np.unique(demand.gid[demand.chunk >= 0])) > chip.sources_per_hemisphere:
         strategies = [(_deal_round_robin, 0) if many_patterns else (_deal_evenly, 0)]
-    elif many_patterns:
-        strategies.insert(0, (_deal_round_robin, 0))
+    elif many_patterns:  # first fit (numba, bss2_first_fit) where round robin's groups take too many drivers
+        fits = [(deal_first_fit, 0)] * available()  # (first where the sources on the chip's buses narrow them)
+        robin = [(_deal_round_robin, 0)]
+        strategies[:0] = fits + robin if (demand.chunk >= 0).any() else robin + fits
     for place, spare in strategies:
         groups = _internal_groups(demand, chip)
         _open_groups(len(hosts), chip, groups, demand.columns, spare, whole=place is _level_evenly)
-        if place is _deal_round_robin:
+        if place in (_deal_round_robin, deal_first_fit):
             place(hosts, host_of_unit, demand, chip, groups)
         else:
             patterns = _host_patterns(hosts, host_of_unit, demand) if patterns is None else patterns
             place(patterns, chip, groups)
         groups = [g for g in groups if g.members]
-        if place is not _deal_round_robin:
+        if place not in (_deal_round_robin, deal_first_fit):
             _relieve(groups, chip)
         problems = _bus_problems(groups, chip)
         excess = sum(p.needed - p.available for p in problems)
@@ -282,10 +287,12 @@ def _open_groups(hosts: int, chip: Chip, groups: list[Group], columns: int, spar
                  whole: bool = False) -> None:
     """Open groups (on the bus with the fewest; `whole`: on every bus at once) until the `hosts` host
     sources have labels, and `spare` more on every bus (finer groups trade labels for rows)."""
-    while sum(chip.labels - int(g.used.sum()) for g in groups) < hosts:
-        counts = np.bincount([g.bus for g in groups], minlength=chip.buses)
+    free = sum(chip.labels - int(g.used.sum()) for g in groups)
+    counts = np.bincount([g.bus for g in groups], minlength=chip.buses)
+    while free < hosts:
         for bus in range(chip.buses) if whole else [int(np.argmin(counts))]:
             groups.append(_new_group(bus, chip, columns))
+            free, counts[bus] = free + chip.labels, counts[bus] + 1
     for bus in range(chip.buses) if hosts else ():
         for _ in range(spare):
             groups.append(_new_group(bus, chip, columns))
@@ -304,35 +311,14 @@ def _level_evenly(patterns: list, chip: Chip, groups: list[Group]) -> None:
         free = np.array([chip.labels - int(g.used.sum()) for g in groups], np.int64)
         bus_level = np.bincount(bus_of, weights=level, minlength=chip.buses).astype(np.int64)
         bus_free = np.bincount(bus_of, weights=free, minlength=chip.buses).astype(np.int64)
-        per_bus = _water_fill(len(members), bus_level, bus_free, per_source)
+        per_bus = water_fill(len(members), bus_level, bus_free, per_source)
         start = 0
         for bus in np.flatnonzero(per_bus):
             mine = np.flatnonzero(bus_of == bus)
-            for i, count in zip(mine, _water_fill(int(per_bus[bus]), level[mine], free[mine], per_source)):
+            for i, count in zip(mine, water_fill(int(per_bus[bus]), level[mine], free[mine], per_source)):
                 if count:
                     groups[i].take(members[start:start + count], exc, inh)
                     start += int(count)
-
-
-def _water_fill(count: int, level: np.ndarray, room: np.ndarray, step: int) -> np.ndarray:
-    """`count` items, each raising its bin's level by `step`, into the bins with the lowest level first
-    (bins full at `room`), so the levels end as even as they can."""
-    share = np.zeros(len(level), np.int64)
-    left = count
-    while left > 0:
-        open_ = np.flatnonzero(room - share > 0)
-        if not len(open_):
-            break
-        now = level[open_] + step * share[open_]
-        lowest = open_[now == now.min()]
-        higher = now[now > now.min()]
-        each = -(-(int(higher.min()) - int(now.min())) // step) if len(higher) else left
-        each = max(1, min(each, -(-left // len(lowest))))
-        for i in lowest:
-            add = int(min(each, room[i] - share[i], left))
-            share[i] += add
-            left -= add
-    return share
 
 
 def _deal_evenly(patterns: list, chip: Chip, groups: list[Group]) -> None:
@@ -342,7 +328,7 @@ def _deal_evenly(patterns: list, chip: Chip, groups: list[Group]) -> None:
     for members, exc, inh in patterns:
         free = np.array([chip.labels - int(g.used.sum()) for g in groups], np.int64)
         room = np.minimum(free, np.minimum(_room(groups, exc, "exc"), _room(groups, inh, "inh")))
-        share = _even_split(len(members), room)  # first where they cost no new rows
+        share = even_split(len(members), room)  # first where they cost no new rows
         left = len(members) - int(share.sum())
         if left:
             # Then over the buses with row headroom, in proportion to it, and evenly within a bus.
@@ -350,38 +336,19 @@ def _deal_evenly(patterns: list, chip: Chip, groups: list[Group]) -> None:
             per_source = max(1, int(exc.max(initial=0) + inh.max(initial=0)))
             headroom = np.maximum(0, 2 * chip.drivers_per_bus - _bus_rows(groups, chip)) // per_source
             bus_free = np.bincount(bus_of, weights=free - share, minlength=chip.buses).astype(np.int64)
-            bus_share = _even_split(left, np.minimum(bus_free, headroom))
-            bus_share += _even_split(left - int(bus_share.sum()), bus_free - bus_share)
+            bus_share = even_split(left, np.minimum(bus_free, headroom))
+            bus_share += even_split(left - int(bus_share.sum()), bus_free - bus_share)
             for bus in np.flatnonzero(bus_share):
                 mine = np.flatnonzero(bus_of == bus)
-                share[mine] += _even_split(int(bus_share[bus]), (free - share)[mine])
+                share[mine] += even_split(int(bus_share[bus]), (free - share)[mine])
         start = 0
         for i in np.flatnonzero(share):
             groups[i].take(members[start:start + share[i]], exc, inh)
             start += int(share[i])
 
 
-def _even_split(count: int, room: np.ndarray) -> np.ndarray:
-    """`count` split as evenly as `room` allows (room-capped); the remainder always to the first ones, so
-    the patterns dealt one after another round up in the same groups (a group's rows are its busiest
-    column's, a maximum over patterns, not a sum)."""
-    share = np.zeros(len(room), np.int64)
-    left = count
-    while left > 0 and (room - share).sum() > 0:
-        open_ = np.flatnonzero(room - share > 0)
-        each = max(1, left // len(open_))
-        for i in open_:
-            add = int(min(each, room[i] - share[i], left))
-            share[i] += add
-            left -= add
-            if left == 0:
-                break
-    return share
-
-
 def _new_group(bus: int, chip: Chip, columns: int) -> Group:
-    return Group(bus=bus, chunk=-1, load_exc=np.zeros(columns, np.int32), load_inh=np.zeros(columns, np.int32),
-                 used=np.zeros(chip.labels, bool))
+    return Group(bus, -1, np.zeros(columns, np.int32), np.zeros(columns, np.int32), np.zeros(chip.labels, bool))
 
 
 def _room(groups: list[Group], cost: np.ndarray, sign: str) -> np.ndarray:
