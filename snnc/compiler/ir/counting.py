@@ -17,3 +17,15 @@ def stable_order(key: np.ndarray, start: np.ndarray) -> np.ndarray:
     from snnc.compiler.ir.counting_kernel import counting_sort
 
     return counting_sort(key, start)
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, ascending: np.unique by sorting (numpy 2.4's np.unique hashes integers, ~100x
+    slower here on millions of them: 11M int64 14 s against 0.14 s)."""
+    ordered = np.sort(np.asarray(values).ravel())
+    if len(ordered) < 2:
+        return ordered
+    keep = np.empty(len(ordered), bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]

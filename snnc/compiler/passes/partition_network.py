@@ -8,6 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from snnc.compiler.ir.bss2_records import ChipLinks, ChipPartition, Chunk
+from snnc.compiler.ir.counting import distinct
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.nodes import Population
 from snnc.compiler.ir.synapses import is_sparse
@@ -104,20 +105,20 @@ class PartitionNetwork(Pass):
                     destination = chip_of[weights.indices]
                     keys = weights.sources.astype(np.int64)[destination >= 0] * chips + destination[destination >= 0]
                 else:
-                    destinations = np.unique(chip_of[chip_of >= 0])
+                    destinations = distinct(chip_of[chip_of >= 0])
                     keys = (np.arange(ir.size(source), dtype=np.int64)[:, None] * chips + destinations).ravel()
                 reach.setdefault(source, []).append(keys)
         copies = replayed = crossing_sources = 0
         outgoing = np.zeros(chips)
         for source, keys in reach.items():
-            neuron, destination = np.divmod(np.unique(np.concatenate(keys)), chips)
+            neuron, destination = np.divmod(distinct(np.concatenate(keys)), chips)
             partition, on_chip = where[source][0][neuron], where[source][1][neuron]
             cross = (partition == index) & (on_chip != destination)
             copies += int(cross.sum())
             outgoing += peak_rate(ir, ir.decl(source), chip.time_scale) * np.bincount(
                 on_chip[cross], minlength=chips)[:chips]
-            replayed += len(np.unique(neuron[partition < index]))
-            crossing_sources += len(np.unique(neuron[cross]))
+            replayed += len(distinct(neuron[partition < index]))
+            crossing_sources += len(distinct(neuron[cross]))
         return replayed, ChipLinks(crossing_sources=crossing_sources, event_copies=copies,
                                    peak_events_per_second=float(outgoing.max()),
                                    budget_events_per_second=chip.events_per_second_between_chips)

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from itertools import chain
 from typing import ClassVar
 
 import numpy as np
 
 from snnc.compiler.ir.bss2_records import BusRoute, ChipPartition, Chunk, LabelGroup, RoutingTable, SynapseRows
+from snnc.compiler.ir.counting import distinct
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.nodes import Population
 from snnc.compiler.ir.synapses import is_sparse
@@ -153,6 +155,10 @@ class RouteSynapses(Pass):
                     continue
                 exc_row, inh_row = unit_rows(demand, groups, unit_group)
                 write_rows(blocks, exc_row, inh_row, rows)
+                index_on_bus, seen = [], [0] * chip.buses  # each group's index among its bus's groups
+                for g in groups:
+                    index_on_bus.append(seen[g.bus])
+                    seen[g.bus] += 1
                 for bus in range(chip.buses):
                     mine = [(i, g) for i, g in enumerate(groups) if g.bus == bus]
                     if not mine:
@@ -161,10 +167,12 @@ class RouteSynapses(Pass):
                         {e for i, _ in mine for e in edges_of[i]})), groups=tuple(
                         LabelGroup(drivers=g.drivers, exc_rows=g.exc_rows, inh_rows=g.inh_rows,
                                    sources=len(g.members), internal=g.internal) for _, g in mine)))
-                    for index, (_, g) in enumerate(mine):
-                        members = np.fromiter(g.members.items(), np.dtype((np.int64, 2)), len(g.members))
-                        entries.append(np.column_stack([np.full((len(members), 4), (chip_index, h, bus, index)),
-                                                        members.reshape(-1, 2)]))
+                sizes = [len(g.members) for g in groups]
+                members = np.fromiter(chain.from_iterable(g.members.items() for g in groups),
+                                      np.dtype((np.int64, 2)), sum(sizes)).reshape(-1, 2)
+                entries.append(np.column_stack([np.full((len(members), 2), (chip_index, h)),
+                                                np.repeat([g.bus for g in groups], sizes),
+                                                np.repeat(index_on_bus, sizes), members]))
         table = np.concatenate(entries) if entries else np.zeros((0, 6), np.int64)
         node = np.searchsorted(offsets, table[:, 4], side="right") - 1
         buses.sort(key=lambda r: (r.chip, r.hemisphere, r.bus))
@@ -229,10 +237,9 @@ class RouteSynapses(Pass):
         row-select bits an event output leaves free (its neurons' address bits)."""
         output_of = {}
         for h, (demand, _) in units.items():
-            for gid, output in zip(demand.gid.tolist(), outputs[h].tolist()):
-                if output >= 0:
-                    output_of[gid] = output
-        busiest = max((len(np.unique(d.gid)) for d, _ in units.values()), default=0)
+            internal = outputs[h] >= 0
+            output_of.update(zip(demand.gid[internal].tolist(), outputs[h][internal].tolist()))
+        busiest = max((len(distinct(d.gid)) for d, _ in units.values()), default=0)
         wanted = -(-busiest // (chip.buses * chip.labels)) if spread else 1
         most = max(1, chip.label_groups // chip.event_outputs)
         chunk_of, label_of = {}, {}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from snnc.compiler.ir.bss2_records import Chunk
+from snnc.compiler.ir.counting import distinct
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.nodes import Population
 from snnc.compiler.ir.synapses import is_sparse
@@ -214,7 +215,7 @@ def host_pairs(ir: NetworkIR, chip: Chip, chips: int, partition: int, chunks: li
         for source, key, attrs in ir.population_inputs(population):
             weights = attrs["weights"]
             if not is_sparse(weights):  # dense: every chip holding the population's neurons here
-                held = np.unique(circuits[in_partition].astype(np.int64) // chip.circuits)
+                held = distinct(circuits[in_partition].astype(np.int64) // chip.circuits)
                 excluded.reshape(chips, -1)[held] = True
                 continue
             here = slice(None) if whole else np.flatnonzero(in_partition[weights.indices])

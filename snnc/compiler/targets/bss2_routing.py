@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from snnc.compiler.ir.counting import distinct
 from snnc.compiler.targets.bss2 import Chip
 from snnc.compiler.targets.bss2_batch import available
 from snnc.compiler.targets.bss2_split import even_split, water_fill
@@ -119,7 +120,7 @@ def route_hemisphere(demand: Demand, chip: Chip) -> tuple[list[Group], list[BusP
     best, patterns, (hosts, host_of_unit) = None, None, _hosts(demand)
     strategies = [(_deal_evenly, 0), (_deal_evenly, 1), (_level_evenly, 1), (_level_evenly, 0)]
     many_patterns = len(hosts) > chip.labels and _pattern_count(demand, host_of_unit, len(hosts)) > chip.labels
-    if len(hosts) + len(np.unique(demand.gid[demand.chunk >= 0])) > chip.sources_per_hemisphere:
+    if len(hosts) + len(distinct(demand.gid[demand.chunk >= 0])) > chip.sources_per_hemisphere:
         strategies = [(_deal_round_robin, 0) if many_patterns else (_deal_evenly, 0)]
     elif many_patterns:  # first fit (numba, bss2_first_fit) where round robin's groups take too many drivers
         fits = [(deal_first_fit, 0)] * available()  # (first where the sources on the chip's buses narrow them)
@@ -127,7 +128,8 @@ def route_hemisphere(demand: Demand, chip: Chip) -> tuple[list[Group], list[BusP
         strategies[:0] = fits + robin if (demand.chunk >= 0).any() else robin + fits
     for place, spare in strategies:
         groups = _internal_groups(demand, chip)
-        _open_groups(len(hosts), chip, groups, demand.columns, spare, whole=place is _level_evenly)
+        if place is not deal_first_fit:  # (which opens its own)
+            _open_groups(len(hosts), chip, groups, demand.columns, spare, whole=place is _level_evenly)
         if place in (_deal_round_robin, deal_first_fit):
             place(hosts, host_of_unit, demand, chip, groups)
         else:
@@ -162,7 +164,7 @@ def _deal_round_robin(hosts: np.ndarray, host_of_unit: np.ndarray, demand: Deman
     turns = np.concatenate([np.flatnonzero(free > r) for r in range(int(free.max(initial=0)))]) if len(free) else []
     assigned = np.asarray(turns[:len(hosts)], np.int64)
     load_exc, load_inh = demand.loads(np.where(host_of_unit >= 0, assigned[host_of_unit], -1), len(groups))
-    for i in np.unique(assigned).tolist():
+    for i in distinct(assigned).tolist():
         mine = np.flatnonzero(assigned == i)
         group = groups[i]
         labels = np.flatnonzero(~group.used)[:len(mine)]
@@ -265,7 +267,7 @@ def _pattern_count(demand: Demand, host_of_unit: np.ndarray, hosts: int) -> int:
     for flag, shift in ((demand.exc, 0), (demand.inh, demand.columns)):
         mine = flag & (owner >= 0)
         np.add.at(sums, owner[mine], codes[demand.column[mine] + shift])
-    return len(np.unique(sums))
+    return len(distinct(sums))
 
 
 def _host_patterns(hosts: np.ndarray, host_of_unit: np.ndarray, demand: Demand

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from snnc.compiler.ir.counting import distinct
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.synapses import is_sparse
 from snnc.compiler.targets.bss2 import Chip
@@ -63,7 +64,7 @@ def distinct_sources(ir: NetworkIR, population: str, window: int) -> int:
             counts += ir.size(source)
             continue
         for i, start in enumerate(starts.tolist()):
-            counts[i] += len(np.unique(weights.sources[weights.into(start, start + window)]))
+            counts[i] += len(distinct(weights.sources[weights.into(start, start + window)]))
     return int(counts.max(initial=0))
 
 
