@@ -126,7 +126,8 @@ class CheckBss2Rules(Pass):
         """The populations spread thin so their hemispheres' sources fit (bss2_spread), and those whose
         hemisphere cannot take their sources even holding a single neuron (E408 each)."""
         found, unroutable = {}, set()
-        for name, result in spreads(ir, chip).items():
+        ir.graph.graph["spreads"] = everything = spreads(ir, chip)  # (partition_network takes it)
+        for name, result in everything.items():
             if name not in names:
                 continue
             if isinstance(result, Spread):

@@ -38,7 +38,9 @@ class PartitionNetwork(Pass):
         chip: Chip = ctx.target.substrate
         chips = chip.chips
         order = [p.name for p in ir.populations()]
-        spread = {name: s for name, s in spreads(ir, chip).items() if isinstance(s, Spread)}
+        found = ir.graph.graph.pop("spreads", None)  # check_bss2_rules' (None where it did not run)
+        spread = {name: s for name, s in (spreads(ir, chip) if found is None else found).items()
+                  if isinstance(s, Spread)}
         units = [(recurrent, [(n, ir.size(n), ir.node_attrs(n)["merge"].circuits_per_neuron,
                                spread[n].per_chip if n in spread else None) for n in names])
                  for recurrent, names in population_units(ir.graph, order)]
@@ -47,9 +49,11 @@ class PartitionNetwork(Pass):
             raise InternalError("a recurrent subnetwork passed check_bss2_rules but does not fit")
         for name, s in spread.items():
             ir.node_attrs(name)["spread"] = s.per_chip  # neurons per chip (place_neurons spreads them)
-            used = len({(c.partition, c.chip) for c in chunks if c.population == name})
+            used = {(c.partition, c.chip) for c in chunks if c.population == name}
+            runs = len({p for p, _ in used})
+            where = f"{len(used):,} chips" + (f" of {runs} partitions" if runs > 1 else "")
             ctx.diagnostics.add(warning(
-                "W403", f"population '{name}' is spread over {used:,} chips, at most {s.per_chip} of its neurons "
+                "W403", f"population '{name}' is spread over {where}, at most {s.per_chip} of its neurons "
                 f"per chip (a chip holds {s.dense}): packed densely one hemisphere would receive "
                 f"{s.sources_dense:,} distinct sources and need {s.drivers_dense} synapse drivers, it tells apart "
                 f"{chip.sources_per_hemisphere:,} and has {chip.drivers}; spread, {s.sources:,} and "

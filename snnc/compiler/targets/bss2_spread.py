@@ -20,7 +20,7 @@ import numpy as np
 
 from snnc.compiler.ir.counting import distinct
 from snnc.compiler.ir.graph import NetworkIR
-from snnc.compiler.ir.synapses import is_sparse
+from snnc.compiler.ir.synapses import is_sparse, per_target
 from snnc.compiler.targets.bss2 import Chip
 
 WINDOWS = 16  # windows sampled per neuron count: their busiest stands for every hemisphere
@@ -82,17 +82,19 @@ def spread_population(ir: NetworkIR, population: str, chip: Chip) -> Spread | Un
     signed = any(attrs["decl"].sign == "signed" for _, _, attrs in ir.population_inputs(population))
     rows = -(-merge.fan_in.rows // c)  # rows of a neuron's busiest circuit
 
-    def need(per_chip: int) -> tuple[int, int]:
-        # One circuit per neuron: spread placement halves a chip's neurons over its hemispheres. Merged
-        # neurons take a column in every hemisphere; a source reaches one of a neuron's circuits (its slot,
-        # the same for every neuron), dealt round robin, so a hemisphere holds its circuits' share of them.
+    def need(per_chip: int, counted: int | None = None, spread: bool = True) -> tuple[int, int]:
+        # One circuit per neuron: spread placement halves a chip's neurons over its hemispheres (dense
+        # placement fills one hemisphere first). Merged neurons take a column in every hemisphere; a source
+        # reaches one of a neuron's circuits (its slot, alike for every neuron), dealt round robin, so a
+        # hemisphere holds its circuits' share of them.
         if c == 1:
-            sources = distinct_sources(ir, population, -(-per_chip // chip.hemispheres))
-            columns = -(-per_chip // chip.hemispheres)
+            columns = -(-per_chip // chip.hemispheres) if spread else min(per_chip, chip.columns)
+            sources = distinct_sources(ir, population, columns)
         else:
             share = -(-c // chip.hemispheres)
             sources = -(-distinct_sources(ir, population, per_chip) * share // c)
             columns = per_chip * share
+        sources = sources if counted is None else counted
         per_group = min(chip.labels, columns * (1 if signed else 2))  # sources a one-driver group holds
         return sources, max(-(-sources // per_group), -(-rows // chip.rows_per_driver))
 
@@ -102,11 +104,12 @@ def spread_population(ir: NetworkIR, population: str, chip: Chip) -> Spread | Un
     dense = min(dense_per_chip(chip, c), ir.size(population))
     if dense == 0:  # a neuron wider than a chip (check_bss2_rules: E403)
         return None
-    sources_dense, drivers_dense = need(dense)
+    sources_dense, drivers_dense = need(dense, spread=False)
     if not any(is_sparse(attrs["weights"]) for _, _, attrs in ir.population_inputs(population)) \
             or fits(sources_dense, drivers_dense, 1.0):
         return None
-    one = need(1)
+    fan_in = sum(per_target(attrs["weights"]) for _, _, attrs in ir.population_inputs(population))
+    one = need(1, -(-int(np.max(fan_in)) * -(-c // chip.hemispheres) // c))  # the busiest neuron's sources
     if not fits(*one, HEADROOM):
         return Unroutable(population, *one)
     low, high = 1, dense  # low fits, high does not
@@ -116,7 +119,33 @@ def spread_population(ir: NetworkIR, population: str, chip: Chip) -> Spread | Un
             low = middle
         else:
             high = middle
-    return Spread(population, low, dense, sources_dense, drivers_dense, *need(low))
+    # The windows were a sample: count every hemisphere of the placement at `low`, and take fewer neurons
+    # while the busiest of them has more sources than planned.
+    while True:
+        sources, drivers = need(low, busiest_hemisphere(ir, population, low, chip))
+        if low == 1 or fits(sources, drivers, HEADROOM):
+            return Spread(population, low, dense, sources_dense, drivers_dense, sources, drivers)
+        low = max(1, min(low - 1, int(low * HEADROOM * chip.sources_per_hemisphere / sources)))
+
+
+def busiest_hemisphere(ir: NetworkIR, population: str, per_chip: int, chip: Chip) -> int:
+    """The most distinct sources one hemisphere receives with `per_chip` neurons per chip, placed as
+    place_neurons spreads them (one circuit: neuron i of a chip in hemisphere i % hemispheres; merged:
+    every neuron in every hemisphere, its sources dealt over its circuits: the busiest hemisphere's share)."""
+    c = ir.node_attrs(population)["merge"].circuits_per_neuron
+    keys, dense, offset = [], 0, 0
+    for source, _, attrs in ir.population_inputs(population):
+        weights = attrs["weights"]
+        if not is_sparse(weights):
+            dense += ir.size(source)
+        else:
+            target = weights.indices.astype(np.int64)
+            place = target // per_chip * chip.hemispheres + (target % per_chip % chip.hemispheres if c == 1 else 0)
+            keys.append(place * (1 << 32) + offset + weights.sources)
+        offset += ir.size(source)
+    sources = np.bincount(distinct(np.concatenate(keys)) >> 32) if keys else np.zeros(1, np.int64)
+    busiest = int(sources.max(initial=0)) + dense
+    return busiest if c == 1 else -(-busiest * -(-c // chip.hemispheres) // c)
 
 
 def spreads(ir: NetworkIR, chip: Chip) -> dict[str, Spread | Unroutable]:
