@@ -9,7 +9,7 @@ import pytest
 
 import snnc
 from snnc.compiler.ir.synapses import per_target
-from snnc.compiler.targets import bss2_batch, bss2_first_fit, bss2_routing
+from snnc.compiler.targets import bss2_batch, bss2_routing
 from snnc.diagnostics import SnncError
 from tests.compiler.test_bss2_placement import BSS2_YAML, LIF, compile_text, placement_problems
 from tests.conftest import network
@@ -108,13 +108,13 @@ ON_CHIP_SPARSE = network(f"""
 @needs_numba
 def test_first_fit_routes_on_chip_sourced_sparse_hemispheres_as_validly_as_the_other_strategies(monkeypatch):
     calls = []
-    original = bss2_first_fit.deal_first_fit
+    original = bss2_routing.deal_first_fit
 
     def counting(*args):
         calls.append(1)
         return original(*args)
 
-    monkeypatch.setattr(bss2_first_fit, "deal_first_fit", counting)
+    monkeypatch.setattr(bss2_routing, "deal_first_fit", counting)
     fast = compile_text(ON_CHIP_SPARSE)
     assert len(calls) == 2 and placement_problems(fast) == []  # both hemispheres, each by first fit
     monkeypatch.setattr(bss2_routing, "available", lambda: False)  # the pattern-by-pattern strategies

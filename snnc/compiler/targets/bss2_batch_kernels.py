@@ -101,12 +101,12 @@ def route(start, order, column, projection, exc, inh, host, hosts, routed, first
 @njit(cache=True, nogil=True)
 def first_fit(start, column, exc, inh, group_bus, load, used, free_labels, buses, label_groups, drivers_per_bus,
               order):  # pragma: no cover - compiled
-    """Host sources (CSR `start` over their synapses' columns and signs), in `order`, each to the first label
-    group with a free label that takes it without a new driver; else to the open group, or a new one on the
-    bus with the fewest drivers, whose drivers grow least, where its bus has them (else where it overflows
-    least, so the overflow is reported). Groups g with group_bus[g] >= 0 exist (`load` (groups, 2, columns),
-    `used` (groups, labels) and `free_labels` theirs); the arrays have room for every group that may open.
-    Returns each source's group and label, and the number of groups."""
+    """Host sources (CSR `start` over their synapses' columns and signs), in `order`, each into the emptiest
+    label group (most labels free) that takes it without a new driver; else into the open group, or a new one
+    on the bus with the fewest drivers, whose drivers grow least where its bus has them (else where it
+    overflows least, so the overflow is reported). Groups g with group_bus[g] >= 0 exist (`load` (groups, 2,
+    columns), `used` (groups, labels) and `free_labels` theirs); the arrays have room for every group that
+    may open. Returns each source's group and label (its group's lowest free one), and the group count."""
     groups = 0
     for g in range(len(group_bus)):
         if group_bus[g] >= 0:

@@ -20,7 +20,7 @@ from snnc.compiler.ir.nodes import Population
 from snnc.compiler.ir.synapses import is_sparse
 from snnc.compiler.targets.bss2 import Chip
 from snnc.compiler.targets.bss2_batch import Pairs
-from snnc.compiler.targets.bss2_routing import Demand, Group
+from snnc.compiler.targets.bss2_groups import Demand, Group
 
 SYNAPSES_PER_SOURCE = {"signed": (1, 1), "positive": (1, 0), "negative": (0, 1)}  # (excitatory, inhibitory)
 

@@ -1,20 +1,22 @@
 """A placement strategy of bss2_routing.route_hemisphere for many host sources of distinct synapses (sparse
-projections) beside on-chip sources: first fit, decreasing, in a numba kernel (bss2_batch_kernels.first_fit).
+projections), most synapses first, each into the emptiest label group that takes it without a new driver: a
+numba kernel (bss2_batch_kernels.first_fit).
 
 Round robin (route_hemisphere's first try) deals the sources evenly over just enough label groups for their
 labels: every group then draws a few synapses from most columns, and its rows (its busiest column's) add up
 past the bus's drivers once a hemisphere hears thousands of sources over few columns (a population spread
-thin, bss2_spread). First fit instead fills a group with sources of different columns while that costs it no
-new row, so a group of one driver holds up to one synapse per column and sign, and opens groups (on the bus
-with the fewest drivers) only when none takes a source for free: a hemisphere needs about as many drivers
-as its busiest column has synapses, or as its sources need label groups, whichever is more."""
+thin, bss2_spread). First fit instead puts a source where it costs no new row (the emptiest such group, so
+groups fill evenly), so a group of one driver holds up to one synapse per column and sign, and opens
+groups (on the bus with the fewest drivers) only when none takes a source for free: a hemisphere needs
+about as many drivers as its busiest column has synapses, or as its sources need label groups, whichever
+is more."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from snnc.compiler.targets.bss2 import Chip
-from snnc.compiler.targets.bss2_routing import Demand, Group
+from snnc.compiler.targets.bss2_groups import Demand, Group
 
 
 def deal_first_fit(hosts: np.ndarray, host_of_unit: np.ndarray, demand: Demand, chip: Chip,

@@ -249,7 +249,7 @@ class _Partition:
     chunks: list[PackedChunk] = field(default_factory=list)
 
 
-Member = tuple  # (population, size, circuits per neuron, neurons per chip or None: as many as fit)
+Member = tuple[str, int, int, "int | None"]  # population, size, circuits per neuron, neurons per chip (None: all)
 
 
 def pack(units: list[tuple[bool, list[Member]]], chip: Chip, chips: int) -> list[PackedChunk] | None:

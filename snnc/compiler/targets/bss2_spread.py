@@ -1,5 +1,5 @@
 """How thinly a population must be spread over BrainScaleS-2 chips so that the sources its hemispheres
-receive fit their PADI buses, label groups and labels (docs/targets.md, "Spreading a population").
+receive fit their PADI buses, label groups and labels (docs/targets.md, "Spreading a population thinner").
 
 A hemisphere tells apart at most buses x label groups x labels sources (`Chip.sources_per_hemisphere`),
 and every label group takes at least one synapse driver, whose two rows hold one synapse per column: a
@@ -13,7 +13,6 @@ Pure functions of the IR; the passes turn the result into placements and diagnos
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -157,7 +156,3 @@ def spreads(ir: NetworkIR, chip: Chip) -> dict[str, Spread | Unroutable]:
             found[population.name] = result
     return found
 
-
-def chips_needed(sizes: list[tuple[int, int]]) -> int:
-    """Chips the (size, neurons per chip) populations take, each on chips of its own."""
-    return sum(math.ceil(size / per_chip) for size, per_chip in sizes)
