@@ -16,6 +16,7 @@ from snnc.compiler.frontend.limits import MAX_SOURCE_BYTES, source_size_error
 from snnc.compiler.frontend.lower import lower
 from snnc.compiler.frontend.parser import parse
 from snnc.compiler.ir.graph import NetworkIR
+from snnc.compiler.pages import without_huge_pages
 from snnc.compiler.passes.base import Pass, PassContext, PassManager
 from snnc.compiler.targets import Target
 from snnc.diagnostics import Diagnostic, DiagnosticBag, SnncError, Span, UsageError, did_you_mean, error
@@ -126,7 +127,8 @@ def run_pipeline(source: Source, *, target: str | Target | None, network: str | 
 def _run_passes(passes: tuple[Pass, ...], ir: NetworkIR, bag: DiagnosticBag, source: Source, target: Target | None,
                 seed: int, after_pass: Callable[[Pass, NetworkIR], None] | None) -> CompileResult:
     ctx = PassContext(target=target, diagnostics=bag, seed=seed, base_dir=source.base_dir)
-    ir = PassManager(passes, after_pass).run(ir, ctx)
+    with without_huge_pages():  # (many short-lived large arrays: snnc/compiler/pages.py)
+        ir = PassManager(passes, after_pass).run(ir, ctx)
     return CompileResult(ir=ir, target=target, source=source, seed=seed, diagnostics=bag.sorted(),
                          timings=ctx.timings)
 

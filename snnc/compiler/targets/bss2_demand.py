@@ -10,6 +10,7 @@ of the synapses, not of the dense shape."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 
@@ -140,8 +141,9 @@ def units_in_groups(demand: Demand, groups: list[Group]) -> np.ndarray:
     """The group of every unit (int64, (units,)): that of its source (units of one source share a group)."""
     if not groups:
         return np.zeros(len(demand.gid), np.int64)
-    gids = np.concatenate([np.fromiter(g.members, np.int64, len(g.members)) for g in groups])
-    group = np.repeat(np.arange(len(groups)), [len(g.members) for g in groups])
+    sizes = [len(g.members) for g in groups]
+    gids = np.fromiter(chain.from_iterable(g.members for g in groups), np.int64, sum(sizes))
+    group = np.repeat(np.arange(len(groups)), sizes)
     order = np.argsort(gids)
     return group[order][np.searchsorted(gids[order], demand.gid)]
 
@@ -154,11 +156,12 @@ def unit_rows(demand: Demand, groups: list[Group], unit_group: np.ndarray) -> tu
     inh_row = np.full(len(demand.unit), -1, np.int16)
     if not groups or not len(unit_group):
         return exc_row, inh_row
-    width = max(2 * len(g.drivers) for g in groups)
-    table = np.zeros((len(groups), max(width, 1)), np.int64)  # each group's rows, in the order it fills them
-    for i, group in enumerate(groups):
-        drivers = np.array(group.drivers, np.int64)
-        table[i, :2 * len(drivers)] = np.stack([2 * drivers, 2 * drivers + 1], axis=1).ravel()
+    counts = [len(g.drivers) for g in groups]
+    table = np.zeros((len(groups), max(2 * max(counts), 1)), np.int64)  # each group's rows, in the order it fills
+    drivers = np.fromiter(chain.from_iterable(g.drivers for g in groups), np.int64, sum(counts))
+    owner = np.repeat(np.arange(len(groups)), counts)
+    position = np.arange(len(drivers)) - np.repeat(np.cumsum(counts) - counts, counts)
+    table[owner, 2 * position], table[owner, 2 * position + 1] = 2 * drivers, 2 * drivers + 1
     group_of = unit_group[demand.unit]
     for flag, out, offset in ((demand.exc, exc_row, np.zeros(len(groups), np.int64)),
                               (demand.inh, inh_row, np.array([g.exc_rows for g in groups], np.int64))):

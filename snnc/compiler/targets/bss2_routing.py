@@ -96,14 +96,14 @@ def _deal_round_robin(hosts: np.ndarray, host_of_unit: np.ndarray, demand: Deman
 
 def _bus_problems(groups: list[Group], chip: Chip) -> list[BusProblem]:
     problems = []
-    for bus in range(chip.buses):
-        mine = [g for g in groups if g.bus == bus]
-        drivers = sum(-(-g.rows // 2) for g in mine)
-        sources = sum(len(g.members) for g in mine)
-        if len(mine) > chip.label_groups:
-            problems.append(BusProblem(bus, "groups", len(mine), chip.label_groups, sources))
-        if drivers > chip.drivers_per_bus:
-            problems.append(BusProblem(bus, "drivers", drivers, chip.drivers_per_bus, sources))
+    bus_of = np.array([g.bus for g in groups], np.int64)
+    drivers = np.bincount(bus_of, [-(-g.rows // 2) for g in groups], chip.buses).astype(np.int64).tolist()
+    sources = np.bincount(bus_of, [len(g.members) for g in groups], chip.buses).astype(np.int64).tolist()
+    for bus, count in enumerate(np.bincount(bus_of, minlength=chip.buses).tolist()):
+        if count > chip.label_groups:
+            problems.append(BusProblem(bus, "groups", count, chip.label_groups, sources[bus]))
+        if drivers[bus] > chip.drivers_per_bus:
+            problems.append(BusProblem(bus, "drivers", drivers[bus], chip.drivers_per_bus, sources[bus]))
     return problems
 
 
