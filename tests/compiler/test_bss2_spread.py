@@ -47,6 +47,8 @@ def test_a_recurrent_population_is_spread_thinner_given_enough_chips(narrow):
     assert placement_problems(program) == []
     assert chunks_of(program, "a") == [(0, 0, 0, 100)]
     assert chunks_of(program, "b") == [(0, 1 + i, 2 * i, 2 * i + 2) for i in range(20)]
+    assert program.ir.node_attrs("b")["report"]["neurons_per_chip"] == 2
+    assert "neurons_per_chip" not in program.ir.node_attrs("a")["report"]
     circuits = program.ir.node_attrs("b")["placement"].circuits[:2, 0]
     assert (circuits % 512 // 256).tolist() == [0, 1]  # one neuron in each hemisphere of chip 1
     [w403] = [d for d in program.diagnostics if d["code"] == "W403"]

@@ -27,6 +27,8 @@ COLUMNS: dict[str, str] = {
     "circuits": "neuron circuits the population occupies: neurons x circuits_per_neuron",
     "fan_in": "the inputs one neuron receives (signed inputs take an excitatory and an inhibitory row)",
     "partitions": "the partitions that hold the population (partitions run one after another)",
+    "neurons_per_chip": "at most this many of the population's neurons per chip, on chips of its own: spread "
+                        "thinner so each hemisphere's distinct sources fit its PADI buses' label groups (bss2, W403)",
     "detectors": "photon detectors the population reads, over all modulator passes (onn)",
     "photons_per_mac": "photons per multiply-accumulate and inference that reach the detectors: a photon "
                        "detector layer's budget (held by the source), a linear layer's at full transmission (onn)",

@@ -67,6 +67,8 @@ class AccountBss2Resources(Pass):
                                "circuits_per_neuron": c, "circuits": population.size * c,
                                "fan_in": merge.fan_in.describe(),
                                "partitions": in_partitions.get(population.name, [])}
+            if "spread" in attrs:  # placed thinner so its hemispheres' sources fit (W403)
+                attrs["report"]["neurons_per_chip"] = attrs["spread"]
         for _, _, _, attrs in ir.edges():
             connections = synapse_count(attrs["weights"])
             rows_per_source, legal = attrs["sign_split"].rows_per_source, attrs["legalization"]
