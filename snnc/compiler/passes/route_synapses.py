@@ -87,17 +87,19 @@ class RouteSynapses(Pass):
         inputs, keys = [], []
         for source, key, attrs in ir.population_inputs(name):
             exc, inh = SYNAPSES_PER_SOURCE[attrs["decl"].sign]
-            event_output = np.full(ir.size(source), -1, np.int64)
+            event_output, home = np.full(ir.size(source), -1, np.int64), np.full(ir.size(source), -1, np.int64)
             if isinstance(ir.decl(source), Population):
                 partition, on_chip, output = where[source]
                 on_a_home = np.isin(partition * chip.chips + on_chip, homes)
                 event_output[on_a_home] = output[on_a_home]
+                home[on_a_home] = (partition * chip.chips + on_chip)[on_a_home]
             weights = attrs["weights"]
             inputs.append(Input(exc=exc, inh=inh, synapses=weights if is_sparse(weights) else None,
-                                event_output=event_output))
+                                event_output=event_output, home=home))
             keys.append(key)
         c = ir.node_attrs(name)["merge"].circuits_per_neuron
-        slots, overflow = assign_slots(chip, c, ir.size(name), inputs)
+        partition, on_chip, _ = where[name]
+        slots, overflow = assign_slots(chip, c, ir.size(name), inputs, partition * chip.chips + on_chip)
         if overflow is not None:
             projection = ir.edge_attrs(keys[overflow.input])["decl"]
             if overflow.bus >= 0:

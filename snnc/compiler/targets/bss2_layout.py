@@ -25,6 +25,7 @@ class Input:
     inh: int
     synapses: SparseWeights | None
     event_output: np.ndarray
+    home: np.ndarray | None = None  # each source's chip (partition * chips + chip; -1: the host), if known
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,8 @@ class SlotOverflow:
 COST_ENTRIES = 1 << 24  # (sources x neurons) of sparse costs held at once while dealing
 
 
-def assign_slots(chip: Chip, circuits_per_neuron: int, size: int, inputs: list[Input]
-                 ) -> tuple[list[np.ndarray], SlotOverflow | None]:
+def assign_slots(chip: Chip, circuits_per_neuron: int, size: int, inputs: list[Input],
+                 home: np.ndarray | None = None) -> tuple[list[np.ndarray], SlotOverflow | None]:
     """Which merged circuit (slot) of every neuron each source reaches, alike for all neurons of the
     population. A circuit's column holds `rows` synapses, and at most 2 * drivers_per_bus of them from one
     PADI bus; an on-chip source's bus is that of its event output, so those are placed first, bus by bus
@@ -68,7 +69,7 @@ def assign_slots(chip: Chip, circuits_per_neuron: int, size: int, inputs: list[I
     # group keeps free labels in each hemisphere for host sources. Host sources fill slot after slot.
     dealt = [sorted(range(c), key=lambda t: (t % chip.hemispheres, t))]
     window = max(1, COST_ENTRIES // size)  # sources whose costs are held at once
-    if (quick := _dealt_at_once(chip, c, size, inputs, runs, dealt[0], window)) is not None:
+    if (quick := _dealt_at_once(chip, c, size, inputs, runs, dealt[0], window, home)) is not None:
         return quick, None
     for bus, run in runs:
         start = 0
@@ -95,11 +96,13 @@ def assign_slots(chip: Chip, circuits_per_neuron: int, size: int, inputs: list[I
     return slots, None
 
 
-def _dealt_at_once(chip: Chip, c: int, size: int, inputs: list[Input], runs: list, dealt: list[int], window: int
-                   ) -> list[np.ndarray] | None:
+def _dealt_at_once(chip: Chip, c: int, size: int, inputs: list[Input], runs: list, dealt: list[int], window: int,
+                   home: np.ndarray | None) -> list[np.ndarray] | None:
     """The slots assign_slots deals when no slot fills up (each run round-robin over its slots, `window`
     sources at a time), all at once; None where a slot's rows (or a bus's) would overflow, which the
-    source-by-source dealing handles. Checked on the final loads: they bound every earlier one."""
+    source-by-source dealing handles. Checked on the final loads: they bound every earlier one. With the
+    chips known (`home`: each neuron's, and each input's sources'), a bus's rows count only the synapses of
+    sources on the neuron's own chip: from any other chip a spike arrives from the host, on any bus."""
     slots = [np.full(len(i.event_output), -1, np.int64) for i in inputs]
     for bus, run in runs:
         if not run:
@@ -125,6 +128,8 @@ def _dealt_at_once(chip: Chip, c: int, size: int, inputs: list[Input], runs: lis
         total += synapses * np.bincount(t * size + target, minlength=c * size).reshape(c, size)
         b = bus[source]
         fixed = b >= 0
+        if home is not None and inp.home is not None:
+            fixed &= inp.home[source] == home[target]
         per_bus += synapses * np.bincount((t[fixed] * chip.buses + b[fixed]) * size + target[fixed],
                                           minlength=c * chip.buses * size).reshape(c, chip.buses, size)
     if total.max(initial=0) > chip.rows or per_bus.max(initial=0) > 2 * chip.drivers_per_bus:
