@@ -124,3 +124,28 @@ def test_first_fit_routes_on_chip_sourced_sparse_hemispheres_as_validly_as_the_o
     assert len(calls) == 2 and placement_problems(slow) == []
     drivers = [sum(b.drivers for b in p.ir.graph.graph["routing"][0].buses) for p in (fast, slow)]
     assert drivers[0] <= drivers[1]
+
+
+def test_a_bus_s_rows_bind_only_the_sources_on_the_neuron_s_own_chip():
+    # 40 signed sources on event output 0 (PADI bus 0) into one neuron of one circuit: 80 rows from bus 0,
+    # past its 32 drivers' 64. On the neuron's chip that is E406's overflow; from another chip the spikes
+    # come from the host, on any bus, and the 80 rows fit the circuit's 256.
+    import numpy as np
+
+    from snnc.compiler.families import load_target
+    from snnc.compiler.ir.synapses import SparseWeights
+    from snnc.compiler.targets.bss2 import Chip
+    from snnc.compiler.targets.bss2_layout import Input, assign_slots
+
+    chip = Chip.from_spec(load_target("bss2").spec, chips=2)
+    weights = SparseWeights(40, 1, np.arange(41, dtype=np.int64), np.zeros(40, np.int32), np.ones(40, np.float32))
+
+    def slots(source_chip: int):
+        source = Input(exc=1, inh=1, synapses=weights, event_output=np.zeros(40, np.int64),
+                       home=np.full(40, source_chip, np.int64))
+        return assign_slots(chip, 1, 1, [source], np.zeros(1, np.int64))
+
+    [slot], overflow = slots(1)
+    assert overflow is None and slot.tolist() == [0] * 40
+    _, overflow = slots(0)
+    assert (overflow.bus, overflow.needed) == (0, 80)
