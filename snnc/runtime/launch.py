@@ -115,7 +115,11 @@ def _child(rank: int, size: int, port: int, settings: _Settings, function: Calla
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
-    sys.exit(code)
+    # The worker ends without the interpreter's teardown: it writes no outputs, and a native thread pool's
+    # destructor racing that teardown once killed a finished worker by SIGABRT (rank 0 then reported E491).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _start_local(workers: int, function: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) -> Group:
