@@ -70,4 +70,8 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def main() -> None:
-    sys.exit(run())
+    code = run()
+    launch = sys.modules.get("snnc.runtime.launch")  # imported only by commands that can train in a group
+    if launch is not None and launch.took_part_in_group:
+        launch.end_process(code)
+    sys.exit(code)

@@ -70,6 +70,7 @@ def launch_environment(environ: dict[str, str] | None = None) -> Launch | None:
 
 
 _joined: Group | None = None  # set in a worker that `--workers N` started, before it calls the function
+took_part_in_group = False  # this process trained in a group of several (see end_process)
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,14 @@ def _child(rank: int, size: int, port: int, settings: _Settings, function: Calla
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
-    # The worker ends without the interpreter's teardown: it writes no outputs, and a native thread pool's
-    # destructor racing that teardown once killed a finished worker by SIGABRT (rank 0 then reported E491).
+    end_process(code)
+
+
+def end_process(code: int) -> None:
+    """Ends a process that trained in a group without the interpreter's teardown: there a native thread of
+    the group (gloo, c10d's store) is sometimes destroyed unjoined, and the process that had finished,
+    its outputs written, dies by SIGABRT ("terminate called without an active exception"; 1 run in 12 of a
+    torchrun pair, and a spawned worker, whose rank 0 then reported E491)."""
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
@@ -176,6 +183,8 @@ def open_group(workers: int | None, function: Callable[..., Any], args: tuple,
     if size == 1:
         yield SINGLE
         return
+    global took_part_in_group
+    took_part_in_group = True
     threads = fast_threads.THREADS  # this process's again afterwards, however the run ends
     fast_threads.set_threads(_fast_threads_per_worker(launch.local_size if launch else size))
     try:

@@ -222,3 +222,30 @@ def test_arguments_the_workers_cannot_receive_are_a_usage_error(small_digits_fil
     with pytest.raises(UsageError, match="workers=2 sends the arguments to the other processes, but they cannot"):
         snnc.train(small_digits_file, data=Samples(), workers=2, epochs=1)
     assert fast_threads.THREADS == threads  # this process's threads restored (they decide float sums' order)
+
+
+@pytest.mark.parametrize("in_group", [False, True])
+def test_the_command_line_ends_a_process_that_trained_in_a_group_without_teardown(in_group, monkeypatch):
+    from snnc import cli as command_line
+    from snnc.runtime import launch
+
+    ended = []
+    monkeypatch.setattr(command_line, "run", lambda: 1)
+    monkeypatch.setattr(launch, "took_part_in_group", in_group)
+    monkeypatch.setattr(launch, "end_process", lambda code: ended.append(code) or sys.exit(code))
+    with pytest.raises(SystemExit) as stop:
+        command_line.main()
+    assert stop.value.code == 1 and ended == ([1] if in_group else [])
+
+
+def test_opening_a_group_of_two_marks_the_process(monkeypatch):
+    from snnc.runtime import launch
+
+    monkeypatch.setattr(launch, "took_part_in_group", False)
+    with launch.open_group(1, print, (), {}):
+        pass
+    assert not launch.took_part_in_group  # one process: no group, the interpreter ends as usual
+    monkeypatch.setattr(launch, "_start_local", lambda *a: SINGLE)
+    with launch.open_group(2, print, (), {}):
+        pass
+    assert launch.took_part_in_group
