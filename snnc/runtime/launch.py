@@ -7,6 +7,7 @@ Each worker's fast kernels get its share of the machine's cores; torch keeps the
 from __future__ import annotations
 
 import functools
+import multiprocessing.util
 import os
 import pickle
 import sys
@@ -124,6 +125,7 @@ def end_process(code: int) -> None:
     the group (gloo, c10d's store) is sometimes destroyed unjoined, and the process that had finished,
     its outputs written, dies by SIGABRT ("terminate called without an active exception"; 1 run in 12 of a
     torchrun pair, and a spawned worker, whose rank 0 then reported E491)."""
+    multiprocessing.util._exit_function()  # what atexit would run: releases semaphores (tqdm's lock) it tracks
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -249,3 +249,12 @@ def test_opening_a_group_of_two_marks_the_process(monkeypatch):
     with launch.open_group(2, print, (), {}):
         pass
     assert launch.took_part_in_group
+
+
+def test_a_finished_two_worker_run_exits_cleanly(small_digits_file, tmp_path):
+    process = run_snnc([str(small_digits_file), "--workers", "2", "--train-samples", "64", "--test-samples", "32",
+                        "--epochs", "1", "-o", str(tmp_path / "out")])
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 0 and (tmp_path / "out" / "program.json").exists()
+    # end_process runs multiprocessing's exit clean-up before os._exit: no semaphore left to the tracker
+    assert "leaked semaphore" not in err and "terminate called" not in err and "Traceback" not in err
