@@ -13,7 +13,7 @@ contract (the runtime's emulator and the report read them; program.json and weig
 | `estimates`    | graph | Estimates             | account_bss2_resources                                  |
 
 Units: weights in model units, `scale` in LSB per model unit, rates in events per chip second, times in chip
-seconds. The maths that makes these (quantization, routing, packing, estimates): snnc/compiler/targets/bss2*.py."""
+seconds. The maths making these (quantizing, routing, packing, estimating): compiler/targets/bss2*.py."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from snnc.compiler.ir.checks import Problem, array_problems, at_least, within
+from snnc.compiler.ir.counting import distinct_counted
 from snnc.compiler.ir.serialize import serializable
 
 ROW_SIGNS = {"signed": ("exc", "inh"), "positive": ("exc",), "negative": ("inh",)}  # by projection sign
@@ -325,9 +326,8 @@ class RoutingTable:
             problems.append(("buses", "a (chip, hemisphere, bus) appears twice"))
         columns = {"chip": np.int32, "hemisphere": np.int8, "bus": np.int8, "group": np.int16, "source": np.int32,
                    "neuron": np.int32, "label": np.int16}
-        length = len(self.chip) if isinstance(self.chip, np.ndarray) and self.chip.ndim == 1 else 0
-        problems += [p for key, dtype in columns.items() for p in array_problems(getattr(self, key), key, dtype,
-                                                                                 (length,))]
+        shape = (len(self.chip) if isinstance(self.chip, np.ndarray) and self.chip.ndim == 1 else 0,)
+        problems += [p for key, kind in columns.items() for p in array_problems(getattr(self, key), key, kind, shape)]
         problems += [("nodes", f"'{node}' is not a node of the network") for node in self.nodes if node not in sizes]
         if problems:
             return problems
@@ -340,7 +340,7 @@ class RoutingTable:
             return problems
         group_key = ((self.chip.astype(np.int64) * chip.hemispheres + self.hemisphere) * chip.buses
                      + self.bus) * chip.label_groups + self.group  # (all non-negative and bounded: checked)
-        keys, group_index, counts = np.unique(group_key, return_inverse=True, return_counts=True)
+        keys, group_index, counts = distinct_counted(group_key)
         for key, count in zip(keys.tolist(), counts.tolist()):
             rest, g = divmod(key, chip.label_groups)
             rest, b = divmod(rest, chip.buses)

@@ -160,7 +160,13 @@ def record_problems(record: Any, path: str) -> list[Problem]:
 
 
 def _takes_context(method: Any) -> bool:
-    return bool(inspect.signature(method).parameters)
+    function = getattr(method, "__func__", None)  # a bound method: its function's signature, once per class
+    return bool(inspect.signature(method).parameters) if function is None else _method_takes_context(function)
+
+
+@cache
+def _method_takes_context(function: Any) -> bool:
+    return len(inspect.signature(function).parameters) > 1  # more than self
 
 
 def _spec_problems(value: Any, spec) -> list[str]:
