@@ -26,6 +26,7 @@ from snnc.compiler.backend.program_check import attribute_problems, corrupt, doc
 from snnc.compiler.families import program_problems, restore_target, target_problems
 from snnc.compiler.ir.graph import NetworkIR
 from snnc.compiler.ir.validate import ir_problems, show
+from snnc.compiler.pages import without_huge_pages
 from snnc.compiler.targets import Target
 from snnc.diagnostics import Diagnostic, SnncError, UsageError, error
 from snnc.limits import memory_budget
@@ -110,7 +111,11 @@ def load_program(directory: str | Path, *, validator: Callable[[CompiledProgram]
                  ) -> CompiledProgram:
     """Read a program directory back and check everything in it (program_check.py); SnncError naming the
     file and the key path of each problem on anything missing, corrupt or out of range for its target."""
-    directory = Path(directory)
+    with without_huge_pages():  # (the checks' many short-lived large arrays: snnc/compiler/pages.py)
+        return _read_program(Path(directory), validator)
+
+
+def _read_program(directory: Path, validator: Callable[[CompiledProgram], None] | None) -> CompiledProgram:
     try:
         recover_interrupted_swap(directory)  # a write killed between its two renames
     except OSError:
