@@ -90,7 +90,8 @@ def write_npz(buffer: io.BytesIO, arrays: dict[str, np.ndarray]) -> None:
 
 def save_program(program: CompiledProgram, directory: str | Path,
                  extra_files: dict[str, bytes] | None = None) -> Path:
-    program.path = write_directory_atomically(directory, emit(program, extra_files))
+    with without_huge_pages():  # (the report's and weights' large arrays: snnc/compiler/pages.py)
+        program.path = write_directory_atomically(directory, emit(program, extra_files))
     return program.path
 
 
