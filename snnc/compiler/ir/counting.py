@@ -23,12 +23,7 @@ def distinct(values: np.ndarray) -> np.ndarray:
     """The distinct values, ascending: np.unique by sorting (numpy 2.4's np.unique hashes integers, ~100x
     slower here on millions of them: 11M int64 14 s against 0.14 s)."""
     ordered = np.sort(np.asarray(values).ravel())
-    if len(ordered) < 2:
-        return ordered
-    keep = np.empty(len(ordered), bool)
-    keep[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
-    return ordered[keep]
+    return ordered[_run_starts(ordered)]
 
 
 def distinct_counted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -37,9 +32,15 @@ def distinct_counted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     values = np.asarray(values).ravel()
     order = np.argsort(values, kind="stable")
     ordered = values[order]
-    first = np.ones(len(ordered), bool)
-    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    first = _run_starts(ordered)
     inverse = np.empty(len(values), np.int64)
     inverse[order] = np.cumsum(first) - 1
     starts = np.flatnonzero(first)
     return ordered[first], inverse, np.diff(np.append(starts, len(values)))
+
+
+def _run_starts(ordered: np.ndarray) -> np.ndarray:
+    """Where a sorted array's runs of equal values begin (bool, the first entry True)."""
+    first = np.ones(len(ordered), bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return first
