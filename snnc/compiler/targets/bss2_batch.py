@@ -23,6 +23,14 @@ from snnc.compiler.targets.bss2 import Chip
 _CODES = np.random.default_rng(0).integers(0, 1 << 62, size=1 << 17, dtype=np.int64)  # pattern hashes
 
 
+def pattern_codes(columns: int) -> np.ndarray:
+    """A random code per column and sign (2 columns, int64): a host source's pattern hash is the sum of its
+    synapses' codes (equal patterns, equal sums; wrapping on overflow), without a (hosts, columns) matrix."""
+    if 2 * columns <= len(_CODES):
+        return _CODES
+    return np.random.default_rng(0).integers(0, 1 << 62, size=2 * columns, dtype=np.int64)
+
+
 @dataclass(frozen=True)
 class Pairs:
     """The synapses to route, one entry each: their hemisphere (0..hemispheres-1), column, source's global id,
@@ -70,9 +78,7 @@ def route_batch(pairs: Pairs, hemispheres: int, gids: int, chip: Chip) -> Batch:
     order, start = _by_hemisphere(pairs.hemisphere, hemispheres)
     column, gid, projection = pairs.column[order], pairs.gid[order], pairs.projection[order]
     exc, inh = pairs.exc[projection], pairs.inh[projection]
-    codes = _CODES if 2 * chip.columns <= len(_CODES) else np.random.default_rng(0).integers(
-        0, 1 << 62, size=2 * chip.columns, dtype=np.int64)
-    host, hosts, patterns = hosts_of(start, gid, column, exc, inh, codes, chip.columns, gids)
+    host, hosts, patterns = hosts_of(start, gid, column, exc, inh, pattern_codes(chip.columns), chip.columns, gids)
     groups = -(-hosts // chip.labels)
     routed = (hosts > chip.labels) & (patterns > chip.labels)
     first_group = np.zeros(hemispheres + 1, np.int64)

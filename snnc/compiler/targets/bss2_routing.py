@@ -22,7 +22,7 @@ import numpy as np
 
 from snnc.compiler.ir.counting import distinct
 from snnc.compiler.targets.bss2 import Chip
-from snnc.compiler.targets.bss2_batch import available
+from snnc.compiler.targets.bss2_batch import available, pattern_codes
 from snnc.compiler.targets.bss2_first_fit import deal_first_fit
 from snnc.compiler.targets.bss2_groups import BusProblem, Demand, Group
 from snnc.compiler.targets.bss2_split import even_split, water_fill
@@ -173,17 +173,12 @@ def _hosts(demand: Demand) -> tuple[np.ndarray, np.ndarray]:
     return gids[order], host_of_unit
 
 
-_PATTERN_CODES = np.random.default_rng(0).integers(0, 1 << 63, size=1 << 17, dtype=np.uint64)
-
-
 def _pattern_count(demand: Demand, host_of_unit: np.ndarray, hosts: int) -> int:
-    """How many distinct costs (synapses per column and sign) the host sources have, from a hash of each
-    one's synapses (a random code per column and sign, summed: equal costs, equal sums), without a
-    (hosts, columns) matrix."""
-    codes = _PATTERN_CODES if 2 * demand.columns <= len(_PATTERN_CODES) else np.random.default_rng(0).integers(
-        0, 1 << 63, size=2 * demand.columns, dtype=np.uint64)
+    """How many distinct costs (synapses per column and sign) the host sources have, from the batch
+    router's hash of each one's synapses (bss2_batch.pattern_codes)."""
+    codes = pattern_codes(demand.columns)
     owner = host_of_unit[demand.unit]
-    sums = np.zeros(hosts, np.uint64)
+    sums = np.zeros(hosts, np.int64)
     for flag, shift in ((demand.exc, 0), (demand.inh, demand.columns)):
         mine = flag & (owner >= 0)
         np.add.at(sums, owner[mine], codes[demand.column[mine] + shift])
