@@ -149,3 +149,19 @@ def test_a_bus_s_rows_bind_only_the_sources_on_the_neuron_s_own_chip():
     assert overflow is None and slot.tolist() == [0] * 40
     _, overflow = slots(0)
     assert (overflow.bus, overflow.needed) == (0, 80)
+
+
+
+@pytest.mark.parametrize("neurons", [513, 1024, 1025, 5 * 512, 5 * 512 + 1])
+def test_fewest_chips_is_the_first_count_that_fits(neurons):
+    from snnc.compiler.families import load_target
+    from snnc.compiler.targets.bss2 import Chip
+    from snnc.compiler.targets.bss2_layout import fewest_chips, fits_at_once
+
+    chip = Chip.from_spec(load_target("bss2").spec, chips=1)
+    members = [("h", neurons, 1, None)]  # one circuit each: 512 neurons a chip, so not on the one given
+    needed = -(-neurons // 512)
+    assert fits_at_once(members, chip, needed) and not fits_at_once(members, chip, needed - 1)
+    assert fewest_chips(members, chip, 1) == needed
+    assert fewest_chips(members, chip, 1, limit=needed) == needed  # at the limit
+    assert fewest_chips(members, chip, 1, limit=needed - 1) is None  # one past it

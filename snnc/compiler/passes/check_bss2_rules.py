@@ -11,7 +11,7 @@ from snnc.compiler.ir.nodes import Population
 from snnc.compiler.ir.units import Dim
 from snnc.compiler.passes.base import Pass, PassContext
 from snnc.compiler.targets.bss2 import Chip
-from snnc.compiler.targets.bss2_layout import fits_at_once, population_units
+from snnc.compiler.targets.bss2_layout import fewest_chips, fits_at_once, population_units
 from snnc.compiler.targets.bss2_spread import HEADROOM, Spread, spreads
 from snnc.diagnostics import Note, error
 
@@ -113,8 +113,7 @@ class CheckBss2Rules(Pass):
             notes = [Note(f"{they} {are} recurrent (projection{'s' if len(loops) > 1 else ''} "
                           + ", ".join(f"'{p}'" for p in loops) + f"), so {they} cannot be split into partitions "
                           "run one after another")]
-            enough = next((n for n in range(chips + 1, 4 * chips + needed // chip.circuits + 2)
-                           if fits_at_once(members, chip, n)), None)
+            enough = fewest_chips(members, chip, chips, limit=4 * chips + needed // chip.circuits + 1)
             if enough is not None:
                 notes.append(Note(f"{they} {fit} on {enough} chips at once: compile with --chips {enough}"))
             ctx.diagnostics.add(error(
@@ -147,12 +146,7 @@ class CheckBss2Rules(Pass):
     def _spread_too_few_chips(ir: NetworkIR, ctx: PassContext, chip: Chip, chips: int, names: list[str],
                               members: list, spread: dict[str, Spread]) -> None:
         """E408: a recurrent unit with a spread population does not fit the chips at once."""
-        low, high = chips, 2 * chips
-        while not fits_at_once(members, chip, high):
-            low, high = high, 2 * high
-        while high - low > 1:  # fewest chips that fit, between low (too few) and high
-            middle = (low + high) // 2
-            low, high = (low, middle) if fits_at_once(members, chip, middle) else (middle, high)
+        high = fewest_chips(members, chip, chips)
         thin = ", ".join(f"'{n}' at most {spread[n].per_chip} neurons per chip (a chip holds {spread[n].dense})"
                          for n in names if n in spread)
         s = spread[next(n for n in names if n in spread)]

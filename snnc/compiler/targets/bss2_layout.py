@@ -290,6 +290,21 @@ def fits_at_once(members: list[Member], chip: Chip, chips: int) -> bool:
     return _try_at_once(_Partition([ChipFill(chip) for _ in range(chips)]), members, 0) is not None
 
 
+def fewest_chips(members: list[Member], chip: Chip, given: int, limit: int | None = None) -> int | None:
+    """The fewest chips, more than `given` (on which they do not fit), on which these populations fit at once;
+    None if that is more than `limit`. Filling chips one after another, what fits on n chips fits on more,
+    so the count is found by doubling, then halving the interval."""
+    low, high = given, 2 * given if limit is None else min(2 * given, limit)
+    while not fits_at_once(members, chip, high):
+        if limit is not None and high >= limit:
+            return None
+        low, high = high, 2 * high if limit is None else min(2 * high, limit)
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if fits_at_once(members, chip, middle) else (middle, high)
+    return high
+
+
 def _fill(partition: _Partition, name: str, start: int, size: int, c: int, index: int,
           per_chip: int | None = None) -> int:
     """Put neurons from `start` on the partition's open chips; the new start. Spread (`per_chip`): at most
